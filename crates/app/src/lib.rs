@@ -1,1 +1,91 @@
+//! Use cases: each ties a domain decision to the store, the outbox and the
+//! clock, in one transaction. The web layer (API and UI) calls these and
+//! nothing else.
 
+pub mod auth;
+mod clock;
+mod error;
+pub mod me;
+mod password;
+pub mod security;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{AppError, AuthFailure};
+pub use password::PasswordHasher;
+
+use leadteam_store::Db;
+use std::sync::Arc;
+
+/// Settings of the use cases; every field has a production default.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Public base URL, used in links sent by email.
+    pub base_url: String,
+    /// How long a session lives without use.
+    pub session_idle_ms: i64,
+    /// Sign-in throttling (see `auth::signin`).
+    pub signin: SigninPolicy,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            base_url: "http://127.0.0.1:8080".into(),
+            session_idle_ms: 14 * 86_400_000,
+            signin: SigninPolicy::default(),
+        }
+    }
+}
+
+/// Failed sign-ins are counted per email and per client address over a
+/// window; from `slow_after` failures each attempt is delayed (doubling from
+/// `base_delay_ms`, at most `max_delay_ms`), and at `lock_after` the email (or
+/// `ip_lock_after` the address) is refused for `lock_ms`.
+#[derive(Debug, Clone)]
+pub struct SigninPolicy {
+    pub window_ms: i64,
+    pub slow_after: i64,
+    pub base_delay_ms: u64,
+    pub max_delay_ms: u64,
+    pub lock_after: i64,
+    pub ip_lock_after: i64,
+    pub lock_ms: i64,
+}
+
+impl Default for SigninPolicy {
+    fn default() -> Self {
+        SigninPolicy {
+            window_ms: 15 * 60_000,
+            slow_after: 3,
+            base_delay_ms: 250,
+            max_delay_ms: 4_000,
+            lock_after: 10,
+            ip_lock_after: 100,
+            lock_ms: 15 * 60_000,
+        }
+    }
+}
+
+/// The application: the database, the clock, the password hasher and settings.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<AppConfig>,
+    pub hasher: PasswordHasher,
+}
+
+impl App {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig) -> Self {
+        App {
+            db,
+            clock,
+            config: Arc::new(config),
+            hasher: PasswordHasher::default(),
+        }
+    }
+
+    pub fn now(&self) -> leadteam_domain::Timestamp {
+        self.clock.now()
+    }
+}

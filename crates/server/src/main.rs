@@ -1,1 +1,140 @@
-fn main() {}
+//! The `leadteam` binary: `serve`, `migrate`, `openapi`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use leadteam_app::{App, AppConfig, SystemClock};
+use leadteam_store::Db;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(name = "leadteam", version, about = "Team management and lead routing server")]
+struct Cli {
+    /// Database URL: sqlite://PATH (the default, embedded) or postgres://...
+    #[arg(long, env = "LEADTEAM_DATABASE_URL", default_value = "sqlite://./leadteam-data/leadteam.db", global = true)]
+    database_url: String,
+    /// Log filter (e.g. info, leadteam=debug).
+    #[arg(long, env = "LEADTEAM_LOG", default_value = "info", global = true)]
+    log: String,
+    /// Log as JSON lines.
+    #[arg(long, env = "LEADTEAM_LOG_JSON", default_value_t = false, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server (migrates the database first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "LEADTEAM_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Public URL of the server, used in emailed links (default: http://BIND).
+        #[arg(long, env = "LEADTEAM_BASE_URL")]
+        base_url: Option<String>,
+        /// SMTP server for outgoing mail (smtp://user:pass@host:port); without
+        /// it, mail is written as .eml files under the data folder.
+        #[arg(long, env = "LEADTEAM_SMTP_URL")]
+        smtp_url: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document to stdout.
+    Openapi,
+}
+
+fn init_logging(filter: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&leadteam_web::openapi())?);
+            Ok(())
+        }
+        Command::Migrate => {
+            init_logging(&cli.log, cli.log_json);
+            let db = Db::connect(&cli.database_url, None).await.context("connecting to the database")?;
+            let n = db.migrate().await.context("migrating")?;
+            tracing::info!(applied = n, engine = db.engine().name(), "migrations done");
+            Ok(())
+        }
+        Command::Serve { bind, base_url, smtp_url } => {
+            init_logging(&cli.log, cli.log_json);
+            serve(&cli.database_url, bind, base_url, smtp_url).await
+        }
+    }
+}
+
+async fn serve(database_url: &str, bind: SocketAddr, base_url: Option<String>, smtp_url: Option<String>) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let db = Db::connect(database_url, None).await.context("connecting to the database")?;
+    let applied = db.migrate().await.context("migrating the database")?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding {bind}"))?;
+    let local = listener.local_addr()?;
+    let base_url = base_url.unwrap_or_else(|| format!("http://{local}"));
+    if smtp_url.is_some() {
+        tracing::info!("SMTP configured for outgoing mail");
+    }
+    let config = AppConfig {
+        base_url: base_url.clone(),
+        ..AppConfig::default()
+    };
+    let app = App::new(db.clone(), Arc::new(SystemClock), config);
+    let router = leadteam_web::router(app);
+    tracing::info!(
+        engine = db.engine().name(),
+        migrations_applied = applied,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "leadteam listening on {local}"
+    );
+    println!("leadteam is running: open {base_url}/api/docs (API under {base_url}/api/v1)");
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")?;
+    tracing::info!("shutting down: requests in flight finished");
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutdown signal received");
+}

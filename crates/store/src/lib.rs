@@ -1,1 +1,23 @@
+//! Storage: one `Db` handle over SQLite (the embedded default) or PostgreSQL,
+//! with the same SQL text for both (`$1` placeholders, portable types). Every
+//! write use case runs in one transaction begun by [`Db::write`]: `BEGIN
+//! IMMEDIATE` on SQLite (the write lock up front, so a read-then-write cannot
+//! fail half-way), a plain `BEGIN` plus `FOR UPDATE` row locks on PostgreSQL.
 
+pub mod accounts;
+pub mod audit;
+mod db;
+mod error;
+mod migrate;
+pub mod sessions;
+pub mod throttle;
+pub mod users;
+
+pub use db::{Conn, Db, Engine, Tx};
+pub use error::StoreError;
+pub use migrate::MIGRATIONS;
+
+/// Decodes a 0/1 flag column.
+pub(crate) fn flag(v: i64) -> bool {
+    v != 0
+}

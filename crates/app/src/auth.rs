@@ -1,0 +1,344 @@
+//! Sign-up, sign-in, sign-out and the resolution of a credential into the
+//! caller of a request.
+
+use crate::error::{AppError, AuthFailure};
+use crate::App;
+use leadteam_domain::authz::{Actor, decide, Action};
+use leadteam_domain::secret::token_hash;
+use leadteam_domain::validate::{Email, Name, NewPassword};
+use leadteam_domain::{AccountId, MemberId, SessionId, Timestamp, UserId, ValidationErrors};
+use leadteam_store::audit::{self, AuditEntry};
+use leadteam_store::{accounts, sessions, throttle, users};
+use serde_json::json;
+
+/// A random opaque secret of 32 bytes, URL-safe base64.
+pub fn random_token() -> String {
+    use base64::Engine as _;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Who is calling: the session, its user, and the member it acts as in the
+/// current account (loaded fresh, so a change of role or a deactivation takes
+/// effect on the very next request).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub session: SessionId,
+    pub user: UserId,
+    pub email: String,
+    pub name: String,
+    pub account: Option<AccountId>,
+    pub actor: Option<Actor>,
+}
+
+impl Caller {
+    /// The actor, or 401 when the session has no account it is active in.
+    pub fn actor(&self) -> Result<&Actor, AppError> {
+        self.actor
+            .as_ref()
+            .ok_or(AppError::Unauthenticated(AuthFailure::NoAccount))
+    }
+
+    /// Checks `action` with the one decision.
+    pub fn may(&self, action: &Action<'_>) -> Result<&Actor, AppError> {
+        let actor = self.actor()?;
+        decide(actor, action)?;
+        Ok(actor)
+    }
+}
+
+/// A fresh session: the token is given to the client once and never stored.
+#[derive(Debug, Clone)]
+pub struct NewSessionToken {
+    pub token: String,
+    pub session: SessionId,
+    pub user: UserId,
+    pub account: Option<AccountId>,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub struct SignupInput<'a> {
+    pub account_name: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub password: &'a str,
+}
+
+/// Creates an account and its owner (O1) and signs the owner in.
+pub async fn signup(app: &App, input: SignupInput<'_>, client: &ClientInfo) -> Result<NewSessionToken, AppError> {
+    let mut errs = ValidationErrors::default();
+    let account_name = errs.take(Name::parse("account_name", input.account_name, 100));
+    let name = errs.take(Name::parse("name", input.name, 100));
+    let email = errs.take(Email::parse("email", input.email));
+    let password = errs.take(NewPassword::parse("password", input.password, email.as_ref()));
+    errs.into_result()?;
+    let (Some(account_name), Some(name), Some(email), Some(password)) = (account_name, name, email, password) else {
+        return Err(AppError::Internal("validation inconsistency".into()));
+    };
+    let hash = app.hasher.hash(password.expose()).await?;
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    if users::by_email(&mut tx, email.as_str()).await?.is_some() {
+        return Err(AppError::conflict(
+            Some("email"),
+            "an account already uses this email: sign in instead",
+        ));
+    }
+    let user = users::insert(&mut tx, email.as_str(), name.as_str(), &hash, now)
+        .await
+        .map_err(|e| {
+            if e.is_unique_on("email") {
+                AppError::conflict(Some("email"), "an account already uses this email: sign in instead")
+            } else {
+                e.into()
+            }
+        })?;
+    let (account, member) =
+        accounts::create_with_owner(&mut tx, account_name.as_str(), user, email.as_str(), name.as_str(), now).await?;
+    audit::record(
+        &mut tx,
+        AuditEntry {
+            account: Some(account),
+            actor_user: Some(user),
+            actor_member: Some(member),
+            action: "account.created",
+            target_kind: Some("account"),
+            target_id: Some(account.0),
+            before: None,
+            after: Some(json!({"name": account_name.as_str(), "owner": email.as_str()})),
+        },
+        now,
+    )
+    .await?;
+    let token = insert_session(app, &mut tx, user, Some(account), client, now).await?;
+    tx.commit().await.map_err(leadteam_store::StoreError::from)?;
+    Ok(token)
+}
+
+async fn insert_session(
+    app: &App,
+    conn: &mut leadteam_store::Conn,
+    user: UserId,
+    account: Option<AccountId>,
+    client: &ClientInfo,
+    now: Timestamp,
+) -> Result<NewSessionToken, AppError> {
+    let token = random_token();
+    let expires_at = now.plus_millis(app.config.session_idle_ms);
+    let session = sessions::insert(
+        conn,
+        sessions::NewSession {
+            token_hash: &token_hash(&token),
+            user,
+            account,
+            expires_at,
+            user_agent: client.user_agent.as_deref(),
+            ip: client.ip.as_deref(),
+        },
+        now,
+    )
+    .await?;
+    Ok(NewSessionToken {
+        token,
+        session,
+        user,
+        account,
+        expires_at,
+    })
+}
+
+pub struct SigninInput<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub totp_code: Option<&'a str>,
+    pub recovery_code: Option<&'a str>,
+}
+
+/// Signs in. Unknown email and wrong password give the same answer after the
+/// same work; failures are counted per email and per address (see
+/// [`crate::SigninPolicy`]).
+pub async fn signin(app: &App, input: SigninInput<'_>, client: &ClientInfo) -> Result<NewSessionToken, AppError> {
+    let policy = app.config.signin.clone();
+    let email_norm = input.email.trim().to_lowercase();
+    if email_norm.is_empty() {
+        return Err(AppError::field("email", "is required"));
+    }
+    if input.password.is_empty() {
+        return Err(AppError::field("password", "is required"));
+    }
+    let email_key = format!("email:{email_norm}");
+    let ip_key = client.ip.as_ref().map(|ip| format!("ip:{ip}"));
+    let now = app.now();
+
+    // Refuse while locked; slow down after repeated failures.
+    let mut c = app.db.conn().await?;
+    let email_state = throttle::get(&mut c, &email_key, now, policy.window_ms).await?;
+    let ip_state = match &ip_key {
+        Some(k) => Some(throttle::get(&mut c, k, now, policy.window_ms).await?),
+        None => None,
+    };
+    drop(c);
+    for locked in [email_state.locked_until, ip_state.and_then(|s| s.locked_until)].into_iter().flatten() {
+        let secs = ((locked.0 - now.0) / 1000).max(1);
+        return Err(AppError::TooManyAttempts {
+            message: format!(
+                "Too many failed sign-in attempts. Sign-in is paused; try again in {} minute(s).",
+                (secs + 59) / 60
+            ),
+            retry_after_secs: secs,
+        });
+    }
+    if email_state.failures >= policy.slow_after {
+        let exp = (email_state.failures - policy.slow_after).min(16) as u32;
+        let delay = policy.base_delay_ms.saturating_mul(1u64 << exp).min(policy.max_delay_ms);
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+
+    let mut c = app.db.conn().await?;
+    let user = users::by_email(&mut c, &email_norm).await?;
+    drop(c);
+    let verified = match &user {
+        Some(u) => app.hasher.verify(input.password, &u.password_hash).await?,
+        None => app.hasher.verify_dummy(input.password).await?,
+    };
+    let user = match (user, verified) {
+        (Some(u), true) => u,
+        _ => {
+            record_failure(app, &email_key, ip_key.as_deref()).await?;
+            return Err(AppError::Unauthenticated(AuthFailure::InvalidCredentials));
+        }
+    };
+
+    let mut tx = app.db.write().await?;
+    if let Some(secret) = &user.totp_secret {
+        let ok = match (input.totp_code, input.recovery_code) {
+            (Some(code), _) if !code.trim().is_empty() => {
+                crate::security::check_totp(&mut tx, &user, secret, code, app.now()).await?
+            }
+            (_, Some(code)) if !code.trim().is_empty() => {
+                crate::security::use_recovery_code(&mut tx, user.id, code, app.now()).await?
+            }
+            _ => return Err(AppError::Unauthenticated(AuthFailure::TotpRequired)),
+        };
+        if !ok {
+            drop(tx);
+            record_failure(app, &email_key, ip_key.as_deref()).await?;
+            return Err(AppError::Unauthenticated(AuthFailure::InvalidTotp));
+        }
+    }
+    throttle::clear(&mut tx, &email_key).await?;
+    let memberships = accounts::memberships_of(&mut tx, user.id).await?;
+    let account = memberships.first().map(|m| m.account);
+    let token = insert_session(app, &mut tx, user.id, account, client, app.now()).await?;
+    tx.commit().await.map_err(leadteam_store::StoreError::from)?;
+    Ok(token)
+}
+
+async fn record_failure(app: &App, email_key: &str, ip_key: Option<&str>) -> Result<(), AppError> {
+    let policy = &app.config.signin;
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let n = throttle::record_failure(&mut tx, email_key, now, policy.window_ms).await?;
+    if n >= policy.lock_after {
+        throttle::lock(&mut tx, email_key, now.plus_millis(policy.lock_ms)).await?;
+    }
+    if let Some(k) = ip_key {
+        let n = throttle::record_failure(&mut tx, k, now, policy.window_ms).await?;
+        if n >= policy.ip_lock_after {
+            throttle::lock(&mut tx, k, now.plus_millis(policy.lock_ms)).await?;
+        }
+    }
+    tx.commit().await.map_err(leadteam_store::StoreError::from)?;
+    Ok(())
+}
+
+/// Resolves a session token into the caller, or 401.
+pub async fn authenticate(app: &App, token: &str) -> Result<Caller, AppError> {
+    let now = app.now();
+    let hash = token_hash(token);
+    let mut c = app.db.conn().await?;
+    let Some(s) = sessions::by_token_hash(&mut c, &hash, now).await? else {
+        return Err(AppError::Unauthenticated(AuthFailure::NoSession));
+    };
+    caller_of_session(app, &mut c, s, now).await
+}
+
+/// Reloads the caller of a session (after it switched account).
+pub async fn authenticate_session(app: &App, id: SessionId) -> Result<Caller, AppError> {
+    let now = app.now();
+    let mut c = app.db.conn().await?;
+    let Some(s) = sessions::by_id(&mut c, id, now).await? else {
+        return Err(AppError::Unauthenticated(AuthFailure::NoSession));
+    };
+    caller_of_session(app, &mut c, s, now).await
+}
+
+async fn caller_of_session(
+    app: &App,
+    c: &mut leadteam_store::Conn,
+    s: sessions::SessionRow,
+    now: Timestamp,
+) -> Result<Caller, AppError> {
+    // Slide the expiry at most once a minute.
+    if now.0 - s.last_seen_at.0 > 60_000 {
+        sessions::touch(c, s.id, now, now.plus_millis(app.config.session_idle_ms)).await?;
+    }
+    let Some(user) = users::by_id(c, s.user).await? else {
+        return Err(AppError::Unauthenticated(AuthFailure::NoSession));
+    };
+    let actor = match s.account {
+        Some(account) => accounts::member_auth(c, user.id, account)
+            .await?
+            .map(|m| actor_of(&user, account, m)),
+        None => None,
+    };
+    Ok(Caller {
+        session: s.id,
+        user: user.id,
+        email: user.email,
+        name: user.name,
+        account: s.account,
+        actor,
+    })
+}
+
+pub(crate) fn actor_of(user: &users::UserRow, account: AccountId, m: accounts::MemberAuth) -> Actor {
+    Actor {
+        user: user.id,
+        member: m.member,
+        account,
+        status: m.status,
+        permissions: m.permissions,
+        is_owner: m.is_owner,
+        has_2fa: user.totp_secret.is_some(),
+        account_requires_2fa: m.require_2fa,
+        teams: m.teams,
+    }
+}
+
+/// Ends the caller's session.
+pub async fn signout(app: &App, caller: &Caller) -> Result<(), AppError> {
+    let mut c = app.db.conn().await?;
+    sessions::delete(&mut c, caller.session).await?;
+    Ok(())
+}
+
+/// Switches the session to another account the user is an active member of (T2).
+pub async fn switch_account(app: &App, caller: &Caller, account: AccountId) -> Result<MemberId, AppError> {
+    let mut tx = app.db.write().await?;
+    let m = accounts::member_auth(&mut tx, caller.user, account).await?;
+    let Some(m) = m.filter(|m| m.status == leadteam_domain::authz::MemberStatus::Active) else {
+        return Err(AppError::NotFound("account"));
+    };
+    sessions::set_account(&mut tx, caller.session, account).await?;
+    tx.commit().await.map_err(leadteam_store::StoreError::from)?;
+    Ok(m.member)
+}

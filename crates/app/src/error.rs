@@ -1,0 +1,87 @@
+use leadteam_domain::ValidationErrors;
+use leadteam_domain::authz::Denied;
+use leadteam_store::StoreError;
+
+/// Why a request is not authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No credential, an unknown one, or an expired one.
+    NoSession,
+    /// Email and password do not match (the same answer for an unknown email).
+    InvalidCredentials,
+    /// The password was right; a TOTP or recovery code is needed too.
+    TotpRequired,
+    /// The TOTP or recovery code is wrong or was already used.
+    InvalidTotp,
+    /// The session has no account in which it is an active member.
+    NoAccount,
+}
+
+/// The one error type of the use cases; `web` maps each variant to one status.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid input: {0}")]
+    Validation(ValidationErrors),
+    #[error("not authenticated")]
+    Unauthenticated(AuthFailure),
+    #[error("forbidden: {0}")]
+    Denied(Denied),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("conflict: {message}")]
+    Conflict { message: String, field: Option<String> },
+    #[error("too many attempts; retry in {retry_after_secs} s")]
+    TooManyAttempts { message: String, retry_after_secs: i64 },
+    #[error("gone: {0}")]
+    Gone(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation(ValidationErrors::single(field, message))
+    }
+
+    pub fn conflict(field: Option<&str>, message: impl Into<String>) -> Self {
+        AppError::Conflict {
+            message: message.into(),
+            field: field.map(str::to_owned),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unique { constraint } => AppError::Conflict {
+                message: "this already exists".into(),
+                field: Some(constraint),
+            },
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+
+
+impl From<ValidationErrors> for AppError {
+    fn from(e: ValidationErrors) -> Self {
+        AppError::Validation(e)
+    }
+}
+
+impl From<leadteam_domain::FieldError> for AppError {
+    fn from(e: leadteam_domain::FieldError) -> Self {
+        AppError::Validation(e.into())
+    }
+}
+
+impl From<Denied> for AppError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::NotVisible => AppError::NotFound("resource"),
+            other => AppError::Denied(other),
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Accounts, their built-in roles and memberships.
+
+use crate::db::Conn;
+use crate::error::StoreError;
+use crate::flag;
+use leadteam_domain::authz::{MemberStatus, PermissionSet, Preset};
+use leadteam_domain::{AccountId, MemberId, RoleId, TeamId, Timestamp, UserId};
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub id: AccountId,
+    pub name: String,
+    pub require_2fa: bool,
+    pub created_at: Timestamp,
+}
+
+/// Creates an account with the preset roles and its owner (O1). Returns the
+/// account and the owner's membership.
+pub async fn create_with_owner(
+    c: &mut Conn,
+    name: &str,
+    owner: UserId,
+    owner_email: &str,
+    owner_name: &str,
+    now: Timestamp,
+) -> Result<(AccountId, MemberId), StoreError> {
+    let account: i64 = sqlx::query_scalar("INSERT INTO accounts (name, created_at) VALUES ($1, $2) RETURNING id")
+        .bind(name)
+        .bind(now.0)
+        .fetch_one(&mut *c)
+        .await?;
+    let mut owner_role = None;
+    for preset in Preset::ALL {
+        let id = insert_role(
+            c,
+            AccountId(account),
+            preset.display_name(),
+            Some(preset.key()),
+            preset.permissions(),
+            now,
+        )
+        .await?;
+        if preset == Preset::Owner {
+            owner_role = Some(id);
+        }
+    }
+    let role = owner_role.ok_or_else(|| StoreError::Migration("owner preset missing".into()))?;
+    let member: i64 = sqlx::query_scalar(
+        "INSERT INTO members (account_id, user_id, email, name, role_id, status, is_owner, agent, activated_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'active', 1, 1, $6, $6) RETURNING id",
+    )
+    .bind(account)
+    .bind(owner.0)
+    .bind(owner_email)
+    .bind(owner_name)
+    .bind(role.0)
+    .bind(now.0)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok((AccountId(account), MemberId(member)))
+}
+
+pub async fn insert_role(
+    c: &mut Conn,
+    account: AccountId,
+    name: &str,
+    preset: Option<&str>,
+    permissions: PermissionSet,
+    now: Timestamp,
+) -> Result<RoleId, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO roles (account_id, name, preset, permissions, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(account.0)
+    .bind(name)
+    .bind(preset)
+    .bind(permissions.bits())
+    .bind(now.0)
+    .fetch_one(c)
+    .await?;
+    Ok(RoleId(id))
+}
+
+pub async fn by_id(c: &mut Conn, id: AccountId) -> Result<Option<AccountRow>, StoreError> {
+    let row = sqlx::query("SELECT id, name, require_2fa, created_at FROM accounts WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(c)
+        .await?;
+    row.map(|r| -> Result<AccountRow, StoreError> {
+        Ok(AccountRow {
+            id: AccountId(r.try_get("id")?),
+            name: r.try_get("name")?,
+            require_2fa: flag(r.try_get("require_2fa")?),
+            created_at: Timestamp(r.try_get("created_at")?),
+        })
+    })
+    .transpose()
+}
+
+/// One membership of a user, as `/me` lists them.
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub member: MemberId,
+    pub account: AccountId,
+    pub account_name: String,
+    pub role_name: String,
+    pub status: MemberStatus,
+    pub is_owner: bool,
+}
+
+/// Every membership of a user that is active (the accounts it can switch to).
+pub async fn memberships_of(c: &mut Conn, user: UserId) -> Result<Vec<Membership>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT m.id, m.account_id, a.name AS account_name, r.name AS role_name, m.status, m.is_owner \
+         FROM members m JOIN accounts a ON a.id = m.account_id JOIN roles r ON r.id = m.role_id \
+         WHERE m.user_id = $1 AND m.status = 'active' ORDER BY a.name, a.id",
+    )
+    .bind(user.0)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let status: String = r.try_get("status")?;
+            Ok(Membership {
+                member: MemberId(r.try_get("id")?),
+                account: AccountId(r.try_get("account_id")?),
+                account_name: r.try_get("account_name")?,
+                role_name: r.try_get("role_name")?,
+                status: MemberStatus::parse(&status).unwrap_or(MemberStatus::Deactivated),
+                is_owner: flag(r.try_get("is_owner")?),
+            })
+        })
+        .collect()
+}
+
+/// The facts `decide` needs about the member a user holds in an account,
+/// read fresh for every request so that nothing caches an authorization.
+#[derive(Debug, Clone)]
+pub struct MemberAuth {
+    pub member: MemberId,
+    pub status: MemberStatus,
+    pub permissions: PermissionSet,
+    pub agent: bool,
+    pub is_owner: bool,
+    pub require_2fa: bool,
+    pub role_name: String,
+    pub teams: Vec<TeamId>,
+}
+
+pub async fn member_auth(
+    c: &mut Conn,
+    user: UserId,
+    account: AccountId,
+) -> Result<Option<MemberAuth>, StoreError> {
+    let row = sqlx::query(
+        "SELECT m.id, m.status, m.permissions AS member_permissions, r.permissions AS role_permissions, \
+         r.name AS role_name, m.agent, m.is_owner, a.require_2fa \
+         FROM members m JOIN roles r ON r.id = m.role_id JOIN accounts a ON a.id = m.account_id \
+         WHERE m.user_id = $1 AND m.account_id = $2",
+    )
+    .bind(user.0)
+    .bind(account.0)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let member = MemberId(r.try_get("id")?);
+    let teams: Vec<i64> = sqlx::query_scalar("SELECT team_id FROM team_members WHERE member_id = $1 ORDER BY team_id")
+        .bind(member.0)
+        .fetch_all(&mut *c)
+        .await?;
+    let status: String = r.try_get("status")?;
+    let member_perms: Option<i64> = r.try_get("member_permissions")?;
+    let role_perms: i64 = r.try_get("role_permissions")?;
+    let is_owner = flag(r.try_get("is_owner")?);
+    let agent = flag(r.try_get("agent")?);
+    Ok(Some(MemberAuth {
+        member,
+        status: MemberStatus::parse(&status).unwrap_or(MemberStatus::Deactivated),
+        permissions: effective_permissions(is_owner, member_perms, role_perms, agent),
+        agent,
+        is_owner,
+        require_2fa: flag(r.try_get("require_2fa")?),
+        role_name: r.try_get("role_name")?,
+        teams: teams.into_iter().map(TeamId).collect(),
+    }))
+}
+
+/// Effective permissions: the owner holds everything; otherwise the member's
+/// own permission set when it has one, else its role's; the `agent` flag is
+/// the member's own switch.
+pub fn effective_permissions(is_owner: bool, member: Option<i64>, role: i64, agent: bool) -> PermissionSet {
+    use leadteam_domain::authz::Permission;
+    let base = if is_owner {
+        PermissionSet::all()
+    } else {
+        PermissionSet::from_bits(member.unwrap_or(role))
+    };
+    if agent {
+        base.with(Permission::Agent)
+    } else {
+        base.without(Permission::Agent)
+    }
+}

@@ -1,0 +1,125 @@
+//! Sessions: opaque tokens of which only the SHA-256 is stored.
+
+use crate::db::Conn;
+use crate::error::StoreError;
+use leadteam_domain::{AccountId, SessionId, Timestamp, UserId};
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: SessionId,
+    pub user: UserId,
+    pub account: Option<AccountId>,
+    pub expires_at: Timestamp,
+    pub last_seen_at: Timestamp,
+}
+
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub user: UserId,
+    pub account: Option<AccountId>,
+    pub expires_at: Timestamp,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+pub async fn insert(c: &mut Conn, s: NewSession<'_>, now: Timestamp) -> Result<SessionId, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO sessions (token_hash, user_id, account_id, created_at, last_seen_at, expires_at, user_agent, ip) \
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(s.token_hash)
+    .bind(s.user.0)
+    .bind(s.account.map(|a| a.0))
+    .bind(now.0)
+    .bind(s.expires_at.0)
+    .bind(s.user_agent)
+    .bind(s.ip)
+    .fetch_one(c)
+    .await?;
+    Ok(SessionId(id))
+}
+
+/// The live session of a token hash, if any (expired sessions are not found).
+pub async fn by_token_hash(c: &mut Conn, hash: &str, now: Timestamp) -> Result<Option<SessionRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, user_id, account_id, expires_at, last_seen_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+    )
+    .bind(hash)
+    .bind(now.0)
+    .fetch_optional(c)
+    .await?;
+    row.map(|r| -> Result<SessionRow, StoreError> {
+        Ok(SessionRow {
+            id: SessionId(r.try_get("id")?),
+            user: UserId(r.try_get("user_id")?),
+            account: r.try_get::<Option<i64>, _>("account_id")?.map(AccountId),
+            expires_at: Timestamp(r.try_get("expires_at")?),
+            last_seen_at: Timestamp(r.try_get("last_seen_at")?),
+        })
+    })
+    .transpose()
+}
+
+pub async fn by_id(c: &mut Conn, id: SessionId, now: Timestamp) -> Result<Option<SessionRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, user_id, account_id, expires_at, last_seen_at FROM sessions WHERE id = $1 AND expires_at > $2",
+    )
+    .bind(id.0)
+    .bind(now.0)
+    .fetch_optional(c)
+    .await?;
+    row.map(|r| -> Result<SessionRow, StoreError> {
+        Ok(SessionRow {
+            id: SessionId(r.try_get("id")?),
+            user: UserId(r.try_get("user_id")?),
+            account: r.try_get::<Option<i64>, _>("account_id")?.map(AccountId),
+            expires_at: Timestamp(r.try_get("expires_at")?),
+            last_seen_at: Timestamp(r.try_get("last_seen_at")?),
+        })
+    })
+    .transpose()
+}
+
+/// Slides the expiry forward (called at most once a minute per session).
+pub async fn touch(c: &mut Conn, id: SessionId, now: Timestamp, expires_at: Timestamp) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
+        .bind(now.0)
+        .bind(expires_at.0)
+        .bind(id.0)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_account(c: &mut Conn, id: SessionId, account: AccountId) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sessions SET account_id = $1 WHERE id = $2")
+        .bind(account.0)
+        .bind(id.0)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(c: &mut Conn, id: SessionId) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(id.0)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user but `keep` (password change, 2FA reset).
+pub async fn delete_all_of_user_except(
+    c: &mut Conn,
+    user: UserId,
+    keep: Option<SessionId>,
+) -> Result<u64, StoreError> {
+    let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user.0)
+        .bind(keep.map(|k| k.0).unwrap_or(-1))
+        .execute(c)
+        .await?
+        .rows_affected();
+    Ok(n)
+}

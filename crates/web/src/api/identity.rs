@@ -1,0 +1,350 @@
+//! Identity and session: sign-up, sign-in, sign-out, `/me`, password, 2FA,
+//! switching accounts.
+
+use super::rfc3339;
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Authed, Client, SESSION_COOKIE};
+use crate::registry::{Api, RouteSpec};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use leadteam_app::auth::{self, NewSessionToken, SigninInput, SignupInput};
+use leadteam_app::{me, security};
+use leadteam_domain::AccountId;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub(super) fn routes(api: Api) -> Api {
+    api.add(
+        RouteSpec::new("POST", "/api/v1/signup", "identity", "Create an account with its owner and sign in")
+            .public()
+            .status(201)
+            .body::<SignupBody>()
+            .returns::<SessionOut>(),
+        signup,
+    )
+    .add(
+        RouteSpec::new("POST", "/api/v1/sessions", "identity", "Sign in (with a TOTP or recovery code when enrolled)")
+            .public()
+            .status(201)
+            .body::<SigninBody>()
+            .returns::<SessionOut>(),
+        signin,
+    )
+    .add(
+        RouteSpec::new("DELETE", "/api/v1/sessions/current", "identity", "Sign out").status(204),
+        signout,
+    )
+    .add(
+        RouteSpec::new("GET", "/api/v1/me", "identity", "The user, its memberships, the current account and effective permissions")
+            .returns::<MeOut>(),
+        get_me,
+    )
+    .add(
+        RouteSpec::new("PUT", "/api/v1/me/account", "identity", "Switch the current account")
+            .body::<SwitchBody>()
+            .returns::<MeOut>(),
+        switch_account,
+    )
+    .add(
+        RouteSpec::new("POST", "/api/v1/me/password", "identity", "Change the password; other sessions end")
+            .body::<PasswordBody>()
+            .returns::<PasswordOut>(),
+        change_password,
+    )
+    .add(
+        RouteSpec::new("POST", "/api/v1/me/2fa", "identity", "Start TOTP enrolment: a secret and an otpauth URI")
+            .status(201)
+            .returns::<EnrolOut>(),
+        start_2fa,
+    )
+    .add(
+        RouteSpec::new("POST", "/api/v1/me/2fa/confirm", "identity", "Confirm enrolment with a code; returns ten recovery codes")
+            .body::<ConfirmBody>()
+            .returns::<RecoveryOut>(),
+        confirm_2fa,
+    )
+    .add(
+        RouteSpec::new("DELETE", "/api/v1/me/2fa", "identity", "Turn 2FA off (password and a code required)")
+            .status(204)
+            .body::<Disable2faBody>(),
+        disable_2fa,
+    )
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupBody {
+    /// The company or team name.
+    pub account_name: String,
+    /// The owner's name.
+    pub name: String,
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SigninBody {
+    pub email: String,
+    pub password: String,
+    /// The 6-digit code of the authenticator app, when 2FA is on.
+    #[serde(default)]
+    pub totp_code: Option<String>,
+    /// One of the recovery codes, instead of `totp_code`.
+    #[serde(default)]
+    pub recovery_code: Option<String>,
+}
+
+/// A new session. `token` is the bearer token for API clients; browsers get
+/// the same value in an HttpOnly cookie.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SessionOut {
+    pub token: String,
+    pub expires_at: String,
+    pub user_id: i64,
+    pub account_id: Option<i64>,
+}
+
+fn session_response(state: &AppState, t: NewSessionToken, status: StatusCode) -> Response {
+    let max_age = (t.expires_at.0 - state.app.now().0).max(0) / 1000;
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        t.token,
+        if state.secure_cookies { "; Secure" } else { "" }
+    );
+    let body = SessionOut {
+        token: t.token,
+        expires_at: rfc3339(t.expires_at),
+        user_id: t.user.0,
+        account_id: t.account.map(|a| a.0),
+    };
+    let mut resp = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+async fn signup(State(s): State<AppState>, Client(ci): Client, ApiJson(b): ApiJson<SignupBody>) -> Result<Response, ApiError> {
+    let t = auth::signup(
+        &s.app,
+        SignupInput {
+            account_name: &b.account_name,
+            name: &b.name,
+            email: &b.email,
+            password: &b.password,
+        },
+        &ci,
+    )
+    .await?;
+    Ok(session_response(&s, t, StatusCode::CREATED))
+}
+
+async fn signin(State(s): State<AppState>, Client(ci): Client, ApiJson(b): ApiJson<SigninBody>) -> Result<Response, ApiError> {
+    let t = auth::signin(
+        &s.app,
+        SigninInput {
+            email: &b.email,
+            password: &b.password,
+            totp_code: b.totp_code.as_deref(),
+            recovery_code: b.recovery_code.as_deref(),
+        },
+        &ci,
+    )
+    .await?;
+    Ok(session_response(&s, t, StatusCode::CREATED))
+}
+
+async fn signout(State(s): State<AppState>, Authed(c): Authed) -> Result<Response, ApiError> {
+    auth::signout(&s.app, &c).await?;
+    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        resp.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UserOut {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub two_factor_enabled: bool,
+    pub recovery_codes_left: i64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MembershipOut {
+    pub account_id: i64,
+    pub account_name: String,
+    pub member_id: i64,
+    pub role: String,
+    pub is_owner: bool,
+    pub current: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AccountOut {
+    pub id: i64,
+    pub name: String,
+    pub require_2fa: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MeOut {
+    pub user: UserOut,
+    pub memberships: Vec<MembershipOut>,
+    /// The account this session acts in; null when it is not an active member of any.
+    pub account: Option<AccountOut>,
+    pub member_id: Option<i64>,
+    pub is_owner: bool,
+    /// Effective permissions in the current account.
+    pub permissions: Vec<String>,
+    /// The account requires 2FA and this user must enrol before anything else (O5).
+    pub must_enrol_2fa: bool,
+}
+
+fn me_out(v: me::MeView) -> MeOut {
+    let current = v.actor.as_ref().map(|a| a.account);
+    MeOut {
+        user: UserOut {
+            id: v.user.id.0,
+            email: v.user.email.clone(),
+            name: v.user.name.clone(),
+            two_factor_enabled: v.user.totp_secret.is_some(),
+            recovery_codes_left: v.recovery_codes_left,
+        },
+        memberships: v
+            .memberships
+            .iter()
+            .map(|m| MembershipOut {
+                account_id: m.account.0,
+                account_name: m.account_name.clone(),
+                member_id: m.member.0,
+                role: m.role_name.clone(),
+                is_owner: m.is_owner,
+                current: Some(m.account) == current,
+            })
+            .collect(),
+        account: v.account.as_ref().map(|a| AccountOut {
+            id: a.id.0,
+            name: a.name.clone(),
+            require_2fa: a.require_2fa,
+        }),
+        member_id: v.actor.as_ref().map(|a| a.member.0),
+        is_owner: v.actor.as_ref().is_some_and(|a| a.is_owner),
+        permissions: v.permissions().names().into_iter().map(str::to_owned).collect(),
+        must_enrol_2fa: v.must_enrol_2fa(),
+    }
+}
+
+async fn get_me(State(s): State<AppState>, Authed(c): Authed) -> Result<Json<MeOut>, ApiError> {
+    Ok(Json(me_out(me::me(&s.app, &c).await?)))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchBody {
+    pub account_id: i64,
+}
+
+async fn switch_account(
+    State(s): State<AppState>,
+    Authed(c): Authed,
+    ApiJson(b): ApiJson<SwitchBody>,
+) -> Result<Json<MeOut>, ApiError> {
+    auth::switch_account(&s.app, &c, AccountId(b.account_id)).await?;
+    let mut c = c;
+    let fresh = leadteam_app::auth::authenticate_session(&s.app, c.session).await?;
+    c = fresh;
+    Ok(Json(me_out(me::me(&s.app, &c).await?)))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    pub current_password: String,
+    /// At least 10 characters.
+    pub new_password: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PasswordOut {
+    /// How many other sessions were ended.
+    pub other_sessions_ended: u64,
+}
+
+async fn change_password(
+    State(s): State<AppState>,
+    Authed(c): Authed,
+    ApiJson(b): ApiJson<PasswordBody>,
+) -> Result<Json<PasswordOut>, ApiError> {
+    let n = security::change_password(&s.app, &c, &b.current_password, &b.new_password).await?;
+    Ok(Json(PasswordOut { other_sessions_ended: n }))
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EnrolOut {
+    /// Base32 secret to type into an authenticator app.
+    pub secret: String,
+    /// The `otpauth://` URI to show as a QR code.
+    pub otpauth_uri: String,
+}
+
+async fn start_2fa(State(s): State<AppState>, Authed(c): Authed) -> Result<(StatusCode, Json<EnrolOut>), ApiError> {
+    let e = security::start_totp(&s.app, &c).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(EnrolOut {
+            secret: e.secret_base32,
+            otpauth_uri: e.otpauth_uri,
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    pub code: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RecoveryOut {
+    /// Ten single-use recovery codes, shown once.
+    pub recovery_codes: Vec<String>,
+}
+
+async fn confirm_2fa(
+    State(s): State<AppState>,
+    Authed(c): Authed,
+    ApiJson(b): ApiJson<ConfirmBody>,
+) -> Result<Json<RecoveryOut>, ApiError> {
+    let codes = security::confirm_totp(&s.app, &c, &b.code).await?;
+    Ok(Json(RecoveryOut { recovery_codes: codes }))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Disable2faBody {
+    pub password: String,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub recovery_code: Option<String>,
+}
+
+async fn disable_2fa(
+    State(s): State<AppState>,
+    Authed(c): Authed,
+    ApiJson(b): ApiJson<Disable2faBody>,
+) -> Result<StatusCode, ApiError> {
+    security::disable_totp(&s.app, &c, &b.password, b.code.as_deref(), b.recovery_code.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,22 @@
+//! The JSON API. Each area adds its routes to the one table.
+
+mod identity;
+mod service;
+
+use crate::registry::Api;
+
+/// Every route of the server, documented.
+pub fn routes() -> Api {
+    let api = Api::default();
+    let api = service::routes(api);
+    identity::routes(api)
+}
+
+/// Serialises a timestamp as RFC 3339 (UTC) for the API.
+pub(crate) fn rfc3339(t: leadteam_domain::Timestamp) -> String {
+    let nanos = i128::from(t.0) * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}

@@ -1,0 +1,144 @@
+//! Extractors: the caller from its credential, JSON bodies with problem+json
+//! rejections, and the client's address.
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use leadteam_app::auth::{Caller, ClientInfo};
+use serde::de::DeserializeOwned;
+use std::net::SocketAddr;
+
+pub const SESSION_COOKIE: &str = "lt_session";
+
+/// The credential of a request: `Authorization: Bearer` or the session cookie.
+pub(crate) fn credential(parts: &Parts) -> Option<(String, bool)> {
+    if let Some(h) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        if let Some(token) = h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")) {
+            return Some((token.trim().to_owned(), false));
+        }
+    }
+    cookie(parts, SESSION_COOKIE).map(|t| (t, true))
+}
+
+pub(crate) fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    for h in parts.headers.get_all(header::COOKIE) {
+        let Ok(s) = h.to_str() else { continue };
+        for pair in s.split(';') {
+            if let Some((k, v)) = pair.trim().split_once('=') {
+                if k == name && !v.is_empty() {
+                    return Some(v.to_owned());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The signed-in caller; 401 when the credential is missing or dead.
+pub struct Authed(pub Caller);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(c) = parts.extensions.get::<Caller>() {
+            return Ok(Authed(c.clone()));
+        }
+        let Some((token, _)) = credential(parts) else {
+            return Err(leadteam_app::AppError::Unauthenticated(leadteam_app::AuthFailure::NoSession).into());
+        };
+        let caller = leadteam_app::auth::authenticate(&state.app, &token).await?;
+        parts.extensions.insert(caller.clone());
+        Ok(Authed(caller))
+    }
+}
+
+/// The client's address and user agent, for throttling and the session list.
+pub struct Client(pub ClientInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(300).collect());
+        Ok(Client(ClientInfo { ip, user_agent }))
+    }
+}
+
+/// A JSON body whose rejections are problem+json naming the field at fault.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => Err(json_rejection(rej)),
+        }
+    }
+}
+
+fn json_rejection(rej: JsonRejection) -> ApiError {
+    let status = rej.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(status, "body-too-large", "The request body is too large")
+            .detail(format!("at most {} bytes are accepted", crate::MAX_BODY_BYTES));
+    }
+    match rej {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Send the body as JSON with Content-Type: application/json",
+        ),
+        JsonRejection::JsonDataError(e) => {
+            let text = e.body_text();
+            let (field, message) = field_of(&text);
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "The request has invalid fields")
+                .detail(text.clone())
+                .field(field, message)
+        }
+        JsonRejection::JsonSyntaxError(e) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed-json", "The body is not valid JSON").detail(e.body_text())
+        }
+        other => {
+            let s = other.status();
+            if s == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(s, "body-too-large", "The request body is too large")
+            } else {
+                ApiError::new(s, "bad-request", "The request body could not be read").detail(other.body_text())
+            }
+        }
+    }
+}
+
+/// Picks the field name out of serde's message ("missing field `email`",
+/// "email: invalid type ...").
+fn field_of(text: &str) -> (String, String) {
+    let msg = text
+        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+        .unwrap_or(text);
+    if let Some(rest) = msg.split("missing field `").nth(1) {
+        if let Some(name) = rest.split('`').next() {
+            return (name.to_owned(), "is required".to_owned());
+        }
+    }
+    if let Some((path, rest)) = msg.split_once(": ") {
+        if !path.contains(' ') && !path.is_empty() {
+            let message = rest.split(" at line ").next().unwrap_or(rest).to_owned();
+            return (path.to_owned(), message);
+        }
+    }
+    ("body".to_owned(), msg.split(" at line ").next().unwrap_or(msg).to_owned())
+}

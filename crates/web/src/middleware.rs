@@ -1,0 +1,139 @@
+//! Layers around every route: request ids and tracing, metrics, security
+//! headers, cross-site request refusal, body size limit and a time limit.
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{SESSION_COOKIE, cookie};
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tower_http::timeout::TimeoutLayer;
+use tracing::Instrument;
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// How long a handler may take before the request is answered 503.
+pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) fn wrap(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .layer(from_fn(csrf_guard))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, HANDLER_TIMEOUT))
+        .layer(from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+fn new_request_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::thread_rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Request id, tracing span, metrics and security headers.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(str::to_owned)
+        .unwrap_or_else(new_request_id);
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
+    let start = Instant::now();
+    state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+    let mut resp = next.run(req).instrument(span.clone()).await;
+    state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+    let elapsed = start.elapsed();
+    let status = resp.status();
+    state.metrics.observe(method.as_str(), &route, status.as_u16(), elapsed);
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64, "request failed");
+        } else {
+            tracing::debug!(status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64, "request");
+        }
+    });
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        h.insert(X_REQUEST_ID.clone(), v);
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    resp
+}
+
+fn is_unsafe(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+}
+
+fn host_of(origin: &str) -> &str {
+    let rest = origin.split_once("://").map(|(_, r)| r).unwrap_or(origin);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// Refuses a state-changing request that carries the session cookie (and no
+/// bearer token) when it comes from another site: a mismatched `Origin`, a
+/// `Sec-Fetch-Site: cross-site`, or, from a client that sends neither, a body
+/// of a type a cross-site HTML form can send without a CSRF token.
+async fn csrf_guard(req: Request, next: Next) -> Response {
+    if is_unsafe(req.method()) {
+        let (parts, body) = req.into_parts();
+        let cookie_auth = parts.headers.get(header::AUTHORIZATION).is_none()
+            && cookie(&parts, SESSION_COOKIE).is_some();
+        if cookie_auth {
+            if let Err(e) = same_origin(&parts) {
+                return e.into_response();
+            }
+        }
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    next.run(req).await
+}
+
+fn same_origin(parts: &axum::http::request::Parts) -> Result<(), ApiError> {
+    let refuse = || {
+        ApiError::new(StatusCode::FORBIDDEN, "cross-site-request", "Cross-site request refused")
+            .detail("a state-changing request with the session cookie must come from this site")
+    };
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if let Some(origin) = parts.headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("null");
+        if origin == "null" || host_of(origin) != host {
+            return Err(refuse());
+        }
+        return Ok(());
+    }
+    if let Some(site) = parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if site == "cross-site" || site == "same-site" {
+            return Err(refuse());
+        }
+        return Ok(());
+    }
+    let ct = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let form_like = ct.starts_with("application/x-www-form-urlencoded")
+        || ct.starts_with("multipart/form-data")
+        || ct.starts_with("text/plain");
+    let has_token = parts.headers.contains_key("x-csrf-token");
+    if form_like && !has_token {
+        return Err(refuse());
+    }
+    Ok(())
+}

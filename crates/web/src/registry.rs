@@ -1,0 +1,227 @@
+//! The route table: every API route is added with its documentation, so the
+//! OpenAPI document and the permission-matrix test cover exactly the routes
+//! the router serves.
+
+use crate::AppState;
+use axum::Router;
+use axum::handler::Handler;
+use axum::routing::{MethodFilter, on};
+use schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
+use serde_json::{Map, Value, json};
+
+/// How a route authenticates its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Open to anyone (service endpoints, sign-up, sign-in, invitation acceptance).
+    Public,
+    /// A session (cookie or bearer token) or an API key.
+    Session,
+    /// A lead source's own signature (webhooks).
+    Signature,
+}
+
+type SchemaFn = fn(&mut SchemaGenerator) -> schemars::Schema;
+
+/// One documented route.
+#[derive(Clone)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    pub auth: Auth,
+    pub ok_status: u16,
+    pub request: Option<SchemaFn>,
+    pub response: Option<SchemaFn>,
+    pub query: &'static [(&'static str, &'static str)],
+}
+
+impl std::fmt::Debug for RouteSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+/// The schema of `T`, for `RouteSpec::request` / `response`.
+pub fn schema<T: JsonSchema>(g: &mut SchemaGenerator) -> schemars::Schema {
+    g.subschema_for::<T>()
+}
+
+impl RouteSpec {
+    pub const fn new(method: &'static str, path: &'static str, tag: &'static str, summary: &'static str) -> Self {
+        RouteSpec {
+            method,
+            path,
+            summary,
+            tag,
+            auth: Auth::Session,
+            ok_status: 200,
+            request: None,
+            response: None,
+            query: &[],
+        }
+    }
+
+    pub const fn public(mut self) -> Self {
+        self.auth = Auth::Public;
+        self
+    }
+
+    pub const fn signed(mut self) -> Self {
+        self.auth = Auth::Signature;
+        self
+    }
+
+    pub const fn status(mut self, s: u16) -> Self {
+        self.ok_status = s;
+        self
+    }
+
+    pub fn body<T: JsonSchema>(mut self) -> Self {
+        self.request = Some(schema::<T>);
+        self
+    }
+
+    pub fn returns<T: JsonSchema>(mut self) -> Self {
+        self.response = Some(schema::<T>);
+        self
+    }
+
+    pub const fn query(mut self, q: &'static [(&'static str, &'static str)]) -> Self {
+        self.query = q;
+        self
+    }
+}
+
+/// Builds the router and the route table together.
+pub struct Api {
+    router: Router<AppState>,
+    specs: Vec<RouteSpec>,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Api {
+            router: Router::new(),
+            specs: Vec::new(),
+        }
+    }
+}
+
+impl Api {
+    pub fn add<H, T>(mut self, spec: RouteSpec, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = match spec.method {
+            "GET" => MethodFilter::GET,
+            "POST" => MethodFilter::POST,
+            "PUT" => MethodFilter::PUT,
+            "PATCH" => MethodFilter::PATCH,
+            "DELETE" => MethodFilter::DELETE,
+            _ => MethodFilter::GET,
+        };
+        self.router = self.router.route(spec.path, on(filter, handler));
+        self.specs.push(spec);
+        self
+    }
+
+    /// Routes that are not part of the API document (pages, assets).
+    pub fn merge_unlisted(mut self, other: Router<AppState>) -> Self {
+        self.router = self.router.merge(other);
+        self
+    }
+
+    pub fn into_parts(self) -> (Router<AppState>, Vec<RouteSpec>) {
+        (self.router, self.specs)
+    }
+}
+
+/// The OpenAPI 3.1 document of the route table.
+pub fn openapi_document(specs: &[RouteSpec]) -> Value {
+    let settings = SchemaSettings::draft2020_12().with(|s| s.definitions_path = "/components/schemas".into());
+    let mut generator = SchemaGenerator::new(settings);
+    let mut paths: Map<String, Value> = Map::new();
+    for spec in specs {
+        let mut op = json!({
+            "summary": spec.summary,
+            "tags": [spec.tag],
+            "operationId": format!("{}_{}", spec.method.to_lowercase(), spec.path.trim_start_matches('/').replace(['/', '{', '}', '-'], "_")),
+            "responses": {},
+        });
+        let params: Vec<Value> = path_params(spec.path)
+            .into_iter()
+            .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .chain(spec.query.iter().map(|(name, desc)| {
+                json!({"name": name, "in": "query", "required": false, "description": desc, "schema": {"type": "string"}})
+            }))
+            .collect();
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        if let Some(req) = spec.request {
+            let s = req(&mut generator);
+            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": s.to_value()}}});
+        }
+        let ok = match spec.response {
+            Some(resp) => {
+                let s = resp(&mut generator);
+                json!({"description": "Success", "content": {"application/json": {"schema": s.to_value()}}})
+            }
+            None => json!({"description": "Success"}),
+        };
+        op["responses"][spec.ok_status.to_string()] = ok;
+        op["responses"]["default"] = json!({
+            "description": "An error (RFC 9457 problem details)",
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        });
+        match spec.auth {
+            Auth::Public => op["security"] = json!([]),
+            Auth::Session => op["security"] = json!([{"bearer": []}, {"cookie": []}]),
+            Auth::Signature => {
+                op["security"] = json!([]);
+                op["description"] = json!("Authenticated by the lead source's signature.");
+            }
+        }
+        let entry = paths.entry(spec.path.to_owned()).or_insert_with(|| json!({}));
+        entry[spec.method.to_lowercase()] = op;
+    }
+    let mut schemas = generator.take_definitions(true);
+    schemas.insert(
+        "Problem".into(),
+        json!({
+            "type": "object",
+            "description": "RFC 9457 problem details; `field` and `errors` name the fields at fault.",
+            "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                "detail": {"type": "string"}, "field": {"type": "string"},
+                "errors": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}
+            },
+            "required": ["type", "title", "status"]
+        }),
+    );
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "leadteam API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Team management and lead routing. The account a call acts in comes from its credential."
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": crate::extract::SESSION_COOKIE}
+            }
+        }
+    })
+}
+
+fn path_params(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(str::to_owned)
+        .collect()
+}
