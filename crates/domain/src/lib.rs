@@ -7,6 +7,7 @@
 pub mod authz;
 pub mod error;
 pub mod ids;
+pub mod routing;
 pub mod secret;
 pub mod time;
 pub mod totp;
