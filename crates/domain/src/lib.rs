@@ -5,6 +5,7 @@
 //! randomness are passed in as values, so every rule can be tested on its own.
 
 pub mod authz;
+pub mod billing;
 pub mod error;
 pub mod ids;
 pub mod routing;
