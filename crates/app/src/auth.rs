@@ -1,9 +1,9 @@
 //! Sign-up, sign-in, sign-out and the resolution of a credential into the
 //! caller of a request.
 
-use crate::error::{AppError, AuthFailure};
 use crate::App;
-use leadteam_domain::authz::{Actor, decide, Action};
+use crate::error::{AppError, AuthFailure};
+use leadteam_domain::authz::{Action, Actor, decide};
 use leadteam_domain::secret::token_hash;
 use leadteam_domain::validate::{Email, Name, NewPassword};
 use leadteam_domain::{AccountId, MemberId, SessionId, Timestamp, UserId, ValidationErrors};
@@ -73,14 +73,24 @@ pub struct SignupInput<'a> {
 }
 
 /// Creates an account and its owner (O1) and signs the owner in.
-pub async fn signup(app: &App, input: SignupInput<'_>, client: &ClientInfo) -> Result<NewSessionToken, AppError> {
+pub async fn signup(
+    app: &App,
+    input: SignupInput<'_>,
+    client: &ClientInfo,
+) -> Result<NewSessionToken, AppError> {
     let mut errs = ValidationErrors::default();
     let account_name = errs.take(Name::parse("account_name", input.account_name, 100));
     let name = errs.take(Name::parse("name", input.name, 100));
     let email = errs.take(Email::parse("email", input.email));
-    let password = errs.take(NewPassword::parse("password", input.password, email.as_ref()));
+    let password = errs.take(NewPassword::parse(
+        "password",
+        input.password,
+        email.as_ref(),
+    ));
     errs.into_result()?;
-    let (Some(account_name), Some(name), Some(email), Some(password)) = (account_name, name, email, password) else {
+    let (Some(account_name), Some(name), Some(email), Some(password)) =
+        (account_name, name, email, password)
+    else {
         return Err(AppError::Internal("validation inconsistency".into()));
     };
     let hash = app.hasher.hash(password.expose()).await?;
@@ -96,13 +106,23 @@ pub async fn signup(app: &App, input: SignupInput<'_>, client: &ClientInfo) -> R
         .await
         .map_err(|e| {
             if e.is_unique_on("email") {
-                AppError::conflict(Some("email"), "an account already uses this email: sign in instead")
+                AppError::conflict(
+                    Some("email"),
+                    "an account already uses this email: sign in instead",
+                )
             } else {
                 e.into()
             }
         })?;
-    let (account, member) =
-        accounts::create_with_owner(&mut tx, account_name.as_str(), user, email.as_str(), name.as_str(), now).await?;
+    let (account, member) = accounts::create_with_owner(
+        &mut tx,
+        account_name.as_str(),
+        user,
+        email.as_str(),
+        name.as_str(),
+        now,
+    )
+    .await?;
     audit::record(
         &mut tx,
         AuditEntry {
@@ -119,7 +139,9 @@ pub async fn signup(app: &App, input: SignupInput<'_>, client: &ClientInfo) -> R
     )
     .await?;
     let token = insert_session(app, &mut tx, user, Some(account), client, now).await?;
-    tx.commit().await.map_err(leadteam_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(leadteam_store::StoreError::from)?;
     Ok(token)
 }
 
@@ -165,7 +187,11 @@ pub struct SigninInput<'a> {
 /// Signs in. Unknown email and wrong password give the same answer after the
 /// same work; failures are counted per email and per address (see
 /// [`crate::SigninPolicy`]).
-pub async fn signin(app: &App, input: SigninInput<'_>, client: &ClientInfo) -> Result<NewSessionToken, AppError> {
+pub async fn signin(
+    app: &App,
+    input: SigninInput<'_>,
+    client: &ClientInfo,
+) -> Result<NewSessionToken, AppError> {
     let policy = app.config.signin.clone();
     let email_norm = input.email.trim().to_lowercase();
     if email_norm.is_empty() {
@@ -186,7 +212,13 @@ pub async fn signin(app: &App, input: SigninInput<'_>, client: &ClientInfo) -> R
         None => None,
     };
     drop(c);
-    for locked in [email_state.locked_until, ip_state.and_then(|s| s.locked_until)].into_iter().flatten() {
+    for locked in [
+        email_state.locked_until,
+        ip_state.and_then(|s| s.locked_until),
+    ]
+    .into_iter()
+    .flatten()
+    {
         let secs = ((locked.0 - now.0) / 1000).max(1);
         return Err(AppError::TooManyAttempts {
             message: format!(
@@ -198,7 +230,10 @@ pub async fn signin(app: &App, input: SigninInput<'_>, client: &ClientInfo) -> R
     }
     if email_state.failures >= policy.slow_after {
         let exp = (email_state.failures - policy.slow_after).min(16) as u32;
-        let delay = policy.base_delay_ms.saturating_mul(1u64 << exp).min(policy.max_delay_ms);
+        let delay = policy
+            .base_delay_ms
+            .saturating_mul(1u64 << exp)
+            .min(policy.max_delay_ms);
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
     }
 
@@ -238,7 +273,9 @@ pub async fn signin(app: &App, input: SigninInput<'_>, client: &ClientInfo) -> R
     let memberships = accounts::memberships_of(&mut tx, user.id).await?;
     let account = memberships.first().map(|m| m.account);
     let token = insert_session(app, &mut tx, user.id, account, client, app.now()).await?;
-    tx.commit().await.map_err(leadteam_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(leadteam_store::StoreError::from)?;
     Ok(token)
 }
 
@@ -256,7 +293,9 @@ async fn record_failure(app: &App, email_key: &str, ip_key: Option<&str>) -> Res
             throttle::lock(&mut tx, k, now.plus_millis(policy.lock_ms)).await?;
         }
     }
-    tx.commit().await.map_err(leadteam_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(leadteam_store::StoreError::from)?;
     Ok(())
 }
 
@@ -310,7 +349,11 @@ async fn caller_of_session(
     })
 }
 
-pub(crate) fn actor_of(user: &users::UserRow, account: AccountId, m: accounts::MemberAuth) -> Actor {
+pub(crate) fn actor_of(
+    user: &users::UserRow,
+    account: AccountId,
+    m: accounts::MemberAuth,
+) -> Actor {
     Actor {
         user: user.id,
         member: m.member,
@@ -332,13 +375,19 @@ pub async fn signout(app: &App, caller: &Caller) -> Result<(), AppError> {
 }
 
 /// Switches the session to another account the user is an active member of (T2).
-pub async fn switch_account(app: &App, caller: &Caller, account: AccountId) -> Result<MemberId, AppError> {
+pub async fn switch_account(
+    app: &App,
+    caller: &Caller,
+    account: AccountId,
+) -> Result<MemberId, AppError> {
     let mut tx = app.db.write().await?;
     let m = accounts::member_auth(&mut tx, caller.user, account).await?;
     let Some(m) = m.filter(|m| m.status == leadteam_domain::authz::MemberStatus::Active) else {
         return Err(AppError::NotFound("account"));
     };
     sessions::set_account(&mut tx, caller.session, account).await?;
-    tx.commit().await.map_err(leadteam_store::StoreError::from)?;
+    tx.commit()
+        .await
+        .map_err(leadteam_store::StoreError::from)?;
     Ok(m.member)
 }

@@ -29,9 +29,15 @@ pub enum AppError {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("conflict: {message}")]
-    Conflict { message: String, field: Option<String> },
+    Conflict {
+        message: String,
+        field: Option<String>,
+    },
     #[error("too many attempts; retry in {retry_after_secs} s")]
-    TooManyAttempts { message: String, retry_after_secs: i64 },
+    TooManyAttempts {
+        message: String,
+        retry_after_secs: i64,
+    },
     #[error("gone: {0}")]
     Gone(String),
     #[error("internal error: {0}")]
@@ -62,8 +68,6 @@ impl From<StoreError> for AppError {
         }
     }
 }
-
-
 
 impl From<ValidationErrors> for AppError {
     fn from(e: ValidationErrors) -> Self {

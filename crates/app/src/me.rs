@@ -1,9 +1,9 @@
 //! `GET /me`: the user, its memberships, the current account and the
 //! effective permissions.
 
+use crate::App;
 use crate::auth::Caller;
 use crate::error::AppError;
-use crate::App;
 use leadteam_domain::authz::{Actor, PermissionSet};
 use leadteam_store::accounts::{self, AccountRow, Membership};
 use leadteam_store::users;
@@ -19,7 +19,10 @@ pub struct MeView {
 
 impl MeView {
     pub fn permissions(&self) -> PermissionSet {
-        self.actor.as_ref().map(|a| a.permissions).unwrap_or_default()
+        self.actor
+            .as_ref()
+            .map(|a| a.permissions)
+            .unwrap_or_default()
     }
 
     /// The account requires 2FA and this user has not enrolled (O5).
@@ -32,7 +35,9 @@ impl MeView {
 
 pub async fn me(app: &App, caller: &Caller) -> Result<MeView, AppError> {
     let mut c = app.db.conn().await?;
-    let user = users::by_id(&mut c, caller.user).await?.ok_or(AppError::NotFound("user"))?;
+    let user = users::by_id(&mut c, caller.user)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
     let memberships = accounts::memberships_of(&mut c, caller.user).await?;
     let account = match caller.account {
         Some(a) if caller.actor.is_some() => accounts::by_id(&mut c, a).await?,

@@ -2,7 +2,9 @@
 //! blocking pool so it never stalls the async threads.
 
 use crate::error::AppError;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::Arc;
 use tokio::sync::OnceCell;
@@ -15,7 +17,8 @@ pub struct PasswordHasher {
 }
 
 fn argon() -> Result<Argon2<'static>, AppError> {
-    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| AppError::Internal(e.to_string()))?;
+    let params =
+        Params::new(19 * 1024, 2, 1, None).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -38,7 +41,9 @@ impl PasswordHasher {
         let hash = hash.to_owned();
         tokio::task::spawn_blocking(move || {
             let parsed = PasswordHash::new(&hash).map_err(|e| AppError::Internal(e.to_string()))?;
-            Ok(argon()?.verify_password(password.as_bytes(), &parsed).is_ok())
+            Ok(argon()?
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok())
         })
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?

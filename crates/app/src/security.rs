@@ -1,23 +1,26 @@
 //! A user's own security: password change and TOTP two-factor authentication
 //! with single-use recovery codes.
 
+use crate::App;
 use crate::auth::Caller;
 use crate::error::{AppError, AuthFailure};
-use crate::App;
 use leadteam_domain::authz::Action;
 use leadteam_domain::secret::token_hash;
 use leadteam_domain::totp;
 use leadteam_domain::validate::{Email, NewPassword};
 use leadteam_domain::{Timestamp, UserId};
 use leadteam_store::audit::{self, AuditEntry};
-use leadteam_store::{sessions, users, Conn, StoreError};
+use leadteam_store::{Conn, StoreError, sessions, users};
 
 /// Number of recovery codes issued on enrolment.
 pub const RECOVERY_CODES: usize = 10;
 
-
-
-async fn audit_self(conn: &mut Conn, caller: &Caller, action: &str, now: Timestamp) -> Result<(), AppError> {
+async fn audit_self(
+    conn: &mut Conn,
+    caller: &Caller,
+    action: &str,
+    now: Timestamp,
+) -> Result<(), AppError> {
     audit::record(
         conn,
         AuditEntry {
@@ -38,21 +41,32 @@ async fn audit_self(conn: &mut Conn, caller: &Caller, action: &str, now: Timesta
 
 /// Changes the caller's password after checking the current one; every other
 /// session of the user ends.
-pub async fn change_password(app: &App, caller: &Caller, current: &str, new: &str) -> Result<u64, AppError> {
+pub async fn change_password(
+    app: &App,
+    caller: &Caller,
+    current: &str,
+    new: &str,
+) -> Result<u64, AppError> {
     caller_may_manage_self(caller)?;
     let email = Email::parse("email", &caller.email).ok();
     let new = NewPassword::parse("new_password", new, email.as_ref())?;
     let mut c = app.db.conn().await?;
-    let user = users::by_id(&mut c, caller.user).await?.ok_or(AppError::NotFound("user"))?;
+    let user = users::by_id(&mut c, caller.user)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
     drop(c);
     if !app.hasher.verify(current, &user.password_hash).await? {
-        return Err(AppError::field("current_password", "is not your current password"));
+        return Err(AppError::field(
+            "current_password",
+            "is not your current password",
+        ));
     }
     let hash = app.hasher.hash(new.expose()).await?;
     let now = app.now();
     let mut tx = app.db.write().await?;
     users::set_password(&mut tx, caller.user, &hash, now).await?;
-    let ended = sessions::delete_all_of_user_except(&mut tx, caller.user, Some(caller.session)).await?;
+    let ended =
+        sessions::delete_all_of_user_except(&mut tx, caller.user, Some(caller.session)).await?;
     audit_self(&mut tx, caller, "user.password_changed", now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(ended)
@@ -82,7 +96,9 @@ pub async fn start_totp(app: &App, caller: &Caller) -> Result<Enrolment, AppErro
     rand::rngs::OsRng.fill_bytes(&mut secret);
     let b32 = totp::base32_encode(&secret);
     let mut tx = app.db.write().await?;
-    let user = users::by_id(&mut tx, caller.user).await?.ok_or(AppError::NotFound("user"))?;
+    let user = users::by_id(&mut tx, caller.user)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
     if user.totp_secret.is_some() {
         return Err(AppError::conflict(
             None,
@@ -107,18 +123,31 @@ pub async fn confirm_totp(app: &App, caller: &Caller, code: &str) -> Result<Vec<
         .await?
         .ok_or(AppError::NotFound("user"))?;
     if user.totp_secret.is_some() {
-        return Err(AppError::conflict(None, "two-factor authentication is already on"));
+        return Err(AppError::conflict(
+            None,
+            "two-factor authentication is already on",
+        ));
     }
     let Some(pending) = user.totp_pending_secret.clone() else {
-        return Err(AppError::conflict(None, "start enrolment first (POST /api/v1/me/2fa)"));
+        return Err(AppError::conflict(
+            None,
+            "start enrolment first (POST /api/v1/me/2fa)",
+        ));
     };
-    let secret = totp::base32_decode(&pending).ok_or(AppError::Internal("bad stored secret".into()))?;
+    let secret =
+        totp::base32_decode(&pending).ok_or(AppError::Internal("bad stored secret".into()))?;
     let Some(step) = totp::verify(&secret, code, now.unix_seconds(), None) else {
-        return Err(AppError::field("code", "is not the current code of your authenticator app"));
+        return Err(AppError::field(
+            "code",
+            "is not the current code of your authenticator app",
+        ));
     };
     users::confirm_totp(&mut tx, caller.user, &pending, step).await?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
-    let hashes: Vec<String> = codes.iter().map(|c| token_hash(&normalise_recovery(c))).collect();
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| token_hash(&normalise_recovery(c)))
+        .collect();
     users::replace_recovery_codes(&mut tx, caller.user, &hashes).await?;
     audit_self(&mut tx, caller, "user.2fa_enabled", now).await?;
     tx.commit().await.map_err(StoreError::from)?;
@@ -136,10 +165,15 @@ pub async fn disable_totp(
 ) -> Result<(), AppError> {
     caller_may_manage_self(caller)?;
     let mut c = app.db.conn().await?;
-    let user = users::by_id(&mut c, caller.user).await?.ok_or(AppError::NotFound("user"))?;
+    let user = users::by_id(&mut c, caller.user)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
     drop(c);
     let Some(secret) = user.totp_secret.clone() else {
-        return Err(AppError::conflict(None, "two-factor authentication is not on"));
+        return Err(AppError::conflict(
+            None,
+            "two-factor authentication is not on",
+        ));
     };
     if !app.hasher.verify(password, &user.password_hash).await? {
         return Err(AppError::field("password", "is not your current password"));
@@ -147,9 +181,16 @@ pub async fn disable_totp(
     let now = app.now();
     let mut tx = app.db.write().await?;
     let ok = match (code, recovery) {
-        (Some(code), _) if !code.trim().is_empty() => check_totp(&mut tx, &user, &secret, code, now).await?,
+        (Some(code), _) if !code.trim().is_empty() => {
+            check_totp(&mut tx, &user, &secret, code, now).await?
+        }
         (_, Some(r)) if !r.trim().is_empty() => use_recovery_code(&mut tx, user.id, r, now).await?,
-        _ => return Err(AppError::field("code", "is required: a current code or a recovery code")),
+        _ => {
+            return Err(AppError::field(
+                "code",
+                "is required: a current code or a recovery code",
+            ));
+        }
     };
     if !ok {
         return Err(AppError::Unauthenticated(AuthFailure::InvalidTotp));
@@ -170,7 +211,8 @@ pub(crate) async fn check_totp(
     code: &str,
     now: Timestamp,
 ) -> Result<bool, AppError> {
-    let secret = totp::base32_decode(secret_b32).ok_or(AppError::Internal("bad stored secret".into()))?;
+    let secret =
+        totp::base32_decode(secret_b32).ok_or(AppError::Internal("bad stored secret".into()))?;
     let Some(step) = totp::verify(&secret, code, now.unix_seconds(), user.totp_last_step) else {
         return Ok(false);
     };

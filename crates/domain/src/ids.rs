@@ -26,6 +26,18 @@ macro_rules! id_type {
 }
 
 id_type!(
-    AccountId, UserId, MemberId, RoleId, TeamId, ClientId, SessionId, InvitationId, RuleId,
-    SourceId, GroupId, ContentId, NotificationId, ApiKeyId,
+    AccountId,
+    UserId,
+    MemberId,
+    RoleId,
+    TeamId,
+    ClientId,
+    SessionId,
+    InvitationId,
+    RuleId,
+    SourceId,
+    GroupId,
+    ContentId,
+    NotificationId,
+    ApiKeyId,
 );

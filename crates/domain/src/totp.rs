@@ -39,7 +39,12 @@ pub fn code_at(secret: &[u8], unix_seconds: i64) -> String {
 
 /// Checks `code` against the steps around `unix_seconds`. Returns the matched
 /// step when it is later than `last_used_step` (a code is accepted once only).
-pub fn verify(secret: &[u8], code: &str, unix_seconds: i64, last_used_step: Option<i64>) -> Option<i64> {
+pub fn verify(
+    secret: &[u8],
+    code: &str,
+    unix_seconds: i64,
+    last_used_step: Option<i64>,
+) -> Option<i64> {
     let code = code.trim().replace(' ', "");
     if code.len() != DIGITS as usize || !code.chars().all(|c| c.is_ascii_digit()) {
         return None;
@@ -167,7 +172,10 @@ mod tests {
     fn base32_round_trips() {
         assert_eq!(base32_encode(b"foobar"), "MZXW6YTBOI");
         assert_eq!(base32_decode("MZXW6YTBOI"), Some(b"foobar".to_vec()));
-        assert_eq!(base32_decode("mzxw 6ytb oi======"), Some(b"foobar".to_vec()));
+        assert_eq!(
+            base32_decode("mzxw 6ytb oi======"),
+            Some(b"foobar".to_vec())
+        );
         assert_eq!(base32_decode("1"), None);
     }
 }

@@ -18,7 +18,10 @@ impl Email {
             return Err(FieldError::new(field, "must be at most 254 characters"));
         }
         let Some((local, domain)) = s.rsplit_once('@') else {
-            return Err(FieldError::new(field, "must be an email address like name@example.com"));
+            return Err(FieldError::new(
+                field,
+                "must be an email address like name@example.com",
+            ));
         };
         let domain_ok = !domain.is_empty()
             && !domain.starts_with('.')
@@ -33,7 +36,10 @@ impl Email {
             || s.chars().any(|c| c.is_whitespace() || c.is_control())
             || !domain_ok
         {
-            return Err(FieldError::new(field, "must be an email address like name@example.com"));
+            return Err(FieldError::new(
+                field,
+                "must be an email address like name@example.com",
+            ));
         }
         Ok(Email(s))
     }
@@ -66,10 +72,16 @@ impl Name {
             return Err(FieldError::new(field, "is required"));
         }
         if s.chars().count() > max {
-            return Err(FieldError::new(field, format!("must be at most {max} characters")));
+            return Err(FieldError::new(
+                field,
+                format!("must be at most {max} characters"),
+            ));
         }
         if s.chars().any(char::is_control) {
-            return Err(FieldError::new(field, "must not contain control characters"));
+            return Err(FieldError::new(
+                field,
+                "must not contain control characters",
+            ));
         }
         Ok(Name(s.to_owned()))
     }
@@ -148,7 +160,15 @@ mod tests {
             Email::parse("email", "  Ann@Example.COM ").map(|e| e.into_string()),
             Ok("ann@example.com".to_owned())
         );
-        for bad in ["", "ann", "ann@", "@x.io", "a b@x.io", "ann@x..io", "ann@.x.io"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@x.io",
+            "a b@x.io",
+            "ann@x..io",
+            "ann@.x.io",
+        ] {
             let err = Email::parse("email", bad).err();
             assert_eq!(err.map(|e| e.field), Some("email".to_owned()), "{bad:?}");
         }
@@ -165,7 +185,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(Name::parse("name", " Ann ", 10).map(|n| n.into_string()), Ok("Ann".into()));
+        assert_eq!(
+            Name::parse("name", " Ann ", 10).map(|n| n.into_string()),
+            Ok("Ann".into())
+        );
         assert!(Name::parse("name", "   ", 10).is_err());
         assert!(Name::parse("name", "01234567890", 10).is_err());
         assert!(Name::parse("name", "a\u{7}b", 10).is_err());

@@ -8,16 +8,30 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 #[derive(Parser, Debug)]
-#[command(name = "leadteam", version, about = "Team management and lead routing server")]
+#[command(
+    name = "leadteam",
+    version,
+    about = "Team management and lead routing server"
+)]
 struct Cli {
     /// Database URL: sqlite://PATH (the default, embedded) or postgres://...
-    #[arg(long, env = "LEADTEAM_DATABASE_URL", default_value = "sqlite://./leadteam-data/leadteam.db", global = true)]
+    #[arg(
+        long,
+        env = "LEADTEAM_DATABASE_URL",
+        default_value = "sqlite://./leadteam-data/leadteam.db",
+        global = true
+    )]
     database_url: String,
     /// Log filter (e.g. info, leadteam=debug).
     #[arg(long, env = "LEADTEAM_LOG", default_value = "info", global = true)]
     log: String,
     /// Log as JSON lines.
-    #[arg(long, env = "LEADTEAM_LOG_JSON", default_value_t = false, global = true)]
+    #[arg(
+        long,
+        env = "LEADTEAM_LOG_JSON",
+        default_value_t = false,
+        global = true
+    )]
     log_json: bool,
     #[command(subcommand)]
     command: Command,
@@ -47,7 +61,9 @@ enum Command {
 fn init_logging(filter: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -60,26 +76,42 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Openapi => {
-            println!("{}", serde_json::to_string_pretty(&leadteam_web::openapi())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&leadteam_web::openapi())?
+            );
             Ok(())
         }
         Command::Migrate => {
             init_logging(&cli.log, cli.log_json);
-            let db = Db::connect(&cli.database_url, None).await.context("connecting to the database")?;
+            let db = Db::connect(&cli.database_url, None)
+                .await
+                .context("connecting to the database")?;
             let n = db.migrate().await.context("migrating")?;
             tracing::info!(applied = n, engine = db.engine().name(), "migrations done");
             Ok(())
         }
-        Command::Serve { bind, base_url, smtp_url } => {
+        Command::Serve {
+            bind,
+            base_url,
+            smtp_url,
+        } => {
             init_logging(&cli.log, cli.log_json);
             serve(&cli.database_url, bind, base_url, smtp_url).await
         }
     }
 }
 
-async fn serve(database_url: &str, bind: SocketAddr, base_url: Option<String>, smtp_url: Option<String>) -> anyhow::Result<()> {
+async fn serve(
+    database_url: &str,
+    bind: SocketAddr,
+    base_url: Option<String>,
+    smtp_url: Option<String>,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let db = Db::connect(database_url, None).await.context("connecting to the database")?;
+    let db = Db::connect(database_url, None)
+        .await
+        .context("connecting to the database")?;
     let applied = db.migrate().await.context("migrating the database")?;
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -102,10 +134,13 @@ async fn serve(database_url: &str, bind: SocketAddr, base_url: Option<String>, s
         "leadteam listening on {local}"
     );
     println!("leadteam is running: open {base_url}/api/docs (API under {base_url}/api/v1)");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
     tracing::info!("shutting down: requests in flight finished");
     db.close().await;
     Ok(())

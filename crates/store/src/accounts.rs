@@ -25,11 +25,12 @@ pub async fn create_with_owner(
     owner_name: &str,
     now: Timestamp,
 ) -> Result<(AccountId, MemberId), StoreError> {
-    let account: i64 = sqlx::query_scalar("INSERT INTO accounts (name, created_at) VALUES ($1, $2) RETURNING id")
-        .bind(name)
-        .bind(now.0)
-        .fetch_one(&mut *c)
-        .await?;
+    let account: i64 =
+        sqlx::query_scalar("INSERT INTO accounts (name, created_at) VALUES ($1, $2) RETURNING id")
+            .bind(name)
+            .bind(now.0)
+            .fetch_one(&mut *c)
+            .await?;
     let mut owner_role = None;
     for preset in Preset::ALL {
         let id = insert_role(
@@ -165,10 +166,12 @@ pub async fn member_auth(
     .await?;
     let Some(r) = row else { return Ok(None) };
     let member = MemberId(r.try_get("id")?);
-    let teams: Vec<i64> = sqlx::query_scalar("SELECT team_id FROM team_members WHERE member_id = $1 ORDER BY team_id")
-        .bind(member.0)
-        .fetch_all(&mut *c)
-        .await?;
+    let teams: Vec<i64> = sqlx::query_scalar(
+        "SELECT team_id FROM team_members WHERE member_id = $1 ORDER BY team_id",
+    )
+    .bind(member.0)
+    .fetch_all(&mut *c)
+    .await?;
     let status: String = r.try_get("status")?;
     let member_perms: Option<i64> = r.try_get("member_permissions")?;
     let role_perms: i64 = r.try_get("role_permissions")?;
@@ -189,7 +192,12 @@ pub async fn member_auth(
 /// Effective permissions: the owner holds everything; otherwise the member's
 /// own permission set when it has one, else its role's; the `agent` flag is
 /// the member's own switch.
-pub fn effective_permissions(is_owner: bool, member: Option<i64>, role: i64, agent: bool) -> PermissionSet {
+pub fn effective_permissions(
+    is_owner: bool,
+    member: Option<i64>,
+    role: i64,
+    agent: bool,
+) -> PermissionSet {
     use leadteam_domain::authz::Permission;
     let base = if is_owner {
         PermissionSet::all()

@@ -73,7 +73,9 @@ pub async fn list(
             Ok(AuditRow {
                 id: r.try_get("id")?,
                 actor_user: r.try_get::<Option<i64>, _>("actor_user_id")?.map(UserId),
-                actor_member: r.try_get::<Option<i64>, _>("actor_member_id")?.map(MemberId),
+                actor_member: r
+                    .try_get::<Option<i64>, _>("actor_member_id")?
+                    .map(MemberId),
                 action: r.try_get("action")?,
                 target_kind: r.try_get("target_kind")?,
                 target_id: r.try_get("target_id")?,

@@ -45,12 +45,14 @@ pub(crate) async fn run(db: &Db) -> Result<usize, StoreError> {
             .execute(&mut *tx)
             .await
             .map_err(|e| StoreError::Migration(format!("{version} {name}: {e}")))?;
-        sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-            .bind(*version)
-            .bind(*name)
-            .bind(now_millis())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(*version)
+        .bind(*name)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
         count += 1;
     }
     tx.commit().await?;

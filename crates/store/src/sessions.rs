@@ -23,7 +23,11 @@ pub struct NewSession<'a> {
     pub ip: Option<&'a str>,
 }
 
-pub async fn insert(c: &mut Conn, s: NewSession<'_>, now: Timestamp) -> Result<SessionId, StoreError> {
+pub async fn insert(
+    c: &mut Conn,
+    s: NewSession<'_>,
+    now: Timestamp,
+) -> Result<SessionId, StoreError> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO sessions (token_hash, user_id, account_id, created_at, last_seen_at, expires_at, user_agent, ip) \
          VALUES ($1, $2, $3, $4, $4, $5, $6, $7) RETURNING id",
@@ -41,7 +45,11 @@ pub async fn insert(c: &mut Conn, s: NewSession<'_>, now: Timestamp) -> Result<S
 }
 
 /// The live session of a token hash, if any (expired sessions are not found).
-pub async fn by_token_hash(c: &mut Conn, hash: &str, now: Timestamp) -> Result<Option<SessionRow>, StoreError> {
+pub async fn by_token_hash(
+    c: &mut Conn,
+    hash: &str,
+    now: Timestamp,
+) -> Result<Option<SessionRow>, StoreError> {
     let row = sqlx::query(
         "SELECT id, user_id, account_id, expires_at, last_seen_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
     )
@@ -61,7 +69,11 @@ pub async fn by_token_hash(c: &mut Conn, hash: &str, now: Timestamp) -> Result<O
     .transpose()
 }
 
-pub async fn by_id(c: &mut Conn, id: SessionId, now: Timestamp) -> Result<Option<SessionRow>, StoreError> {
+pub async fn by_id(
+    c: &mut Conn,
+    id: SessionId,
+    now: Timestamp,
+) -> Result<Option<SessionRow>, StoreError> {
     let row = sqlx::query(
         "SELECT id, user_id, account_id, expires_at, last_seen_at FROM sessions WHERE id = $1 AND expires_at > $2",
     )
@@ -82,7 +94,12 @@ pub async fn by_id(c: &mut Conn, id: SessionId, now: Timestamp) -> Result<Option
 }
 
 /// Slides the expiry forward (called at most once a minute per session).
-pub async fn touch(c: &mut Conn, id: SessionId, now: Timestamp, expires_at: Timestamp) -> Result<(), StoreError> {
+pub async fn touch(
+    c: &mut Conn,
+    id: SessionId,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
         .bind(now.0)
         .bind(expires_at.0)
@@ -92,7 +109,11 @@ pub async fn touch(c: &mut Conn, id: SessionId, now: Timestamp, expires_at: Time
     Ok(())
 }
 
-pub async fn set_account(c: &mut Conn, id: SessionId, account: AccountId) -> Result<(), StoreError> {
+pub async fn set_account(
+    c: &mut Conn,
+    id: SessionId,
+    account: AccountId,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE sessions SET account_id = $1 WHERE id = $2")
         .bind(account.0)
         .bind(id.0)

@@ -11,12 +11,21 @@ pub struct ThrottleState {
     pub locked_until: Option<Timestamp>,
 }
 
-pub async fn get(c: &mut Conn, key: &str, now: Timestamp, window_ms: i64) -> Result<ThrottleState, StoreError> {
-    let row = sqlx::query("SELECT failures, window_started_at, locked_until FROM signin_throttle WHERE key = $1")
-        .bind(key)
-        .fetch_optional(c)
-        .await?;
-    let Some(r) = row else { return Ok(ThrottleState::default()) };
+pub async fn get(
+    c: &mut Conn,
+    key: &str,
+    now: Timestamp,
+    window_ms: i64,
+) -> Result<ThrottleState, StoreError> {
+    let row = sqlx::query(
+        "SELECT failures, window_started_at, locked_until FROM signin_throttle WHERE key = $1",
+    )
+    .bind(key)
+    .fetch_optional(c)
+    .await?;
+    let Some(r) = row else {
+        return Ok(ThrottleState::default());
+    };
     let started: i64 = r.try_get("window_started_at")?;
     let locked: Option<i64> = r.try_get("locked_until")?;
     let locked_until = locked.filter(|l| *l > now.0).map(Timestamp);
@@ -25,12 +34,20 @@ pub async fn get(c: &mut Conn, key: &str, now: Timestamp, window_ms: i64) -> Res
     } else {
         r.try_get("failures")?
     };
-    Ok(ThrottleState { failures, locked_until })
+    Ok(ThrottleState {
+        failures,
+        locked_until,
+    })
 }
 
 /// Counts one failure atomically and returns the new count; the window
 /// restarts when the previous one is over.
-pub async fn record_failure(c: &mut Conn, key: &str, now: Timestamp, window_ms: i64) -> Result<i64, StoreError> {
+pub async fn record_failure(
+    c: &mut Conn,
+    key: &str,
+    now: Timestamp,
+    window_ms: i64,
+) -> Result<i64, StoreError> {
     let failures: i64 = sqlx::query_scalar(
         "INSERT INTO signin_throttle (key, failures, window_started_at) VALUES ($1, 1, $2) \
          ON CONFLICT (key) DO UPDATE SET \

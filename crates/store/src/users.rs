@@ -17,7 +17,8 @@ pub struct UserRow {
     pub created_at: Timestamp,
 }
 
-const COLUMNS: &str = "id, email, name, password_hash, totp_secret, totp_pending_secret, totp_last_step, created_at";
+const COLUMNS: &str =
+    "id, email, name, password_hash, totp_secret, totp_pending_secret, totp_last_step, created_at";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
@@ -85,7 +86,12 @@ pub async fn by_id_for_update(
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
-pub async fn set_password(c: &mut Conn, id: UserId, hash: &str, now: Timestamp) -> Result<(), StoreError> {
+pub async fn set_password(
+    c: &mut Conn,
+    id: UserId,
+    hash: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
         .bind(hash)
         .bind(now.0)
@@ -95,7 +101,11 @@ pub async fn set_password(c: &mut Conn, id: UserId, hash: &str, now: Timestamp) 
     Ok(())
 }
 
-pub async fn set_pending_totp(c: &mut Conn, id: UserId, secret: Option<&str>) -> Result<(), StoreError> {
+pub async fn set_pending_totp(
+    c: &mut Conn,
+    id: UserId,
+    secret: Option<&str>,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE users SET totp_pending_secret = $1 WHERE id = $2")
         .bind(secret)
         .bind(id.0)
@@ -105,7 +115,12 @@ pub async fn set_pending_totp(c: &mut Conn, id: UserId, secret: Option<&str>) ->
 }
 
 /// Makes the pending secret the active one and records the step just used.
-pub async fn confirm_totp(c: &mut Conn, id: UserId, secret: &str, step: i64) -> Result<(), StoreError> {
+pub async fn confirm_totp(
+    c: &mut Conn,
+    id: UserId,
+    secret: &str,
+    step: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE users SET totp_secret = $1, totp_pending_secret = NULL, totp_last_step = $2 WHERE id = $3",
     )
@@ -145,7 +160,11 @@ pub async fn clear_totp(c: &mut Conn, id: UserId) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub async fn replace_recovery_codes(c: &mut Conn, id: UserId, hashes: &[String]) -> Result<(), StoreError> {
+pub async fn replace_recovery_codes(
+    c: &mut Conn,
+    id: UserId,
+    hashes: &[String],
+) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
         .bind(id.0)
         .execute(&mut *c)
@@ -162,7 +181,12 @@ pub async fn replace_recovery_codes(c: &mut Conn, id: UserId, hashes: &[String])
 
 /// Uses a recovery code once: one conditional update, so two concurrent uses
 /// of the same code cannot both succeed.
-pub async fn use_recovery_code(c: &mut Conn, id: UserId, hash: &str, now: Timestamp) -> Result<bool, StoreError> {
+pub async fn use_recovery_code(
+    c: &mut Conn,
+    id: UserId,
+    hash: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
     let n = sqlx::query(
         "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
     )
@@ -176,9 +200,11 @@ pub async fn use_recovery_code(c: &mut Conn, id: UserId, hash: &str, now: Timest
 }
 
 pub async fn unused_recovery_codes(c: &mut Conn, id: UserId) -> Result<i64, StoreError> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
-        .bind(id.0)
-        .fetch_one(c)
-        .await?;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+    )
+    .bind(id.0)
+    .fetch_one(c)
+    .await?;
     Ok(n)
 }

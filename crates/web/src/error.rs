@@ -91,16 +91,25 @@ impl From<AppError> for ApiError {
                 ),
             },
             AppError::Denied(d) => denied(d),
-            AppError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, "not-found", format!("No such {what}")),
+            AppError::NotFound(what) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                format!("No such {what}"),
+            ),
             AppError::Conflict { message, field } => {
                 let mut a = ApiError::new(StatusCode::CONFLICT, "conflict", message);
                 if let Some(f) = field {
-                    a.errors.push((f, "conflicts with an existing value".into()));
+                    a.errors
+                        .push((f, "conflicts with an existing value".into()));
                 }
                 a
             }
-            AppError::TooManyAttempts { message, retry_after_secs } => {
-                let mut a = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-attempts", message);
+            AppError::TooManyAttempts {
+                message,
+                retry_after_secs,
+            } => {
+                let mut a =
+                    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-attempts", message);
                 a.retry_after = Some(retry_after_secs);
                 a
             }
@@ -143,7 +152,10 @@ fn denied(d: Denied) -> ApiError {
             let mut a = ApiError::new(
                 StatusCode::FORBIDDEN,
                 "cannot-grant",
-                format!("You cannot grant permissions you do not hold: {}", names.join(", ")),
+                format!(
+                    "You cannot grant permissions you do not hold: {}",
+                    names.join(", ")
+                ),
             )
             .field("permissions", "contains permissions you do not hold");
             a.extra = Some(json!({ "permissions": names }));

@@ -15,8 +15,15 @@ pub const SESSION_COOKIE: &str = "lt_session";
 
 /// The credential of a request: `Authorization: Bearer` or the session cookie.
 pub(crate) fn credential(parts: &Parts) -> Option<(String, bool)> {
-    if let Some(h) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        if let Some(token) = h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")) {
+    if let Some(h) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(token) = h
+            .strip_prefix("Bearer ")
+            .or_else(|| h.strip_prefix("bearer "))
+        {
             return Some((token.trim().to_owned(), false));
         }
     }
@@ -43,12 +50,18 @@ pub struct Authed(pub Caller);
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(c) = parts.extensions.get::<Caller>() {
             return Ok(Authed(c.clone()));
         }
         let Some((token, _)) = credential(parts) else {
-            return Err(leadteam_app::AppError::Unauthenticated(leadteam_app::AuthFailure::NoSession).into());
+            return Err(leadteam_app::AppError::Unauthenticated(
+                leadteam_app::AuthFailure::NoSession,
+            )
+            .into());
         };
         let caller = leadteam_app::auth::authenticate(&state.app, &token).await?;
         parts.extensions.insert(caller.clone());
@@ -93,8 +106,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 fn json_rejection(rej: JsonRejection) -> ApiError {
     let status = rej.status();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(status, "body-too-large", "The request body is too large")
-            .detail(format!("at most {} bytes are accepted", crate::MAX_BODY_BYTES));
+        return ApiError::new(status, "body-too-large", "The request body is too large").detail(
+            format!("at most {} bytes are accepted", crate::MAX_BODY_BYTES),
+        );
     }
     match rej {
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
@@ -105,19 +119,27 @@ fn json_rejection(rej: JsonRejection) -> ApiError {
         JsonRejection::JsonDataError(e) => {
             let text = e.body_text();
             let (field, message) = field_of(&text);
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "The request has invalid fields")
-                .detail(text.clone())
-                .field(field, message)
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "The request has invalid fields",
+            )
+            .detail(text.clone())
+            .field(field, message)
         }
-        JsonRejection::JsonSyntaxError(e) => {
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed-json", "The body is not valid JSON").detail(e.body_text())
-        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "The body is not valid JSON",
+        )
+        .detail(e.body_text()),
         other => {
             let s = other.status();
             if s == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(s, "body-too-large", "The request body is too large")
             } else {
-                ApiError::new(s, "bad-request", "The request body could not be read").detail(other.body_text())
+                ApiError::new(s, "bad-request", "The request body could not be read")
+                    .detail(other.body_text())
             }
         }
     }
@@ -140,5 +162,8 @@ fn field_of(text: &str) -> (String, String) {
             return (path.to_owned(), message);
         }
     }
-    ("body".to_owned(), msg.split(" at line ").next().unwrap_or(msg).to_owned())
+    (
+        "body".to_owned(),
+        msg.split(" at line ").next().unwrap_or(msg).to_owned(),
+    )
 }

@@ -23,7 +23,10 @@ pub(crate) fn wrap(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .layer(from_fn(csrf_guard))
         .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, HANDLER_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            HANDLER_TIMEOUT,
+        ))
         .layer(from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -57,26 +60,45 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
     let elapsed = start.elapsed();
     let status = resp.status();
-    state.metrics.observe(method.as_str(), &route, status.as_u16(), elapsed);
+    state
+        .metrics
+        .observe(method.as_str(), &route, status.as_u16(), elapsed);
     span.in_scope(|| {
         if status.is_server_error() {
-            tracing::warn!(status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64, "request failed");
+            tracing::warn!(
+                status = status.as_u16(),
+                elapsed_ms = elapsed.as_millis() as u64,
+                "request failed"
+            );
         } else {
-            tracing::debug!(status = status.as_u16(), elapsed_ms = elapsed.as_millis() as u64, "request");
+            tracing::debug!(
+                status = status.as_u16(),
+                elapsed_ms = elapsed.as_millis() as u64,
+                "request"
+            );
         }
     });
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&id) {
         h.insert(X_REQUEST_ID.clone(), v);
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     resp
 }
 
 fn is_unsafe(m: &Method) -> bool {
-    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    !matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 fn host_of(origin: &str) -> &str {
@@ -105,10 +127,18 @@ async fn csrf_guard(req: Request, next: Next) -> Response {
 
 fn same_origin(parts: &axum::http::request::Parts) -> Result<(), ApiError> {
     let refuse = || {
-        ApiError::new(StatusCode::FORBIDDEN, "cross-site-request", "Cross-site request refused")
-            .detail("a state-changing request with the session cookie must come from this site")
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "cross-site-request",
+            "Cross-site request refused",
+        )
+        .detail("a state-changing request with the session cookie must come from this site")
     };
-    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if let Some(origin) = parts.headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("null");
         if origin == "null" || host_of(origin) != host {
@@ -116,7 +146,11 @@ fn same_origin(parts: &axum::http::request::Parts) -> Result<(), ApiError> {
         }
         return Ok(());
     }
-    if let Some(site) = parts.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    if let Some(site) = parts
+        .headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
         if site == "cross-site" || site == "same-site" {
             return Err(refuse());
         }

@@ -48,7 +48,12 @@ pub fn schema<T: JsonSchema>(g: &mut SchemaGenerator) -> schemars::Schema {
 }
 
 impl RouteSpec {
-    pub const fn new(method: &'static str, path: &'static str, tag: &'static str, summary: &'static str) -> Self {
+    pub const fn new(
+        method: &'static str,
+        path: &'static str,
+        tag: &'static str,
+        summary: &'static str,
+    ) -> Self {
         RouteSpec {
             method,
             path,
@@ -140,7 +145,8 @@ impl Api {
 
 /// The OpenAPI 3.1 document of the route table.
 pub fn openapi_document(specs: &[RouteSpec]) -> Value {
-    let settings = SchemaSettings::draft2020_12().with(|s| s.definitions_path = "/components/schemas".into());
+    let settings =
+        SchemaSettings::draft2020_12().with(|s| s.definitions_path = "/components/schemas".into());
     let mut generator = SchemaGenerator::new(settings);
     let mut paths: Map<String, Value> = Map::new();
     for spec in specs {
@@ -184,7 +190,9 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
                 op["description"] = json!("Authenticated by the lead source's signature.");
             }
         }
-        let entry = paths.entry(spec.path.to_owned()).or_insert_with(|| json!({}));
+        let entry = paths
+            .entry(spec.path.to_owned())
+            .or_insert_with(|| json!({}));
         entry[spec.method.to_lowercase()] = op;
     }
     let mut schemas = generator.take_definitions(true);

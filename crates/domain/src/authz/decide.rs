@@ -99,15 +99,28 @@ pub enum Action<'a> {
     ManageOwnSecurity,
 
     ListMembers,
-    InviteMember { grants: PermissionSet },
+    InviteMember {
+        grants: PermissionSet,
+    },
     ManageInvitation,
-    EditMember { target: &'a MemberFacts, grants: Option<PermissionSet> },
-    DeactivateMember { target: &'a MemberFacts },
-    ReactivateMember { target: &'a MemberFacts },
-    RemoveMember { target: &'a MemberFacts },
+    EditMember {
+        target: &'a MemberFacts,
+        grants: Option<PermissionSet>,
+    },
+    DeactivateMember {
+        target: &'a MemberFacts,
+    },
+    ReactivateMember {
+        target: &'a MemberFacts,
+    },
+    RemoveMember {
+        target: &'a MemberFacts,
+    },
 
     ListRoles,
-    ManageRoles { grants: PermissionSet },
+    ManageRoles {
+        grants: PermissionSet,
+    },
     ListTeams,
     ManageTeams,
 
@@ -116,14 +129,19 @@ pub enum Action<'a> {
     TransferOwnership,
     DeleteAccount,
     ViewAudit,
-    ManageApiKeys { grants: PermissionSet },
+    ManageApiKeys {
+        grants: PermissionSet,
+    },
 
     CreateClient,
     ViewClient(&'a ClientFacts),
     /// Contact or update: fields, notes, messages (C1).
     UpdateClient(&'a ClientFacts),
     ClaimClient(&'a ClientFacts),
-    AssignClient { client: &'a ClientFacts, to: &'a MemberFacts },
+    AssignClient {
+        client: &'a ClientFacts,
+        to: &'a MemberFacts,
+    },
     DeleteClient(&'a ClientFacts),
     DeliverClient(&'a ClientFacts),
     InviteGuest(&'a ClientFacts),
@@ -172,7 +190,11 @@ pub enum Denied {
 }
 
 fn need(actor: &Actor, p: Permission) -> Result<(), Denied> {
-    if actor.has(p) { Ok(()) } else { Err(Denied::Missing(p)) }
+    if actor.has(p) {
+        Ok(())
+    } else {
+        Err(Denied::Missing(p))
+    }
 }
 
 fn grantable(actor: &Actor, grants: PermissionSet) -> Result<(), Denied> {
@@ -213,7 +235,8 @@ pub(super) fn client_visible(actor: &Actor, c: &ClientFacts) -> bool {
 
 fn may_assign_others(actor: &Actor, c: &ClientFacts) -> bool {
     actor.has(Permission::ClientsViewOthers)
-        || (actor.has(Permission::ClientsViewTeam) && c.team.is_some_and(|t| actor.teams.contains(&t)))
+        || (actor.has(Permission::ClientsViewTeam)
+            && c.team.is_some_and(|t| actor.teams.contains(&t)))
 }
 
 /// The one authorization decision (P9).
@@ -251,9 +274,9 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
                 None => Ok(()),
             }
         }
-        A::DeactivateMember { target } | A::ReactivateMember { target } | A::RemoveMember { target } => {
-            manage_member(actor, target)
-        }
+        A::DeactivateMember { target }
+        | A::ReactivateMember { target }
+        | A::RemoveMember { target } => manage_member(actor, target),
         A::ManageRoles { grants } => {
             need(actor, P::MembersManage)?;
             grantable(actor, *grants)
@@ -359,13 +382,18 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
             need(actor, P::MembersManage)
         }
         A::ViewTeamOverview => {
-            if actor.has(P::ClientsViewOthers) || actor.has(P::ClientsViewTeam) || actor.has(P::ClientsViewUnassigned) {
+            if actor.has(P::ClientsViewOthers)
+                || actor.has(P::ClientsViewTeam)
+                || actor.has(P::ClientsViewUnassigned)
+            {
                 Ok(())
             } else {
                 Err(Denied::Missing(P::ClientsViewOthers))
             }
         }
-        A::ImportClients | A::ExportClients | A::ManageIntegrations => need(actor, P::IntegrationsManage),
+        A::ImportClients | A::ExportClients | A::ManageIntegrations => {
+            need(actor, P::IntegrationsManage)
+        }
 
         A::UseGroups => {
             if actor.has(P::TeamView) {

@@ -8,7 +8,9 @@ mod permission;
 mod preset;
 mod scope;
 
-pub use decide::{Action, Actor, ClientFacts, ContentFacts, Denied, MemberFacts, MemberStatus, decide};
+pub use decide::{
+    Action, Actor, ClientFacts, ContentFacts, Denied, MemberFacts, MemberStatus, decide,
+};
 pub use permission::{Permission, PermissionSet};
 pub use preset::Preset;
 pub use scope::{ClientScope, OthersScope, client_scope};

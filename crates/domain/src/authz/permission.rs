@@ -4,7 +4,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One permission. The wire name is the dotted form (`clients.view_others`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Permission {
     /// See clients assigned to other members; assign and reassign them (P1, C3).
     #[serde(rename = "clients.view_others")]
@@ -149,7 +151,9 @@ impl PermissionSet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Permission> {
-        Permission::ALL.into_iter().filter(move |p| self.contains(*p))
+        Permission::ALL
+            .into_iter()
+            .filter(move |p| self.contains(*p))
     }
 
     pub fn names(self) -> Vec<&'static str> {
@@ -171,7 +175,8 @@ impl PermissionSet {
 
 impl FromIterator<Permission> for PermissionSet {
     fn from_iter<I: IntoIterator<Item = Permission>>(iter: I) -> Self {
-        iter.into_iter().fold(PermissionSet::EMPTY, PermissionSet::with)
+        iter.into_iter()
+            .fold(PermissionSet::EMPTY, PermissionSet::with)
     }
 }
 
@@ -192,8 +197,14 @@ mod tests {
         }
         let s = PermissionSet::of(&[Permission::Agent, Permission::MembersManage]);
         assert_eq!(PermissionSet::from_bits(s.bits()), s);
-        assert_eq!(PermissionSet::parse_names(&["agent", "members.manage"]), Ok(s));
-        assert_eq!(PermissionSet::parse_names(&["nope"]), Err("nope".to_owned()));
+        assert_eq!(
+            PermissionSet::parse_names(&["agent", "members.manage"]),
+            Ok(s)
+        );
+        assert_eq!(
+            PermissionSet::parse_names(&["nope"]),
+            Err("nope".to_owned())
+        );
         assert!(s.is_subset_of(PermissionSet::all()));
     }
 }

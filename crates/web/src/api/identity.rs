@@ -18,19 +18,29 @@ use serde::{Deserialize, Serialize};
 
 pub(super) fn routes(api: Api) -> Api {
     api.add(
-        RouteSpec::new("POST", "/api/v1/signup", "identity", "Create an account with its owner and sign in")
-            .public()
-            .status(201)
-            .body::<SignupBody>()
-            .returns::<SessionOut>(),
+        RouteSpec::new(
+            "POST",
+            "/api/v1/signup",
+            "identity",
+            "Create an account with its owner and sign in",
+        )
+        .public()
+        .status(201)
+        .body::<SignupBody>()
+        .returns::<SessionOut>(),
         signup,
     )
     .add(
-        RouteSpec::new("POST", "/api/v1/sessions", "identity", "Sign in (with a TOTP or recovery code when enrolled)")
-            .public()
-            .status(201)
-            .body::<SigninBody>()
-            .returns::<SessionOut>(),
+        RouteSpec::new(
+            "POST",
+            "/api/v1/sessions",
+            "identity",
+            "Sign in (with a TOTP or recovery code when enrolled)",
+        )
+        .public()
+        .status(201)
+        .body::<SigninBody>()
+        .returns::<SessionOut>(),
         signin,
     )
     .add(
@@ -38,38 +48,68 @@ pub(super) fn routes(api: Api) -> Api {
         signout,
     )
     .add(
-        RouteSpec::new("GET", "/api/v1/me", "identity", "The user, its memberships, the current account and effective permissions")
-            .returns::<MeOut>(),
+        RouteSpec::new(
+            "GET",
+            "/api/v1/me",
+            "identity",
+            "The user, its memberships, the current account and effective permissions",
+        )
+        .returns::<MeOut>(),
         get_me,
     )
     .add(
-        RouteSpec::new("PUT", "/api/v1/me/account", "identity", "Switch the current account")
-            .body::<SwitchBody>()
-            .returns::<MeOut>(),
+        RouteSpec::new(
+            "PUT",
+            "/api/v1/me/account",
+            "identity",
+            "Switch the current account",
+        )
+        .body::<SwitchBody>()
+        .returns::<MeOut>(),
         switch_account,
     )
     .add(
-        RouteSpec::new("POST", "/api/v1/me/password", "identity", "Change the password; other sessions end")
-            .body::<PasswordBody>()
-            .returns::<PasswordOut>(),
+        RouteSpec::new(
+            "POST",
+            "/api/v1/me/password",
+            "identity",
+            "Change the password; other sessions end",
+        )
+        .body::<PasswordBody>()
+        .returns::<PasswordOut>(),
         change_password,
     )
     .add(
-        RouteSpec::new("POST", "/api/v1/me/2fa", "identity", "Start TOTP enrolment: a secret and an otpauth URI")
-            .status(201)
-            .returns::<EnrolOut>(),
+        RouteSpec::new(
+            "POST",
+            "/api/v1/me/2fa",
+            "identity",
+            "Start TOTP enrolment: a secret and an otpauth URI",
+        )
+        .status(201)
+        .returns::<EnrolOut>(),
         start_2fa,
     )
     .add(
-        RouteSpec::new("POST", "/api/v1/me/2fa/confirm", "identity", "Confirm enrolment with a code; returns ten recovery codes")
-            .body::<ConfirmBody>()
-            .returns::<RecoveryOut>(),
+        RouteSpec::new(
+            "POST",
+            "/api/v1/me/2fa/confirm",
+            "identity",
+            "Confirm enrolment with a code; returns ten recovery codes",
+        )
+        .body::<ConfirmBody>()
+        .returns::<RecoveryOut>(),
         confirm_2fa,
     )
     .add(
-        RouteSpec::new("DELETE", "/api/v1/me/2fa", "identity", "Turn 2FA off (password and a code required)")
-            .status(204)
-            .body::<Disable2faBody>(),
+        RouteSpec::new(
+            "DELETE",
+            "/api/v1/me/2fa",
+            "identity",
+            "Turn 2FA off (password and a code required)",
+        )
+        .status(204)
+        .body::<Disable2faBody>(),
         disable_2fa,
     )
 }
@@ -131,7 +171,11 @@ fn session_response(state: &AppState, t: NewSessionToken, status: StatusCode) ->
     resp
 }
 
-async fn signup(State(s): State<AppState>, Client(ci): Client, ApiJson(b): ApiJson<SignupBody>) -> Result<Response, ApiError> {
+async fn signup(
+    State(s): State<AppState>,
+    Client(ci): Client,
+    ApiJson(b): ApiJson<SignupBody>,
+) -> Result<Response, ApiError> {
     let t = auth::signup(
         &s.app,
         SignupInput {
@@ -146,7 +190,11 @@ async fn signup(State(s): State<AppState>, Client(ci): Client, ApiJson(b): ApiJs
     Ok(session_response(&s, t, StatusCode::CREATED))
 }
 
-async fn signin(State(s): State<AppState>, Client(ci): Client, ApiJson(b): ApiJson<SigninBody>) -> Result<Response, ApiError> {
+async fn signin(
+    State(s): State<AppState>,
+    Client(ci): Client,
+    ApiJson(b): ApiJson<SigninBody>,
+) -> Result<Response, ApiError> {
     let t = auth::signin(
         &s.app,
         SigninInput {
@@ -240,7 +288,12 @@ fn me_out(v: me::MeView) -> MeOut {
         }),
         member_id: v.actor.as_ref().map(|a| a.member.0),
         is_owner: v.actor.as_ref().is_some_and(|a| a.is_owner),
-        permissions: v.permissions().names().into_iter().map(str::to_owned).collect(),
+        permissions: v
+            .permissions()
+            .names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         must_enrol_2fa: v.must_enrol_2fa(),
     }
 }
@@ -287,7 +340,9 @@ async fn change_password(
     ApiJson(b): ApiJson<PasswordBody>,
 ) -> Result<Json<PasswordOut>, ApiError> {
     let n = security::change_password(&s.app, &c, &b.current_password, &b.new_password).await?;
-    Ok(Json(PasswordOut { other_sessions_ended: n }))
+    Ok(Json(PasswordOut {
+        other_sessions_ended: n,
+    }))
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -298,7 +353,10 @@ pub struct EnrolOut {
     pub otpauth_uri: String,
 }
 
-async fn start_2fa(State(s): State<AppState>, Authed(c): Authed) -> Result<(StatusCode, Json<EnrolOut>), ApiError> {
+async fn start_2fa(
+    State(s): State<AppState>,
+    Authed(c): Authed,
+) -> Result<(StatusCode, Json<EnrolOut>), ApiError> {
     let e = security::start_totp(&s.app, &c).await?;
     Ok((
         StatusCode::CREATED,
@@ -327,7 +385,9 @@ async fn confirm_2fa(
     ApiJson(b): ApiJson<ConfirmBody>,
 ) -> Result<Json<RecoveryOut>, ApiError> {
     let codes = security::confirm_totp(&s.app, &c, &b.code).await?;
-    Ok(Json(RecoveryOut { recovery_codes: codes }))
+    Ok(Json(RecoveryOut {
+        recovery_codes: codes,
+    }))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -345,6 +405,13 @@ async fn disable_2fa(
     Authed(c): Authed,
     ApiJson(b): ApiJson<Disable2faBody>,
 ) -> Result<StatusCode, ApiError> {
-    security::disable_totp(&s.app, &c, &b.password, b.code.as_deref(), b.recovery_code.as_deref()).await?;
+    security::disable_totp(
+        &s.app,
+        &c,
+        &b.password,
+        b.code.as_deref(),
+        b.recovery_code.as_deref(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

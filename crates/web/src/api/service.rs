@@ -7,17 +7,38 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 pub(super) fn routes(api: Api) -> Api {
-    api.add(RouteSpec::new("GET", "/healthz", "service", "The process is up").public(), healthz)
-        .add(
-            RouteSpec::new("GET", "/readyz", "service", "The database answers; ready for traffic").public(),
-            readyz,
+    api.add(
+        RouteSpec::new("GET", "/healthz", "service", "The process is up").public(),
+        healthz,
+    )
+    .add(
+        RouteSpec::new(
+            "GET",
+            "/readyz",
+            "service",
+            "The database answers; ready for traffic",
         )
-        .add(RouteSpec::new("GET", "/metrics", "service", "Prometheus metrics").public(), metrics)
-        .add(
-            RouteSpec::new("GET", "/api/openapi.json", "service", "This OpenAPI 3.1 document").public(),
-            openapi,
+        .public(),
+        readyz,
+    )
+    .add(
+        RouteSpec::new("GET", "/metrics", "service", "Prometheus metrics").public(),
+        metrics,
+    )
+    .add(
+        RouteSpec::new(
+            "GET",
+            "/api/openapi.json",
+            "service",
+            "This OpenAPI 3.1 document",
         )
-        .add(RouteSpec::new("GET", "/api/docs", "service", "API documentation page").public(), docs)
+        .public(),
+        openapi,
+    )
+    .add(
+        RouteSpec::new("GET", "/api/docs", "service", "API documentation page").public(),
+        docs,
+    )
 }
 
 async fn healthz() -> &'static str {

@@ -1,0 +1,149 @@
+//! HTTP helpers: act as a user over the API.
+
+use crate::TestApp;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// A response: status, headers and the body as JSON (Null when not JSON).
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    /// The `field` named by a problem+json answer.
+    pub fn field(&self) -> Option<&str> {
+        self.body.get("field").and_then(Value::as_str)
+    }
+
+    pub fn problem_type(&self) -> Option<&str> {
+        self.body
+            .get("type")
+            .and_then(Value::as_str)
+            .map(|t| t.rsplit('/').next().unwrap_or(t))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub token: String,
+    pub email: String,
+    pub password: String,
+    pub user_id: i64,
+    pub account_id: Option<i64>,
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request sent");
+        Self::read(resp).await
+    }
+
+    pub async fn read(resp: reqwest::Response) -> Resp {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Resp {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Resp {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, token: &str, path: &str, body: Value) -> Resp {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> Resp {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, token: &str, path: &str) -> Resp {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    pub async fn delete_json(&self, token: &str, path: &str, body: Value) -> Resp {
+        self.call(Method::DELETE, path, Some(token), Some(body))
+            .await
+    }
+
+    /// Signs up a new account owned by `email`.
+    pub async fn signup(&self, account: &str, name: &str, email: &str) -> User {
+        let r = self
+            .call(
+                Method::POST,
+                "/api/v1/signup",
+                None,
+                Some(json!({"account_name": account, "name": name, "email": email, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "signup failed: {}", r.text);
+        User {
+            token: r.body["token"].as_str().expect("token").to_owned(),
+            email: email.to_owned(),
+            password: PASSWORD.to_owned(),
+            user_id: r.body["user_id"].as_i64().expect("user id"),
+            account_id: r.body["account_id"].as_i64(),
+        }
+    }
+
+    /// Signs in; returns the raw response.
+    pub async fn signin(&self, email: &str, password: &str, totp: Option<&str>) -> Resp {
+        let mut body = json!({"email": email, "password": password});
+        if let Some(code) = totp {
+            body["totp_code"] = json!(code);
+        }
+        self.call(Method::POST, "/api/v1/sessions", None, Some(body))
+            .await
+    }
+
+    /// Signs in and returns the bearer token, asserting success.
+    pub async fn signin_ok(&self, email: &str, password: &str) -> String {
+        let r = self.signin(email, password, None).await;
+        assert_eq!(r.status, 201, "signin failed: {}", r.text);
+        r.body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Counts the rows of a table (for "nothing changed" checks).
+    pub async fn count(&self, table: &str) -> i64 {
+        let mut c = self.db.conn().await.expect("conn");
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+            .fetch_one(&mut *c)
+            .await
+            .expect("count")
+    }
+}

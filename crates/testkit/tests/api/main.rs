@@ -1,0 +1,8 @@
+//! API tests: each story runs against a server spawned on port 0 with its own
+//! database, on SQLite and on PostgreSQL, acting over HTTP as a user would.
+//! Test names carry the RULES.md rule they prove.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod identity;
+mod service;
