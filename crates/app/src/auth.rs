@@ -212,12 +212,12 @@ pub async fn signin(
         None => None,
     };
     drop(c);
-    for locked in [
+    if let Some(locked) = [
         email_state.locked_until,
         ip_state.and_then(|s| s.locked_until),
     ]
     .into_iter()
-    .flatten()
+    .flatten().next()
     {
         let secs = ((locked.0 - now.0) / 1000).max(1);
         return Err(AppError::TooManyAttempts {

@@ -132,16 +132,14 @@ impl NewPassword {
             ));
         }
         let mut chars = raw.chars();
-        if let Some(first) = chars.next() {
-            if chars.all(|c| c == first) {
+        if let Some(first) = chars.next()
+            && chars.all(|c| c == first) {
                 return Err(FieldError::new(field, "must not be one character repeated"));
             }
-        }
-        if let Some(e) = email {
-            if raw.trim().eq_ignore_ascii_case(e.as_str()) {
+        if let Some(e) = email
+            && raw.trim().eq_ignore_ascii_case(e.as_str()) {
                 return Err(FieldError::new(field, "must not be your email address"));
             }
-        }
         Ok(NewPassword(raw.to_owned()))
     }
 

@@ -134,13 +134,9 @@ async fn serve(
         "leadteam listening on {local}"
     );
     println!("leadteam is running: open {base_url}/api/docs (API under {base_url}/api/v1)");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving")?;
+    leadteam_web::serve(listener, router, shutdown_signal())
+        .await
+        .context("serving")?;
     tracing::info!("shutting down: requests in flight finished");
     db.close().await;
     Ok(())

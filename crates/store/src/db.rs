@@ -138,13 +138,12 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
             "an in-memory SQLite database cannot be shared by the pool; name a file".into(),
         ));
     }
-    if let Some(parent) = std::path::Path::new(path).parent() {
-        if !parent.as_os_str().is_empty() {
+    if let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty() {
             std::fs::create_dir_all(parent).map_err(|e| {
                 StoreError::Config(format!("cannot create {}: {e}", parent.display()))
             })?;
         }
-    }
     let query = match query {
         Some(q) if q.contains("mode=") => q.to_owned(),
         Some(q) => format!("{q}&mode=rwc"),

@@ -19,14 +19,12 @@ pub(crate) fn credential(parts: &Parts) -> Option<(String, bool)> {
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-    {
-        if let Some(token) = h
+        && let Some(token) = h
             .strip_prefix("Bearer ")
             .or_else(|| h.strip_prefix("bearer "))
         {
             return Some((token.trim().to_owned(), false));
         }
-    }
     cookie(parts, SESSION_COOKIE).map(|t| (t, true))
 }
 
@@ -34,11 +32,10 @@ pub(crate) fn cookie(parts: &Parts, name: &str) -> Option<String> {
     for h in parts.headers.get_all(header::COOKIE) {
         let Ok(s) = h.to_str() else { continue };
         for pair in s.split(';') {
-            if let Some((k, v)) = pair.trim().split_once('=') {
-                if k == name && !v.is_empty() {
+            if let Some((k, v)) = pair.trim().split_once('=')
+                && k == name && !v.is_empty() {
                     return Some(v.to_owned());
                 }
-            }
         }
     }
     None
@@ -151,17 +148,15 @@ fn field_of(text: &str) -> (String, String) {
     let msg = text
         .strip_prefix("Failed to deserialize the JSON body into the target type: ")
         .unwrap_or(text);
-    if let Some(rest) = msg.split("missing field `").nth(1) {
-        if let Some(name) = rest.split('`').next() {
+    if let Some(rest) = msg.split("missing field `").nth(1)
+        && let Some(name) = rest.split('`').next() {
             return (name.to_owned(), "is required".to_owned());
         }
-    }
-    if let Some((path, rest)) = msg.split_once(": ") {
-        if !path.contains(' ') && !path.is_empty() {
+    if let Some((path, rest)) = msg.split_once(": ")
+        && !path.contains(' ') && !path.is_empty() {
             let message = rest.split(" at line ").next().unwrap_or(rest).to_owned();
             return (path.to_owned(), message);
         }
-    }
     (
         "body".to_owned(),
         msg.split(" at line ").next().unwrap_or(msg).to_owned(),
