@@ -217,7 +217,8 @@ pub async fn signin(
         ip_state.and_then(|s| s.locked_until),
     ]
     .into_iter()
-    .flatten().next()
+    .flatten()
+    .next()
     {
         let secs = ((locked.0 - now.0) / 1000).max(1);
         return Err(AppError::TooManyAttempts {

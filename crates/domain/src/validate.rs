@@ -133,13 +133,15 @@ impl NewPassword {
         }
         let mut chars = raw.chars();
         if let Some(first) = chars.next()
-            && chars.all(|c| c == first) {
-                return Err(FieldError::new(field, "must not be one character repeated"));
-            }
+            && chars.all(|c| c == first)
+        {
+            return Err(FieldError::new(field, "must not be one character repeated"));
+        }
         if let Some(e) = email
-            && raw.trim().eq_ignore_ascii_case(e.as_str()) {
-                return Err(FieldError::new(field, "must not be your email address"));
-            }
+            && raw.trim().eq_ignore_ascii_case(e.as_str())
+        {
+            return Err(FieldError::new(field, "must not be your email address"));
+        }
         Ok(NewPassword(raw.to_owned()))
     }
 

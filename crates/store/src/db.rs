@@ -139,11 +139,11 @@ fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {
         ));
     }
     if let Some(parent) = std::path::Path::new(path).parent()
-        && !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                StoreError::Config(format!("cannot create {}: {e}", parent.display()))
-            })?;
-        }
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| StoreError::Config(format!("cannot create {}: {e}", parent.display())))?;
+    }
     let query = match query {
         Some(q) if q.contains("mode=") => q.to_owned(),
         Some(q) => format!("{q}&mode=rwc"),

@@ -9,6 +9,7 @@ pub mod audit;
 mod db;
 mod error;
 mod migrate;
+pub mod outbox;
 pub mod sessions;
 pub mod throttle;
 pub mod users;

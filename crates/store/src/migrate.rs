@@ -6,11 +6,14 @@ use crate::error::StoreError;
 use sqlx::AssertSqlSafe;
 
 /// (version, name, SQL) of every migration, in order.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/0001_foundation.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/0001_foundation.sql"),
+    ),
+    (2, "outbox", include_str!("../migrations/0002_outbox.sql")),
+];
 
 fn render(sql: &str, engine: Engine) -> String {
     let id_pk = match engine {

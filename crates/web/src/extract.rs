@@ -22,9 +22,9 @@ pub(crate) fn credential(parts: &Parts) -> Option<(String, bool)> {
         && let Some(token) = h
             .strip_prefix("Bearer ")
             .or_else(|| h.strip_prefix("bearer "))
-        {
-            return Some((token.trim().to_owned(), false));
-        }
+    {
+        return Some((token.trim().to_owned(), false));
+    }
     cookie(parts, SESSION_COOKIE).map(|t| (t, true))
 }
 
@@ -33,9 +33,11 @@ pub(crate) fn cookie(parts: &Parts, name: &str) -> Option<String> {
         let Ok(s) = h.to_str() else { continue };
         for pair in s.split(';') {
             if let Some((k, v)) = pair.trim().split_once('=')
-                && k == name && !v.is_empty() {
-                    return Some(v.to_owned());
-                }
+                && k == name
+                && !v.is_empty()
+            {
+                return Some(v.to_owned());
+            }
         }
     }
     None
@@ -149,14 +151,17 @@ fn field_of(text: &str) -> (String, String) {
         .strip_prefix("Failed to deserialize the JSON body into the target type: ")
         .unwrap_or(text);
     if let Some(rest) = msg.split("missing field `").nth(1)
-        && let Some(name) = rest.split('`').next() {
-            return (name.to_owned(), "is required".to_owned());
-        }
+        && let Some(name) = rest.split('`').next()
+    {
+        return (name.to_owned(), "is required".to_owned());
+    }
     if let Some((path, rest)) = msg.split_once(": ")
-        && !path.contains(' ') && !path.is_empty() {
-            let message = rest.split(" at line ").next().unwrap_or(rest).to_owned();
-            return (path.to_owned(), message);
-        }
+        && !path.contains(' ')
+        && !path.is_empty()
+    {
+        let message = rest.split(" at line ").next().unwrap_or(rest).to_owned();
+        return (path.to_owned(), message);
+    }
     (
         "body".to_owned(),
         msg.split(" at line ").next().unwrap_or(msg).to_owned(),

@@ -115,10 +115,9 @@ async fn csrf_guard(req: Request, next: Next) -> Response {
         let (parts, body) = req.into_parts();
         let cookie_auth = parts.headers.get(header::AUTHORIZATION).is_none()
             && cookie(&parts, SESSION_COOKIE).is_some();
-        if cookie_auth
-            && let Err(e) = same_origin(&parts) {
-                return e.into_response();
-            }
+        if cookie_auth && let Err(e) = same_origin(&parts) {
+            return e.into_response();
+        }
         return next.run(Request::from_parts(parts, body)).await;
     }
     next.run(req).await
