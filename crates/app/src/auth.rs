@@ -145,7 +145,7 @@ pub async fn signup(
     Ok(token)
 }
 
-async fn insert_session(
+pub(crate) async fn insert_session(
     app: &App,
     conn: &mut leadteam_store::Conn,
     user: UserId,

@@ -2,10 +2,12 @@
 //! clock, in one transaction. The web layer (API and UI) calls these and
 //! nothing else.
 
+pub mod account;
 pub mod auth;
 mod clock;
 mod error;
 pub mod me;
+pub mod members;
 mod password;
 pub mod security;
 
@@ -25,6 +27,8 @@ pub struct AppConfig {
     pub session_idle_ms: i64,
     /// Sign-in throttling (see `auth::signin`).
     pub signin: SigninPolicy,
+    /// How long an invitation link works.
+    pub invite_ttl_ms: i64,
 }
 
 impl Default for AppConfig {
@@ -33,6 +37,7 @@ impl Default for AppConfig {
             base_url: "http://127.0.0.1:8080".into(),
             session_idle_ms: 14 * 86_400_000,
             signin: SigninPolicy::default(),
+            invite_ttl_ms: 7 * 86_400_000,
         }
     }
 }
@@ -73,6 +78,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<AppConfig>,
     pub hasher: PasswordHasher,
+    /// Wakes the mail worker when a message is queued (none in tools without one).
+    pub mailer: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl App {
@@ -82,6 +89,14 @@ impl App {
             clock,
             config: Arc::new(config),
             hasher: PasswordHasher::default(),
+            mailer: None,
+        }
+    }
+
+    /// Tells the mail worker a message is waiting (after the commit).
+    pub fn wake_mailer(&self) {
+        if let Some(n) = &self.mailer {
+            n.notify_one();
         }
     }
 

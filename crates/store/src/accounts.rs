@@ -210,3 +210,110 @@ pub fn effective_permissions(
         base.without(Permission::Agent)
     }
 }
+
+/// Renames the account and/or switches "require 2FA".
+pub async fn update(
+    c: &mut Conn,
+    id: AccountId,
+    name: Option<&str>,
+    require_2fa: Option<bool>,
+) -> Result<(), StoreError> {
+    if let Some(n) = name {
+        sqlx::query("UPDATE accounts SET name = $1 WHERE id = $2")
+            .bind(n)
+            .bind(id.0)
+            .execute(&mut *c)
+            .await?;
+    }
+    if let Some(r) = require_2fa {
+        sqlx::query("UPDATE accounts SET require_2fa = $1 WHERE id = $2")
+            .bind(i64::from(r))
+            .bind(id.0)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Stores (replacing) the deletion code of an account.
+pub async fn set_deletion_code(
+    c: &mut Conn,
+    id: AccountId,
+    code_hash: &str,
+    requested_by: MemberId,
+    expires_at: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO account_deletion_codes (account_id, code_hash, requested_by, expires_at, attempts) VALUES ($1, $2, $3, $4, 0) \
+         ON CONFLICT (account_id) DO UPDATE SET code_hash = excluded.code_hash, requested_by = excluded.requested_by, \
+         expires_at = excluded.expires_at, attempts = 0",
+    )
+    .bind(id.0)
+    .bind(code_hash)
+    .bind(requested_by.0)
+    .bind(expires_at.0)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// Counts one try at the deletion code atomically and returns (hash,
+/// expires_at, attempts after this try); None when no code is pending.
+pub async fn try_deletion_code(
+    c: &mut Conn,
+    id: AccountId,
+) -> Result<Option<(String, Timestamp, i64)>, StoreError> {
+    let row = sqlx::query(
+        "UPDATE account_deletion_codes SET attempts = attempts + 1 WHERE account_id = $1 RETURNING code_hash, expires_at, attempts",
+    )
+    .bind(id.0)
+    .fetch_optional(c)
+    .await?;
+    row.map(|r| {
+        Ok((
+            r.try_get("code_hash")?,
+            Timestamp(r.try_get("expires_at")?),
+            r.try_get("attempts")?,
+        ))
+    })
+    .transpose()
+}
+
+pub async fn clear_deletion_code(c: &mut Conn, id: AccountId) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM account_deletion_codes WHERE account_id = $1")
+        .bind(id.0)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Deletes an account and everything in it: every session acting in it ends,
+/// and users left without any membership are deleted too. Returns the
+/// number of members removed.
+pub async fn delete_account(c: &mut Conn, id: AccountId) -> Result<i64, StoreError> {
+    let users: Vec<Option<i64>> =
+        sqlx::query_scalar("SELECT user_id FROM members WHERE account_id = $1")
+            .bind(id.0)
+            .fetch_all(&mut *c)
+            .await?;
+    let n = users.len() as i64;
+    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query("DELETE FROM members WHERE account_id = $1")
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query("DELETE FROM accounts WHERE id = $1")
+        .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    for u in users.into_iter().flatten() {
+        sqlx::query("DELETE FROM users WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM members WHERE user_id = $1)")
+            .bind(u)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(n)
+}

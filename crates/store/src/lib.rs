@@ -8,6 +8,8 @@ pub mod accounts;
 pub mod audit;
 mod db;
 mod error;
+pub mod invitations;
+pub mod members;
 mod migrate;
 pub mod outbox;
 pub mod sessions;

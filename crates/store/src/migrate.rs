@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0001_foundation.sql"),
     ),
     (2, "outbox", include_str!("../migrations/0002_outbox.sql")),
+    (3, "members", include_str!("../migrations/0003_members.sql")),
 ];
 
 fn render(sql: &str, engine: Engine) -> String {

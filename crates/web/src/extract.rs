@@ -68,6 +68,27 @@ impl FromRequestParts<AppState> for Authed {
     }
 }
 
+/// The caller when a live credential is present; nothing otherwise.
+pub struct MaybeAuthed(pub Option<Caller>);
+
+impl FromRequestParts<AppState> for MaybeAuthed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if credential(parts).is_none() {
+            return Ok(MaybeAuthed(None));
+        }
+        match Authed::from_request_parts(parts, state).await {
+            Ok(Authed(c)) => Ok(MaybeAuthed(Some(c))),
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => Ok(MaybeAuthed(None)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// The client's address and user agent, for throttling and the session list.
 pub struct Client(pub ClientInfo);
 

@@ -209,12 +209,17 @@ fn grantable(actor: &Actor, grants: PermissionSet) -> Result<(), Denied> {
     }
 }
 
-fn manage_member(actor: &Actor, target: &MemberFacts) -> Result<(), Denied> {
-    need(actor, Permission::MembersManage)?;
+/// Managing another member needs `members.manage`; the owner is changed
+/// only by the owner itself (O2, P4) and is never deactivated or removed.
+fn manage_member(actor: &Actor, target: &MemberFacts, editing: bool) -> Result<(), Denied> {
     if target.is_owner {
-        return Err(Denied::OwnerProtected);
+        return if editing && actor.is_owner && target.member == actor.member {
+            Ok(())
+        } else {
+            Err(Denied::OwnerProtected)
+        };
     }
-    Ok(())
+    need(actor, Permission::MembersManage)
 }
 
 /// Whether the actor may see the client: the single visibility rule that
@@ -268,7 +273,7 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
         }
         A::ManageInvitation => need(actor, P::MembersManage),
         A::EditMember { target, grants } => {
-            manage_member(actor, target)?;
+            manage_member(actor, target, true)?;
             match grants {
                 Some(g) => grantable(actor, *g),
                 None => Ok(()),
@@ -276,7 +281,7 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
         }
         A::DeactivateMember { target }
         | A::ReactivateMember { target }
-        | A::RemoveMember { target } => manage_member(actor, target),
+        | A::RemoveMember { target } => manage_member(actor, target, false),
         A::ManageRoles { grants } => {
             need(actor, P::MembersManage)?;
             grantable(actor, *grants)

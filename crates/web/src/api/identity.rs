@@ -149,26 +149,45 @@ pub struct SessionOut {
     pub account_id: Option<i64>,
 }
 
-fn session_response(state: &AppState, t: NewSessionToken, status: StatusCode) -> Response {
-    let max_age = (t.expires_at.0 - state.app.now().0).max(0) / 1000;
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        t.token,
-        if state.secure_cookies { "; Secure" } else { "" }
-    );
+pub(crate) fn session_response(
+    state: &AppState,
+    t: NewSessionToken,
+    status: StatusCode,
+) -> Response {
+    session_response_with(state, t, status, |s| s)
+}
+
+/// Sets the session cookie and answers `wrap(session)` as JSON.
+pub(crate) fn session_response_with<T: Serialize>(
+    state: &AppState,
+    t: NewSessionToken,
+    status: StatusCode,
+    wrap: impl FnOnce(SessionOut) -> T,
+) -> Response {
+    let cookie = session_cookie(state, &t);
     let body = SessionOut {
         token: t.token,
         expires_at: rfc3339(t.expires_at),
         user_id: t.user.0,
         account_id: t.account.map(|a| a.0),
     };
-    let mut resp = (status, Json(body)).into_response();
+    let mut resp = (status, Json(wrap(body))).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
+}
+
+/// The `Set-Cookie` value that carries a session to the browser.
+pub(crate) fn session_cookie(state: &AppState, t: &NewSessionToken) -> String {
+    let max_age = (t.expires_at.0 - state.app.now().0).max(0) / 1000;
+    format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        t.token,
+        if state.secure_cookies { "; Secure" } else { "" }
+    )
 }
 
 async fn signup(

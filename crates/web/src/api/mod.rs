@@ -1,6 +1,8 @@
 //! The JSON API. Each area adds its routes to the one table.
 
+mod account;
 mod identity;
+mod members;
 mod service;
 
 use crate::registry::Api;
@@ -9,7 +11,9 @@ use crate::registry::Api;
 pub fn routes() -> Api {
     let api = Api::default();
     let api = service::routes(api);
-    identity::routes(api)
+    let api = identity::routes(api);
+    let api = members::routes(api);
+    account::routes(api)
 }
 
 /// Serialises a timestamp as RFC 3339 (UTC) for the API.

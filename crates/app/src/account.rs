@@ -1,0 +1,310 @@
+//! The account: settings, require 2FA (O5), ownership transfer (O3), deletion
+//! with an emailed code (O4), export, and the audit log (X1).
+
+use crate::App;
+use crate::auth::Caller;
+use crate::error::AppError;
+use crate::members::{audit_member, snapshot};
+use leadteam_domain::authz::{Action, MemberStatus, Permission};
+use leadteam_domain::secret::{constant_time_eq, token_hash};
+use leadteam_domain::validate::Name;
+use leadteam_domain::{MemberId, Timestamp};
+use leadteam_store::accounts::{self, AccountRow};
+use leadteam_store::audit::{self, AuditEntry, AuditRow};
+use leadteam_store::{StoreError, members, outbox};
+use serde_json::{Value, json};
+
+/// Deletion codes: digits, lifetime and tries.
+pub const DELETION_CODE_DIGITS: usize = 8;
+pub const DELETION_CODE_TTL_MS: i64 = 15 * 60_000;
+pub const DELETION_CODE_TRIES: i64 = 5;
+
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    pub account: AccountRow,
+    pub owner: Option<members::MemberRow>,
+    pub invited: i64,
+    pub active: i64,
+    pub deactivated: i64,
+}
+
+pub async fn get(app: &App, caller: &Caller) -> Result<AccountView, AppError> {
+    let actor = caller.may(&Action::ViewAccount)?;
+    let mut c = app.db.conn().await?;
+    let account = accounts::by_id(&mut c, actor.account)
+        .await?
+        .ok_or(AppError::NotFound("account"))?;
+    let owner = members::owner(&mut c, actor.account).await?;
+    let (invited, active, deactivated) = members::count_by_status(&mut c, actor.account).await?;
+    Ok(AccountView {
+        account,
+        owner,
+        invited,
+        active,
+        deactivated,
+    })
+}
+
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    name: Option<&str>,
+    require_2fa: Option<bool>,
+) -> Result<AccountView, AppError> {
+    let actor = caller.may(&Action::ManageAccount)?.clone();
+    let name = name.map(|n| Name::parse("name", n, 100)).transpose()?;
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let before = accounts::by_id(&mut tx, actor.account)
+        .await?
+        .ok_or(AppError::NotFound("account"))?;
+    accounts::update(
+        &mut tx,
+        actor.account,
+        name.as_ref().map(Name::as_str),
+        require_2fa,
+    )
+    .await?;
+    let after = accounts::by_id(&mut tx, actor.account)
+        .await?
+        .ok_or(AppError::NotFound("account"))?;
+    audit::record(
+        &mut tx,
+        AuditEntry {
+            account: Some(actor.account),
+            actor_user: Some(actor.user),
+            actor_member: Some(actor.member),
+            action: "account.updated",
+            target_kind: Some("account"),
+            target_id: Some(actor.account.0),
+            before: Some(json!({"name": before.name, "require_2fa": before.require_2fa})),
+            after: Some(json!({"name": after.name, "require_2fa": after.require_2fa})),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    get(app, caller).await
+}
+
+/// Transfers ownership to an active admin (O3); the former owner becomes an
+/// admin. Exactly one owner at all times, also when transfers race: the
+/// owner row is locked and re-checked, and a partial unique index forbids two.
+pub async fn transfer_ownership(
+    app: &App,
+    caller: &Caller,
+    to: MemberId,
+) -> Result<members::MemberRow, AppError> {
+    let actor = caller.may(&Action::TransferOwnership)?.clone();
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let lock = app.db.for_update();
+    let me = members::get(&mut tx, actor.account, actor.member, lock)
+        .await?
+        .ok_or(AppError::NotFound("member"))?;
+    if !me.is_owner {
+        return Err(AppError::Denied(leadteam_domain::authz::Denied::OwnerOnly));
+    }
+    let target = members::get(&mut tx, actor.account, to, lock)
+        .await?
+        .ok_or_else(|| AppError::field("member_id", "is not a member of this account"))?;
+    if target.id == me.id {
+        return Err(AppError::field("member_id", "you are already the owner"));
+    }
+    if target.status != MemberStatus::Active {
+        return Err(AppError::field("member_id", "must be an active member"));
+    }
+    if !target.permissions.contains(Permission::AccountManage) {
+        return Err(AppError::field(
+            "member_id",
+            "ownership goes to an admin: give this member the Admin role first",
+        ));
+    }
+    let admin_role = members::role_by_key_or_name(&mut tx, actor.account, "admin")
+        .await?
+        .ok_or(AppError::Internal("admin preset missing".into()))?;
+    if !members::transfer_owner(&mut tx, me.id, target.id, admin_role).await? {
+        return Err(AppError::conflict(
+            None,
+            "ownership changed meanwhile; reload and try again",
+        ));
+    }
+    let after = members::get(&mut tx, actor.account, target.id, "")
+        .await?
+        .ok_or(AppError::NotFound("member"))?;
+    audit_member(
+        &mut tx,
+        caller,
+        "account.ownership_transferred",
+        target.id,
+        Some(json!({"owner": me.id.0})),
+        Some(json!({"owner": target.id.0, "former_owner_role": "Admin", "new_owner": snapshot(&after)})),
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(after)
+}
+
+fn deletion_code() -> String {
+    use rand::Rng;
+    let mut rng = rand::rngs::OsRng;
+    (0..DELETION_CODE_DIGITS)
+        .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+        .collect()
+}
+
+/// Emails the owner a code that confirms the deletion of the account (O4).
+pub async fn request_deletion(app: &App, caller: &Caller) -> Result<Timestamp, AppError> {
+    let actor = caller.may(&Action::DeleteAccount)?.clone();
+    let now = app.now();
+    let code = deletion_code();
+    let expires = now.plus_millis(DELETION_CODE_TTL_MS);
+    let mut tx = app.db.write().await?;
+    let account = accounts::by_id(&mut tx, actor.account)
+        .await?
+        .ok_or(AppError::NotFound("account"))?;
+    accounts::set_deletion_code(
+        &mut tx,
+        actor.account,
+        &token_hash(&code),
+        actor.member,
+        expires,
+    )
+    .await?;
+    let body = format!(
+        "Hello {name},\n\nSomeone (hopefully you) asked to delete the account {account} on leadteam.\n\n\
+         Confirmation code: {code}\n\n\
+         The code expires in 15 minutes and dies after {DELETION_CODE_TRIES} wrong tries. Deleting ends every \
+         member's access and removes the account's data for good; download an export first (GET /api/v1/account/export).\n\
+         If you did not ask for this, change your password.\n",
+        name = caller.name,
+        account = account.name,
+    );
+    outbox::enqueue(
+        &mut tx,
+        outbox::NewMessage {
+            account: Some(actor.account),
+            to: &caller.email,
+            subject: &format!("Code to delete {} on leadteam", account.name),
+            body_text: &body,
+            kind: "account_deletion_code",
+        },
+        now,
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        AuditEntry {
+            account: Some(actor.account),
+            actor_user: Some(actor.user),
+            actor_member: Some(actor.member),
+            action: "account.deletion_requested",
+            target_kind: Some("account"),
+            target_id: Some(actor.account.0),
+            before: None,
+            after: None,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    app.wake_mailer();
+    Ok(expires)
+}
+
+/// Deletes the account with the emailed code. Each try is counted in its own
+/// committed update, so concurrent guesses are all counted.
+pub async fn delete(app: &App, caller: &Caller, code: &str) -> Result<i64, AppError> {
+    let actor = caller.may(&Action::DeleteAccount)?.clone();
+    if code.trim().is_empty() {
+        return Err(AppError::field("code", "is required"));
+    }
+    let now = app.now();
+    let mut c = app.db.conn().await?;
+    let Some((hash, expires, attempts)) =
+        accounts::try_deletion_code(&mut c, actor.account).await?
+    else {
+        return Err(AppError::field(
+            "code",
+            "no deletion code is pending: ask for one first",
+        ));
+    };
+    drop(c);
+    if attempts > DELETION_CODE_TRIES {
+        return Err(AppError::Gone(
+            "too many wrong codes: this code no longer works; ask for a new one".into(),
+        ));
+    }
+    if expires <= now {
+        return Err(AppError::Gone(
+            "the code has expired; ask for a new one".into(),
+        ));
+    }
+    if !constant_time_eq(token_hash(code.trim()).as_bytes(), hash.as_bytes()) {
+        let left = DELETION_CODE_TRIES - attempts;
+        return Err(AppError::field(
+            "code",
+            format!("is not the code we sent; {left} tries left"),
+        ));
+    }
+    let mut tx = app.db.write().await?;
+    let n = accounts::delete_account(&mut tx, actor.account).await?;
+    audit::record(
+        &mut tx,
+        AuditEntry {
+            account: None,
+            actor_user: Some(actor.user),
+            actor_member: Some(actor.member),
+            action: "account.deleted",
+            target_kind: Some("account"),
+            target_id: Some(actor.account.0),
+            before: Some(json!({"members": n})),
+            after: None,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(n)
+}
+
+/// A JSON export of the account, offered before deletion (O4).
+pub async fn export(app: &App, caller: &Caller) -> Result<Value, AppError> {
+    let actor = caller.may(&Action::ManageAccount)?.clone();
+    let mut tx = app.db.read().await?;
+    let account = accounts::by_id(&mut tx, actor.account)
+        .await?
+        .ok_or(AppError::NotFound("account"))?;
+    let members = members::list(&mut tx, actor.account, None).await?;
+    let roles = leadteam_store::members::roles_of_account(&mut tx, actor.account).await?;
+    Ok(json!({
+        "account": {"id": account.id.0, "name": account.name, "require_2fa": account.require_2fa, "created_at": account.created_at.0},
+        "roles": roles.iter().map(|(id, name, preset, perms)| json!({"id": id.0, "name": name, "preset": preset, "permissions": perms.names()})).collect::<Vec<_>>(),
+        "members": members.iter().map(snapshot).collect::<Vec<_>>(),
+    }))
+}
+
+/// The audit log of the account, newest first.
+pub async fn audit_log(
+    app: &App,
+    caller: &Caller,
+    action: Option<&str>,
+    before: Option<i64>,
+    limit: Option<i64>,
+) -> Result<Vec<AuditRow>, AppError> {
+    let actor = caller.may(&Action::ViewAudit)?;
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::field("limit", "must be between 1 and 200"));
+    }
+    let mut c = app.db.conn().await?;
+    Ok(audit::list(
+        &mut c,
+        actor.account,
+        action.filter(|a| !a.is_empty()),
+        before,
+        limit,
+    )
+    .await?)
+}
