@@ -4,10 +4,12 @@
 
 pub mod account;
 pub mod auth;
+pub mod clients;
 mod clock;
 mod error;
 pub mod me;
 pub mod members;
+pub mod notifications;
 mod password;
 pub mod security;
 

@@ -100,6 +100,8 @@ pub struct InviteInput<'a> {
     pub email: &'a str,
     /// A role id of the account; default: the Member preset.
     pub role_id: Option<i64>,
+    /// A preset key or role name, used when `role_id` is absent.
+    pub role_key: Option<&'a str>,
     /// Own permissions instead of the role's.
     pub permissions: Option<&'a [String]>,
     /// Takes part in automatic assignment; default: the role's `agent`.
@@ -115,6 +117,20 @@ fn parse_permissions(field: &str, names: &[String]) -> Result<PermissionSet, App
 /// the outbox in the same transaction.
 pub async fn invite(
     app: &App,
+    caller: &Caller,
+    input: InviteInput<'_>,
+) -> Result<MemberRow, AppError> {
+    let mut tx = app.db.write().await?;
+    let row = invite_in(app, &mut tx, caller, input).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    app.wake_mailer();
+    Ok(row)
+}
+
+/// `invite` inside the caller's transaction (guests are invited with their client).
+pub(crate) async fn invite_in(
+    app: &App,
+    tx: &mut Conn,
     caller: &Caller,
     input: InviteInput<'_>,
 ) -> Result<MemberRow, AppError> {
@@ -138,16 +154,16 @@ pub async fn invite(
         return Err(AppError::Internal("validation inconsistency".into()));
     };
     let now = app.now();
-    let mut tx = app.db.write().await?;
     let role = match input.role_id {
-        Some(id) => members::role_of_account(&mut tx, actor.account, RoleId(id))
+        Some(id) => members::role_of_account(tx, actor.account, RoleId(id))
             .await?
             .ok_or_else(|| AppError::field("role_id", "is not a role of this account"))?,
         None => {
-            let id = members::role_by_key_or_name(&mut tx, actor.account, "member")
+            let key = input.role_key.unwrap_or("member");
+            let id = members::role_by_key_or_name(tx, actor.account, key)
                 .await?
                 .ok_or_else(|| AppError::field("role_id", "is required"))?;
-            members::role_of_account(&mut tx, actor.account, id)
+            members::role_of_account(tx, actor.account, id)
                 .await?
                 .ok_or_else(|| AppError::field("role_id", "is required"))?
         }
@@ -166,7 +182,7 @@ pub async fn invite(
         base.without(Permission::Agent)
     };
     leadteam_domain::authz::decide(&actor, &Action::InviteMember { grants })?;
-    if let Some(existing) = members::by_email(&mut tx, actor.account, email.as_str()).await? {
+    if let Some(existing) = members::by_email(tx, actor.account, email.as_str()).await? {
         let msg = match existing.status {
             MemberStatus::Invited => {
                 "this person is already invited: resend the invitation instead"
@@ -176,7 +192,7 @@ pub async fn invite(
         return Err(AppError::conflict(Some("email"), msg));
     }
     let id = members::insert_invited(
-        &mut tx,
+        tx,
         NewInvited {
             account: actor.account,
             email: email.as_str(),
@@ -188,10 +204,10 @@ pub async fn invite(
         now,
     )
     .await?;
-    send_invitation(app, &mut tx, caller, id, email.as_str(), &role.1, now).await?;
-    let row = load(&mut tx, actor.account, id, "").await?;
+    send_invitation(app, tx, caller, id, email.as_str(), &role.1, now).await?;
+    let row = load(tx, actor.account, id, "").await?;
     audit_member(
-        &mut tx,
+        tx,
         caller,
         "member.invited",
         id,
@@ -200,8 +216,6 @@ pub async fn invite(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
-    app.wake_mailer();
     Ok(row)
 }
 
@@ -725,15 +739,51 @@ pub fn ensure_active(caller: &Caller) -> Result<(), AppError> {
     }
 }
 
-/// Moves or deletes the clients of a member being removed. Clients arrive
-/// with the clients feature (issue 5); until then a member has none, so this
-/// affects no row and answers 0.
+/// Moves or deletes the clients of a member being removed (M7), in the
+/// removal's transaction; returns how many clients were affected.
 async fn clients_of_removed_member(
-    _conn: &mut Conn,
-    _account: AccountId,
-    _member: MemberId,
-    _choice: ClientsOnRemoval,
-    _now: Timestamp,
+    conn: &mut Conn,
+    account: AccountId,
+    member: MemberId,
+    choice: ClientsOnRemoval,
+    now: Timestamp,
 ) -> Result<u64, AppError> {
-    Ok(0)
+    use leadteam_store::clients;
+    match choice {
+        ClientsOnRemoval::MoveTo(to) => {
+            let moved = clients::move_all(conn, account, member, to, now).await?;
+            for id in &moved {
+                clients::add_event(
+                    conn,
+                    clients::NewEvent {
+                        account,
+                        client: *id,
+                        kind: "assigned",
+                        actor: None,
+                        body: Some("moved when its member was removed"),
+                        data: Some(json!({"from": member.0, "to": to.0})),
+                    },
+                    now,
+                )
+                .await?;
+            }
+            if !moved.is_empty() {
+                leadteam_store::notifications::insert(
+                    conn,
+                    account,
+                    to,
+                    "clients_assigned",
+                    None,
+                    &format!(
+                        "{} clients were moved to you from a removed member",
+                        moved.len()
+                    ),
+                    now,
+                )
+                .await?;
+            }
+            Ok(moved.len() as u64)
+        }
+        ClientsOnRemoval::Delete => Ok(clients::delete_all_of(conn, account, member).await?),
+    }
 }

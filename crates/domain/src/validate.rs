@@ -194,3 +194,44 @@ mod tests {
         assert!(Name::parse("name", "a\u{7}b", 10).is_err());
     }
 }
+
+/// A phone number normalised to `+` and digits (spaces, dots, dashes and
+/// brackets dropped); 6 to 20 digits.
+pub fn parse_phone(field: &str, raw: &str) -> Result<String, FieldError> {
+    let s = raw.trim();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        match ch {
+            '+' if i == 0 => out.push('+'),
+            '0'..='9' => out.push(ch),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            _ => {
+                return Err(FieldError::new(
+                    field,
+                    "must be a phone number: digits, spaces, + ( ) - .",
+                ));
+            }
+        }
+    }
+    let digits = out.chars().filter(char::is_ascii_digit).count();
+    if !(6..=20).contains(&digits) {
+        return Err(FieldError::new(field, "must have between 6 and 20 digits"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod phone_tests {
+    use super::parse_phone;
+
+    #[test]
+    fn phones_are_normalised() {
+        assert_eq!(
+            parse_phone("phone", "+33 (0)6 12-34.56.78"),
+            Ok("+330612345678".to_owned())
+        );
+        assert!(parse_phone("phone", "12345").is_err());
+        assert!(parse_phone("phone", "12a456789").is_err());
+        assert!(parse_phone("phone", "1+23456789").is_err());
+    }
+}

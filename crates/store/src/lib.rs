@@ -6,13 +6,16 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod clients;
 mod db;
 mod error;
 pub mod invitations;
 pub mod members;
 mod migrate;
+pub mod notifications;
 pub mod outbox;
 pub mod sessions;
+pub mod teams_lookup;
 pub mod throttle;
 pub mod users;
 

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (2, "outbox", include_str!("../migrations/0002_outbox.sql")),
     (3, "members", include_str!("../migrations/0003_members.sql")),
+    (4, "clients", include_str!("../migrations/0004_clients.sql")),
 ];
 
 fn render(sql: &str, engine: Engine) -> String {

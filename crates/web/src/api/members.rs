@@ -377,6 +377,7 @@ async fn invite(
             name: &b.name,
             email: &b.email,
             role_id: b.role_id,
+            role_key: None,
             permissions: b.permissions.as_deref(),
             agent: b.agent,
         },

@@ -1,8 +1,10 @@
 //! The JSON API. Each area adds its routes to the one table.
 
 mod account;
+mod clients;
 mod identity;
 mod members;
+mod notifications;
 mod service;
 
 use crate::registry::Api;
@@ -13,7 +15,9 @@ pub fn routes() -> Api {
     let api = service::routes(api);
     let api = identity::routes(api);
     let api = members::routes(api);
-    account::routes(api)
+    let api = account::routes(api);
+    let api = clients::routes(api);
+    notifications::routes(api)
 }
 
 /// Serialises a timestamp as RFC 3339 (UTC) for the API.
