@@ -372,6 +372,9 @@ pub(crate) fn actor_of(
 pub async fn signout(app: &App, caller: &Caller) -> Result<(), AppError> {
     let mut c = app.db.conn().await?;
     sessions::delete(&mut c, caller.session).await?;
+    app.bus.publish(crate::bus::BusEvent::SessionEnded {
+        session: caller.session,
+    });
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 
 use crate::App;
 use crate::auth::Caller;
+use crate::bus::Alerts;
 use crate::error::AppError;
 use leadteam_domain::authz::{
     Action, Actor, ClientFacts, ClientScope, MemberStatus, OthersScope, client_scope, decide,
@@ -16,7 +17,7 @@ use leadteam_store::audit::{self, AuditEntry};
 use leadteam_store::clients::{
     self, ClientChanges, ClientRow, Kinds, ListFilter, NewClient, NewEvent,
 };
-use leadteam_store::{Conn, StoreError, members, notifications};
+use leadteam_store::{Conn, StoreError, members};
 use serde_json::{Value, json};
 
 pub const DEFAULT_PAGE: i64 = 50;
@@ -658,11 +659,13 @@ pub async fn assign(
             to: &to_member.facts(),
         },
     )?;
-    assign_locked(&mut tx, &actor, &before, &to_member, now).await?;
+    let mut alerts = Alerts::default();
+    assign_locked(&mut tx, &actor, &before, &to_member, &mut alerts, now).await?;
     let after = clients::get(&mut tx, actor.account, id, "")
         .await?
         .ok_or(AppError::NotFound("client"))?;
     tx.commit().await.map_err(StoreError::from)?;
+    alerts.publish(&app.bus);
     Ok(after)
 }
 
@@ -672,6 +675,7 @@ async fn assign_locked(
     actor: &Actor,
     before: &ClientRow,
     to: &members::MemberRow,
+    alerts: &mut Alerts,
     now: Timestamp,
 ) -> Result<bool, AppError> {
     if before.assignee == Some(to.id) {
@@ -705,16 +709,17 @@ async fn assign_locked(
     )
     .await?;
     if to.id != actor.member {
-        notifications::insert(
-            tx,
-            actor.account,
-            to.id,
-            "client_assigned",
-            Some(before.id),
-            &format!("{} was assigned to you", before.name),
-            now,
-        )
-        .await?;
+        alerts
+            .add(
+                tx,
+                actor.account,
+                to.id,
+                "client_assigned",
+                Some(before.id),
+                &format!("{} was assigned to you", before.name),
+                now,
+            )
+            .await?;
     }
     Ok(true)
 }
@@ -778,6 +783,7 @@ pub async fn bulk_assign(
         ),
     };
     let mut out = Vec::with_capacity(ids.len());
+    let mut alerts = Alerts::default();
     let mut changed = 0usize;
     for id in ids {
         let Some(before) = clients::get(&mut tx, actor.account, id, app.db.for_update()).await?
@@ -790,14 +796,15 @@ pub async fn bulk_assign(
             continue;
         };
         if let Some(expected) = pool
-            && before.assignee != expected {
-                out.push(BulkResult {
-                    client: id,
-                    outcome: "unchanged",
-                    reason: Some("it left the selection meanwhile (claimed or reassigned)".into()),
-                });
-                continue;
-            }
+            && before.assignee != expected
+        {
+            out.push(BulkResult {
+                client: id,
+                outcome: "unchanged",
+                reason: Some("it left the selection meanwhile (claimed or reassigned)".into()),
+            });
+            continue;
+        }
         let f = facts(&mut tx, &actor, &before).await?;
         if decide(&actor, &Action::ViewClient(&f)).is_err() {
             out.push(BulkResult {
@@ -832,7 +839,7 @@ pub async fn bulk_assign(
             });
             continue;
         }
-        if assign_locked(&mut tx, &actor, &before, &to_member, now).await? {
+        if assign_locked(&mut tx, &actor, &before, &to_member, &mut alerts, now).await? {
             changed += 1;
             out.push(BulkResult {
                 client: id,
@@ -849,6 +856,7 @@ pub async fn bulk_assign(
     }
     let _ = changed;
     tx.commit().await.map_err(StoreError::from)?;
+    alerts.publish(&app.bus);
     Ok(out)
 }
 
@@ -898,10 +906,11 @@ pub async fn deliver(
     let mut tx = app.db.write().await?;
     let (before, f) = load_visible(&mut tx, &actor, id, app.db.for_update()).await?;
     decide(&actor, &Action::DeliverClient(&f))?;
+    let mut alerts = Alerts::default();
     let data = match to {
         DeliverTo::Member(m) => {
             let to_member = target(&mut tx, actor.account, m, "to_member").await?;
-            assign_locked(&mut tx, &actor, &before, &to_member, now).await?;
+            assign_locked(&mut tx, &actor, &before, &to_member, &mut alerts, now).await?;
             json!({"to_member": m.0, "outcome": outcome})
         }
         DeliverTo::Team(t) => {
@@ -956,6 +965,7 @@ pub async fn deliver(
         .await?
         .ok_or(AppError::NotFound("client"))?;
     tx.commit().await.map_err(StoreError::from)?;
+    alerts.publish(&app.bus);
     Ok(after)
 }
 

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod bus;
 pub mod clients;
 mod clock;
 mod error;
@@ -82,6 +83,8 @@ pub struct App {
     pub hasher: PasswordHasher,
     /// Wakes the mail worker when a message is queued (none in tools without one).
     pub mailer: Option<Arc<tokio::sync::Notify>>,
+    /// Live events of this process (notifications, access changes).
+    pub bus: bus::Bus,
 }
 
 impl App {
@@ -92,6 +95,7 @@ impl App {
             config: Arc::new(config),
             hasher: PasswordHasher::default(),
             mailer: None,
+            bus: bus::Bus::default(),
         }
     }
 

@@ -594,6 +594,10 @@ pub async fn edit(
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
+    app.bus.publish(crate::bus::BusEvent::AccessChanged {
+        account: actor.account,
+        member: id,
+    });
     Ok(after)
 }
 
@@ -662,6 +666,10 @@ async fn set_active(
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
+    app.bus.publish(crate::bus::BusEvent::AccessChanged {
+        account: actor.account,
+        member: id,
+    });
     Ok(after)
 }
 
@@ -707,7 +715,10 @@ pub async fn remove(
             return Err(AppError::field("move_to", "must be an active member"));
         }
     }
-    let affected = clients_of_removed_member(&mut tx, actor.account, id, clients, now).await?;
+    let mut alerts = crate::bus::Alerts::default();
+    let affected =
+        clients_of_removed_member(&mut tx, actor.account, id, clients, &mut alerts, now).await?;
+    alerts.access_changed(actor.account, id);
     if let Some(user) = before.user {
         members::end_sessions_in_account(&mut tx, user, actor.account).await?;
     }
@@ -728,6 +739,7 @@ pub async fn remove(
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
+    alerts.publish(&app.bus);
     Ok(affected)
 }
 
@@ -746,6 +758,7 @@ async fn clients_of_removed_member(
     account: AccountId,
     member: MemberId,
     choice: ClientsOnRemoval,
+    alerts: &mut crate::bus::Alerts,
     now: Timestamp,
 ) -> Result<u64, AppError> {
     use leadteam_store::clients;
@@ -768,19 +781,20 @@ async fn clients_of_removed_member(
                 .await?;
             }
             if !moved.is_empty() {
-                leadteam_store::notifications::insert(
-                    conn,
-                    account,
-                    to,
-                    "clients_assigned",
-                    None,
-                    &format!(
-                        "{} clients were moved to you from a removed member",
-                        moved.len()
-                    ),
-                    now,
-                )
-                .await?;
+                alerts
+                    .add(
+                        conn,
+                        account,
+                        to,
+                        "clients_assigned",
+                        None,
+                        &format!(
+                            "{} clients were moved to you from a removed member",
+                            moved.len()
+                        ),
+                        now,
+                    )
+                    .await?;
             }
             Ok(moved.len() as u64)
         }
