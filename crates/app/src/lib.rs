@@ -8,10 +8,12 @@ pub mod bus;
 pub mod clients;
 mod clock;
 mod error;
+pub mod intake;
 pub mod me;
 pub mod members;
 pub mod notifications;
 mod password;
+pub mod routing_admin;
 pub mod security;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -6,6 +6,7 @@
 
 mod clients;
 mod identity;
+mod intake;
 mod members;
 mod service;
 mod support;

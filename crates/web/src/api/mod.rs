@@ -2,9 +2,11 @@
 
 mod account;
 mod clients;
+mod hooks;
 mod identity;
 mod members;
 mod notifications;
+mod routing;
 mod service;
 
 use crate::registry::Api;
@@ -17,7 +19,9 @@ pub fn routes() -> Api {
     let api = members::routes(api);
     let api = account::routes(api);
     let api = clients::routes(api);
-    notifications::routes(api)
+    let api = notifications::routes(api);
+    let api = routing::routes(api);
+    hooks::routes(api)
 }
 
 /// Serialises a timestamp as RFC 3339 (UTC) for the API.

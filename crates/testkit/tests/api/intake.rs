@@ -1,0 +1,655 @@
+//! Lead intake and automatic assignment: signed webhooks of every source
+//! kind, idempotency, rules, weighted round robin, capacity, alerts and
+//! exactness under concurrency (I1, A1-A7).
+
+use super::support::join;
+use leadteam_domain::secret::hmac_sha256_hex;
+use leadteam_testkit::{TestApp, User, both_engines};
+use serde_json::{Value, json};
+
+both_engines!(
+    r_i1_every_source_kind_with_a_valid_signature_is_stored_and_routed,
+    r_i1_missing_wrong_truncated_and_sha1_signatures_are_refused_and_nothing_is_stored,
+    r_i1_a_replayed_delivery_is_stored_once,
+    r_i1_facebook_challenge_is_answered_only_with_the_right_verify_token,
+    r_i1_an_oversized_body_is_refused_with_413_before_any_check,
+    r_a1_a2_default_round_robin_gives_each_member_its_weight_per_round,
+    r_a3_the_first_matching_rule_decides_and_rules_move,
+    r_a4_a5_capacity_deactivation_and_agent_flag_are_skipped,
+    r_a6_alerts_go_to_the_assignee_or_to_everyone_who_may_claim,
+    r_a7_concurrent_senders_lose_nothing_and_counts_are_exact,
+    r_i2_only_integrations_managers_configure_sources_and_rules,
+);
+
+async fn source(app: &TestApp, owner: &User, kind: &str, name: &str) -> Value {
+    let r = app
+        .post(
+            &owner.token,
+            "/api/v1/lead-sources",
+            json!({"kind": kind, "name": name}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(r.body["secret"].as_str().is_some_and(|s| s.len() >= 43));
+    r.body
+}
+
+/// Posts a signed delivery to a generic/website source.
+async fn deliver(
+    app: &TestApp,
+    src: &Value,
+    body: &str,
+    extra: &[(&str, &str)],
+) -> leadteam_testkit::Resp {
+    let secret = src["secret"].as_str().unwrap();
+    let sig = format!(
+        "sha256={}",
+        hmac_sha256_hex(secret.as_bytes(), body.as_bytes())
+    );
+    let mut req = app
+        .http
+        .post(src["webhook_url"].as_str().unwrap())
+        .header("x-leadteam-signature", sig)
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    TestApp::read(req.send().await.unwrap()).await
+}
+
+async fn counts(app: &TestApp) -> Vec<(Option<i64>, i64)> {
+    let mut c = app.db.conn().await.unwrap();
+    let rows: Vec<(Option<i64>, i64)> = sqlx::query_as(
+        "SELECT assignee_id, COUNT(*) FROM clients GROUP BY assignee_id ORDER BY assignee_id",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    rows
+}
+
+async fn r_i1_every_source_kind_with_a_valid_signature_is_stored_and_routed(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let hook = source(app, &owner, "webhook", "Zapier").await;
+    let r = deliver(app, &hook, r#"{"first_name":"Lea","last_name":"Lead","email":"LEA@x.io","phone":"+33 6 12 34 56 78","budget":"5000","lead_id":"z-1"}"#, &[]).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["duplicate"], false);
+    assert_eq!(r.body["reason"], "unassigned: rule says leave unassigned");
+    let c = app
+        .get(
+            &owner.token,
+            &format!("/api/v1/clients/{}", r.body["client_id"]),
+        )
+        .await;
+    assert_eq!(c.body["client"]["name"], "Lea Lead");
+    assert_eq!(c.body["client"]["email"], "lea@x.io");
+    assert_eq!(c.body["client"]["fields"]["budget"], "5000");
+    assert_eq!(c.body["client"]["source"], "webhook");
+    assert_eq!(c.body["client"]["unassigned"], true);
+
+    // A website form posts form-encoded fields.
+    let web = source(app, &owner, "website", "Site").await;
+    let body = "name=Wes+Site&email=wes%40x.io&message=Call+me";
+    let sig = format!(
+        "sha256={}",
+        hmac_sha256_hex(web["secret"].as_str().unwrap().as_bytes(), body.as_bytes())
+    );
+    let r = app
+        .http
+        .post(web["webhook_url"].as_str().unwrap())
+        .header("x-leadteam-signature", sig)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let r = TestApp::read(r).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    // Facebook: with field data, and with ids only (awaiting details).
+    let fb = source(app, &owner, "facebook", "FB page").await;
+    let payload = json!({"object": "page", "entry": [{"id": "PAGE1", "time": 1, "changes": [
+        {"field": "leadgen", "value": {"leadgen_id": "LG1", "page_id": "PAGE1", "form_id": "FORM1",
+          "field_data": [{"name": "full_name", "values": ["Fab Book"]}, {"name": "email", "values": ["fab@x.io"]}]}},
+        {"field": "leadgen", "value": {"leadgen_id": "LG2", "page_id": "PAGE1", "form_id": "FORM1"}}
+    ]}]})
+    .to_string();
+    let sig = format!(
+        "sha256={}",
+        hmac_sha256_hex(
+            fb["secret"].as_str().unwrap().as_bytes(),
+            payload.as_bytes()
+        )
+    );
+    let r = app
+        .http
+        .post(fb["webhook_url"].as_str().unwrap())
+        .header("x-hub-signature-256", sig)
+        .header("content-type", "application/json")
+        .body(payload)
+        .send()
+        .await
+        .unwrap();
+    let r = TestApp::read(r).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["leads"].as_array().unwrap().len(), 2);
+    let waiting = app
+        .get(
+            &owner.token,
+            &format!("/api/v1/clients/{}", r.body["leads"][1]["client_id"]),
+        )
+        .await;
+    assert_eq!(waiting.body["client"]["fields"]["awaiting_details"], "true");
+    assert_eq!(
+        waiting.body["client"]["fields"]["facebook_form_id"],
+        "FORM1"
+    );
+    assert_eq!(
+        waiting.body["client"]["fields"]["facebook_page_id"],
+        "PAGE1"
+    );
+
+    // Google: google_key in the body.
+    let g = source(app, &owner, "google", "Ads").await;
+    let lead = json!({"lead_id": "G1", "google_key": g["secret"], "form_id": 42, "campaign_id": 7, "is_test": true,
+        "user_column_data": [{"column_id": "FULL_NAME", "string_value": "Gil Google"}, {"column_id": "PHONE_NUMBER", "string_value": "+1 650 555 0100"}]});
+    let r = app
+        .http
+        .post(g["webhook_url"].as_str().unwrap())
+        .json(&lead)
+        .send()
+        .await
+        .unwrap();
+    let r = TestApp::read(r).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut bad = lead.clone();
+    bad["google_key"] = json!("wrong");
+    bad["lead_id"] = json!("G2");
+    let r = TestApp::read(
+        app.http
+            .post(g["webhook_url"].as_str().unwrap())
+            .json(&bad)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(app.count("clients").await, 5);
+}
+
+async fn r_i1_missing_wrong_truncated_and_sha1_signatures_are_refused_and_nothing_is_stored(
+    app: &TestApp,
+) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let hook = source(app, &owner, "webhook", "Zapier").await;
+    let url = hook["webhook_url"].as_str().unwrap();
+    let body = r#"{"name":"Mallory"}"#;
+    let good = format!(
+        "sha256={}",
+        hmac_sha256_hex(hook["secret"].as_str().unwrap().as_bytes(), body.as_bytes())
+    );
+    let sha1 = "sha1=0beec7b5ea3f0fdbc95d0dd47f3c5bc275da8a33".to_owned();
+    let wrong = format!(
+        "sha256={}",
+        hmac_sha256_hex(b"not the secret", body.as_bytes())
+    );
+    for sig in [
+        None,
+        Some(good[..good.len() - 4].to_owned()),
+        Some(sha1),
+        Some(wrong),
+        Some(String::new()),
+    ] {
+        let mut req = app
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(s) = &sig {
+            req = req.header("x-leadteam-signature", s);
+        }
+        let r = TestApp::read(req.send().await.unwrap()).await;
+        assert_eq!(r.status, 401, "{sig:?}: {}", r.text);
+        assert_eq!(r.problem_type(), Some("invalid-signature"));
+    }
+    // Facebook: a missing header is a refusal, never a skipped check.
+    let fb = source(app, &owner, "facebook", "FB").await;
+    let r = app
+        .http
+        .post(fb["webhook_url"].as_str().unwrap())
+        .json(&json!({"entry": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // The signature of another source does not open this one.
+    let other = source(app, &owner, "webhook", "Other").await;
+    let sig = format!(
+        "sha256={}",
+        hmac_sha256_hex(
+            other["secret"].as_str().unwrap().as_bytes(),
+            body.as_bytes()
+        )
+    );
+    let r = app
+        .http
+        .post(url)
+        .header("x-leadteam-signature", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(app.count("clients").await, 0);
+    // Rotating the secret kills the old one.
+    let r = app
+        .patch(
+            &owner.token,
+            &format!("/api/v1/lead-sources/{}", hook["id"]),
+            json!({"rotate_secret": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let new_secret = r.body["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, hook["secret"].as_str().unwrap());
+    let r = app
+        .http
+        .post(url)
+        .header("x-leadteam-signature", &good)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // Secrets are never listed again.
+    let list = app.get(&owner.token, "/api/v1/lead-sources").await;
+    assert!(!list.text.contains(&new_secret) && list.body["sources"][0].get("secret").is_none());
+}
+
+async fn r_i1_a_replayed_delivery_is_stored_once(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let hook = source(app, &owner, "webhook", "Zapier").await;
+    let body = r#"{"name":"Rita Retry","lead_id":"abc-1"}"#;
+    let first = deliver(app, &hook, body, &[]).await;
+    assert_eq!(first.status, 201);
+    let again = deliver(app, &hook, body, &[]).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.body["duplicate"], true);
+    assert_eq!(again.body["client_id"], first.body["client_id"]);
+    // With an Idempotency-Key and no lead id.
+    let body = r#"{"name":"Kim Key"}"#;
+    let a = deliver(app, &hook, body, &[("idempotency-key", "k-77")]).await;
+    let b = deliver(app, &hook, body, &[("idempotency-key", "k-77")]).await;
+    assert_eq!((a.status, b.status), (201, 200));
+    assert_eq!(a.body["client_id"], b.body["client_id"]);
+    // Concurrent retries of one lead: stored once.
+    let body = r#"{"name":"Con Current","lead_id":"race-1"}"#;
+    let results = futures::future::join_all((0..6).map(|_| deliver(app, &hook, body, &[]))).await;
+    assert_eq!(
+        results.iter().filter(|r| r.status == 201).count(),
+        1,
+        "{:?}",
+        results.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(results.iter().all(|r| r.status == 201 || r.status == 200));
+    assert_eq!(app.count("clients").await, 3);
+}
+
+async fn r_i1_facebook_challenge_is_answered_only_with_the_right_verify_token(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let fb = source(app, &owner, "facebook", "FB").await;
+    let url = fb["webhook_url"].as_str().unwrap();
+    let token = fb["verify_token"].as_str().unwrap();
+    let r = app
+        .http
+        .get(format!(
+            "{url}?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=1158201444"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "1158201444");
+    let r = app
+        .http
+        .get(format!(
+            "{url}?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app
+        .http
+        .get(format!("{url}?hub.mode=subscribe&hub.challenge=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // A webhook source has no Facebook endpoint.
+    let hook = source(app, &owner, "webhook", "W").await;
+    let r = app
+        .http
+        .get(app.url(&format!(
+            "/hooks/{}/facebook?hub.mode=subscribe",
+            hook["id"]
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+async fn r_i1_an_oversized_body_is_refused_with_413_before_any_check(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let hook = source(app, &owner, "webhook", "Zapier").await;
+    let big = format!(r#"{{"name":"{}"}}"#, "x".repeat(300 * 1024));
+    let r = app
+        .http
+        .post(hook["webhook_url"].as_str().unwrap())
+        .header("x-leadteam-signature", "sha256=00")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(app.count("clients").await, 0);
+}
+
+async fn members_for_rr(app: &TestApp, owner: &User, n: usize) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let (_, id) = join(
+            app,
+            owner,
+            &format!("Agent {i}"),
+            &format!("agent{i}@example.com"),
+            "Member",
+        )
+        .await;
+        ids.push(id);
+    }
+    ids
+}
+
+async fn r_a1_a2_default_round_robin_gives_each_member_its_weight_per_round(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let ids = members_for_rr(app, &owner, 4).await;
+    let r = app
+        .put(
+            &owner.token,
+            "/api/v1/assignment-rules/default",
+            json!({"type": "round_robin", "members": [
+                {"member_id": ids[0], "leads_per_round": 1},
+                {"member_id": ids[1], "leads_per_round": 2},
+                {"member_id": ids[2], "leads_per_round": 1},
+                {"member_id": ids[3], "leads_per_round": 3, "enabled": false}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["default"]["description"],
+        "every other lead: round robin among 3 member(s)"
+    );
+    let hook = source(app, &owner, "webhook", "Zapier").await;
+    let mut order = Vec::new();
+    for i in 0..12 {
+        let r = deliver(app, &hook, &format!(r#"{{"name":"Lead {i}"}}"#), &[]).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        order.push(r.body["assignee_id"].as_i64().unwrap());
+        if i == 2 {
+            assert_eq!(
+                r.body["reason"],
+                "round robin: member 2 of 3, 2nd of 2 this round"
+            );
+        }
+    }
+    // Three full rounds of 4 slots: weights 1, 2, 1; the disabled member gets none.
+    let one_round = [ids[0], ids[1], ids[1], ids[2]];
+    assert_eq!(order, one_round.repeat(3));
+    let r = app.put(&owner.token, "/api/v1/assignment-rules/default", json!({"type": "round_robin", "members": [{"member_id": ids[0], "leads_per_round": 6}]})).await;
+    assert_eq!(
+        (r.status, r.field()),
+        (422, Some("action.members[0].leads_per_round"))
+    );
+    let r = app
+        .put(
+            &owner.token,
+            "/api/v1/assignment-rules/default",
+            json!({"type": "unassigned"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = deliver(app, &hook, r#"{"name":"Free"}"#, &[]).await;
+    assert_eq!(r.body["assignee_id"], Value::Null);
+}
+
+async fn r_a3_the_first_matching_rule_decides_and_rules_move(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let ids = members_for_rr(app, &owner, 2).await;
+    let hook = source(app, &owner, "webhook", "Zapier").await;
+    let lyon = app
+        .post(&owner.token, "/api/v1/assignment-rules", json!({"name": "Lyon", "criteria": [{"type": "field_equals", "field": "city", "value": "lyon"}], "action": {"type": "member", "member_id": ids[0]}}))
+        .await;
+    assert_eq!(lyon.status, 201, "{}", lyon.text);
+    let zap = app
+        .post(&owner.token, "/api/v1/assignment-rules", json!({"name": "Zapier leads", "criteria": [{"type": "source", "source_id": hook["id"]}], "action": {"type": "member", "member_id": ids[1]}}))
+        .await;
+    assert_eq!(zap.status, 201, "{}", zap.text);
+    let r = deliver(app, &hook, r#"{"name":"A","city":"Lyon"}"#, &[]).await;
+    assert_eq!(
+        r.body["assignee_id"], ids[0],
+        "the first matching rule decides"
+    );
+    let r = app
+        .post(
+            &owner.token,
+            &format!("/api/v1/assignment-rules/{}/move", zap.body["id"]),
+            json!({"direction": "up"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["rules"][0]["name"], "Zapier leads");
+    let r = deliver(app, &hook, r#"{"name":"B","city":"Lyon"}"#, &[]).await;
+    assert_eq!(r.body["assignee_id"], ids[1]);
+    let r = app
+        .post(
+            &owner.token,
+            &format!("/api/v1/assignment-rules/{}/move", zap.body["id"]),
+            json!({"direction": "up"}),
+        )
+        .await;
+    assert_eq!(r.status, 409, "already first");
+    let r = app.post(&owner.token, "/api/v1/assignment-rules", json!({"name": "Bad", "criteria": [], "action": {"type": "member", "member_id": 999999}})).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let r = app.post(&owner.token, "/api/v1/assignment-rules", json!({"name": "Bad", "criteria": [{"type": "any_facebook"}], "action": {"type": "member", "member_id": 999999}})).await;
+    assert_eq!((r.status, r.field()), (422, Some("action.member_id")));
+    let rules = app.get(&owner.token, "/api/v1/assignment-rules").await;
+    assert_eq!(rules.body["rules"].as_array().unwrap().len(), 2);
+    let r = app
+        .delete(
+            &owner.token,
+            &format!("/api/v1/assignment-rules/{}", zap.body["id"]),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let r = deliver(app, &hook, r#"{"name":"C","city":"Paris"}"#, &[]).await;
+    assert_eq!(
+        r.body["assignee_id"],
+        Value::Null,
+        "the default rule is last"
+    );
+}
+
+async fn r_a4_a5_capacity_deactivation_and_agent_flag_are_skipped(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let ids = members_for_rr(app, &owner, 3).await;
+    app.put(&owner.token, "/api/v1/assignment-rules/default", json!({"type": "round_robin", "members": ids.iter().map(|i| json!({"member_id": i})).collect::<Vec<_>>()})).await;
+    app.patch(
+        &owner.token,
+        &format!("/api/v1/members/{}", ids[0]),
+        json!({"capacity": 1}),
+    )
+    .await;
+    app.patch(
+        &owner.token,
+        &format!("/api/v1/members/{}", ids[1]),
+        json!({"agent": false}),
+    )
+    .await;
+    app.post(
+        &owner.token,
+        &format!("/api/v1/members/{}/deactivate", ids[2]),
+        json!({}),
+    )
+    .await;
+    let hook = source(app, &owner, "webhook", "Zapier").await;
+    let r = deliver(app, &hook, r#"{"name":"One"}"#, &[]).await;
+    assert_eq!(r.body["assignee_id"], ids[0]);
+    let r = deliver(app, &hook, r#"{"name":"Two"}"#, &[]).await;
+    assert_eq!(r.body["assignee_id"], Value::Null, "{}", r.text);
+    let reason = r.body["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("unassigned: no eligible candidate"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("at capacity")
+            && reason.contains("deactivated")
+            && reason.contains("not an agent"),
+        "{reason}"
+    );
+    // The decision is stored on the client.
+    let c = app
+        .get(
+            &owner.token,
+            &format!("/api/v1/clients/{}", r.body["client_id"]),
+        )
+        .await;
+    assert_eq!(c.body["client"]["routing_reason"], reason);
+}
+
+async fn r_a6_alerts_go_to_the_assignee_or_to_everyone_who_may_claim(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let (bob, bob_id) = join(app, &owner, "Bob", "bob@example.com", "Member").await;
+    let (carol, _) = join(app, &owner, "Carol", "carol@example.com", "Member").await;
+    let (rita, _) = join(app, &owner, "Rita", "rita@example.com", "Restricted").await;
+    let hook = source(app, &owner, "webhook", "Zapier").await;
+    deliver(app, &hook, r#"{"name":"Open lead"}"#, &[]).await;
+    for (u, n) in [(&owner, 1), (&bob, 1), (&carol, 1), (&rita, 0)] {
+        assert_eq!(
+            app.get(&u.token, "/api/v1/notifications").await.body["unread"],
+            n,
+            "{}",
+            u.email
+        );
+    }
+    app.put(
+        &owner.token,
+        "/api/v1/assignment-rules/default",
+        json!({"type": "round_robin", "members": [{"member_id": bob_id}]}),
+    )
+    .await;
+    deliver(app, &hook, r#"{"name":"Bob's lead"}"#, &[]).await;
+    assert_eq!(
+        app.get(&bob.token, "/api/v1/notifications").await.body["unread"],
+        2
+    );
+    assert_eq!(
+        app.get(&carol.token, "/api/v1/notifications").await.body["unread"],
+        1
+    );
+}
+
+async fn r_a7_concurrent_senders_lose_nothing_and_counts_are_exact(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let ids = members_for_rr(app, &owner, 5).await;
+    let weights = [1, 2, 3, 1, 3]; // a round is 10 leads
+    let entries: Vec<Value> = ids
+        .iter()
+        .zip(weights)
+        .map(|(i, w)| json!({"member_id": i, "leads_per_round": w}))
+        .collect();
+    let r = app
+        .put(
+            &owner.token,
+            "/api/v1/assignment-rules/default",
+            json!({"type": "round_robin", "members": entries}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let hook = source(app, &owner, "webhook", "Zapier").await;
+    let senders = 8;
+    let per_sender = 1000;
+    let tasks = (0..senders).map(|s| {
+        let hook = hook.clone();
+        async move {
+            let mut ok = 0;
+            for i in 0..per_sender {
+                let r = deliver(
+                    app,
+                    &hook,
+                    &format!(r#"{{"name":"L{s}-{i}","lead_id":"{s}-{i}"}}"#),
+                    &[],
+                )
+                .await;
+                assert_eq!(r.status, 201, "{}", r.text);
+                ok += 1;
+            }
+            ok
+        }
+    });
+    let sent: i32 = futures::future::join_all(tasks).await.into_iter().sum();
+    assert_eq!(sent, senders * per_sender);
+    let total = (senders * per_sender) as i64;
+    assert_eq!(
+        app.count("clients").await,
+        total,
+        "no lead lost, none duplicated"
+    );
+    let got = counts(app).await;
+    for (id, w) in ids.iter().zip(weights) {
+        let n = got
+            .iter()
+            .find(|(a, _)| *a == Some(*id))
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        assert_eq!(n, total / 10 * w, "member {id} with weight {w}: {got:?}");
+    }
+}
+
+async fn r_i2_only_integrations_managers_configure_sources_and_rules(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let (bob, _) = join(app, &owner, "Bob", "bob@example.com", "Manager").await;
+    for (path, body) in [
+        (
+            "/api/v1/lead-sources",
+            json!({"kind": "webhook", "name": "X"}),
+        ),
+        (
+            "/api/v1/assignment-rules",
+            json!({"name": "X", "criteria": [{"type": "any_facebook"}], "action": {"type": "unassigned"}}),
+        ),
+    ] {
+        let r = app.post(&bob.token, path, body).await;
+        assert_eq!(r.status, 403, "{path}");
+        assert_eq!(r.body["missing_permission"], "integrations.manage");
+    }
+    assert_eq!(
+        app.get(&bob.token, "/api/v1/lead-sources").await.status,
+        403
+    );
+    assert_eq!(app.count("lead_sources").await, 0);
+    assert_eq!(app.count("assignment_rules").await, 0);
+    let r = app
+        .post(
+            &owner.token,
+            "/api/v1/lead-sources",
+            json!({"kind": "fax", "name": "X"}),
+        )
+        .await;
+    assert_eq!((r.status, r.field()), (422, Some("kind")));
+}
