@@ -7,7 +7,8 @@ use leadteam_store::{Conn, StoreError, notifications};
 use tokio::sync::broadcast;
 
 /// Something a connected member may need to hear about.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum BusEvent {
     /// A new alert for one member.
     Notification {
@@ -29,27 +30,89 @@ pub enum BusEvent {
     SessionEnded { session: SessionId },
 }
 
-/// The broadcast bus of one server process.
+/// The broadcast bus. On one node it is an in-process channel; on
+/// PostgreSQL, `connect_cluster` makes every node hear every node's events
+/// through `LISTEN/NOTIFY`.
 #[derive(Clone)]
 pub struct Bus {
     tx: broadcast::Sender<BusEvent>,
+    cluster: Option<tokio::sync::mpsc::UnboundedSender<BusEvent>>,
 }
 
 impl Default for Bus {
     fn default() -> Self {
         let (tx, _) = broadcast::channel(4096);
-        Bus { tx }
+        Bus { tx, cluster: None }
     }
 }
 
+/// The PostgreSQL channel events cross nodes on.
+pub const PG_CHANNEL: &str = "leadteam_bus";
+
 impl Bus {
     pub fn publish(&self, e: BusEvent) {
-        // No subscriber is not an error.
-        let _ = self.tx.send(e);
+        match &self.cluster {
+            // Sent through PostgreSQL; our own listener delivers it locally too.
+            Some(c) => {
+                if let Err(err) = c.send(e) {
+                    let _ = self.tx.send(err.0);
+                }
+            }
+            // No subscriber is not an error.
+            None => {
+                let _ = self.tx.send(e);
+            }
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<BusEvent> {
         self.tx.subscribe()
+    }
+
+    /// Joins the cluster bus of the PostgreSQL database at `url`: events are
+    /// sent with `pg_notify` through `db` and received by a `LISTEN`ing
+    /// connection that feeds this node's subscribers.
+    pub async fn connect_cluster(
+        mut self,
+        db: leadteam_store::Db,
+        url: &str,
+    ) -> Result<Bus, StoreError> {
+        let mut listener = leadteam_store::pubsub::Listener::connect(url, PG_CHANNEL).await?;
+        let local = self.tx.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(payload) => match serde_json::from_str::<BusEvent>(&payload) {
+                        Ok(e) => {
+                            let _ = local.send(e);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "undecodable bus event"),
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %e, "bus listener error; reconnecting");
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    }
+                }
+            }
+        });
+        let (ctx, mut crx) = tokio::sync::mpsc::unbounded_channel::<BusEvent>();
+        let local = self.tx.clone();
+        tokio::spawn(async move {
+            while let Some(e) = crx.recv().await {
+                let Ok(payload) = serde_json::to_string(&e) else {
+                    continue;
+                };
+                if leadteam_store::pubsub::notify(&db, PG_CHANNEL, &payload)
+                    .await
+                    .is_err()
+                {
+                    // Better a local-only event than none.
+                    let _ = local.send(e);
+                }
+            }
+        });
+        self.cluster = Some(ctx);
+        Ok(self)
     }
 }
 

@@ -34,3 +34,27 @@ pub async fn mark_read(app: &App, caller: &Caller, id: i64) -> Result<(), AppErr
         Err(AppError::NotFound("notification"))
     }
 }
+
+/// Whether a session may still receive its member's live alerts: the session
+/// is alive, acts in the same account, and the member is active there.
+pub async fn stream_allowed(app: &App, caller: &Caller) -> bool {
+    let Ok(fresh) = crate::auth::authenticate_session(app, caller.session).await else {
+        return false;
+    };
+    match (&fresh.actor, &caller.actor) {
+        (Some(now), Some(then)) => {
+            now.member == then.member && decide(now, &Action::CreateClient).is_ok()
+        }
+        _ => false,
+    }
+}
+
+/// Opens a live stream: checks the caller and subscribes to the bus.
+pub fn open_stream(
+    app: &App,
+    caller: &Caller,
+) -> Result<tokio::sync::broadcast::Receiver<crate::bus::BusEvent>, AppError> {
+    let actor = caller.actor()?;
+    decide(actor, &Action::CreateClient)?;
+    Ok(app.bus.subscribe())
+}

@@ -14,6 +14,7 @@ pub mod members;
 mod migrate;
 pub mod notifications;
 pub mod outbox;
+pub mod pubsub;
 pub mod rules;
 pub mod sessions;
 pub mod sources;

@@ -147,3 +147,65 @@ impl TestApp {
             .expect("count")
     }
 }
+
+/// A server-sent events stream being read in the background.
+pub struct EventStream {
+    rx: tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    /// Opens `path` as a server-sent events stream with `token`.
+    pub async fn events(&self, token: &str, path: &str) -> EventStream {
+        use futures::StreamExt;
+        let resp = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("stream opens");
+        assert_eq!(resp.status(), 200, "stream refused");
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            let mut body = resp.bytes_stream();
+            let mut buf = String::new();
+            while let Some(Ok(chunk)) = body.next().await {
+                buf.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buf.find("\n\n") {
+                    let block: String = buf.drain(..end + 2).collect();
+                    let mut event = String::from("message");
+                    let mut data = String::new();
+                    for line in block.lines() {
+                        if let Some(e) = line.strip_prefix("event:") {
+                            event = e.trim().to_owned();
+                        } else if let Some(d) = line.strip_prefix("data:") {
+                            data.push_str(d.trim_start());
+                        }
+                    }
+                    if !data.is_empty() && tx.send((event, data)).is_err() {
+                        return;
+                    }
+                }
+            }
+            let _ = tx.send(("closed".to_owned(), String::new()));
+        });
+        EventStream { rx, task }
+    }
+}
+
+impl EventStream {
+    /// The next event within `ms` milliseconds: (event name, data).
+    pub async fn next_within(&mut self, ms: u64) -> Option<(String, String)> {
+        tokio::time::timeout(std::time::Duration::from_millis(ms), self.rx.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -8,7 +8,7 @@
 mod client;
 mod pg;
 
-pub use client::{PASSWORD, Resp, User};
+pub use client::{EventStream, PASSWORD, Resp, User};
 pub use leadteam_app::{Clock, ManualClock};
 
 use leadteam_app::{App, AppConfig, SigninPolicy};
@@ -34,6 +34,7 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<()>>,
     _dir: Option<TempDir>,
     pg_db: Option<String>,
+    db_url: String,
 }
 
 /// Options for `spawn_with`.
@@ -88,7 +89,16 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
         signin: opts.signin,
         ..AppConfig::default()
     };
-    let app = App::new(db.clone(), Arc::new(clock.clone()), config);
+    let mut app = App::new(db.clone(), Arc::new(clock.clone()), config);
+    if engine == Engine::Postgres {
+        // Live events cross nodes through LISTEN/NOTIFY, as in production.
+        app.bus = app
+            .bus
+            .clone()
+            .connect_cluster(db.clone(), &url)
+            .await
+            .expect("cluster bus");
+    }
     let router = leadteam_web::router(app);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -111,10 +121,60 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
         server: Some(server),
         _dir: dir,
         pg_db,
+        db_url: url,
     })
 }
 
 impl TestApp {
+    /// A second server node on the same PostgreSQL database (several
+    /// stateless nodes share one database in production). Its clock is this
+    /// node's clock.
+    pub async fn another_node(&self) -> TestApp {
+        assert_eq!(
+            self.engine,
+            Engine::Postgres,
+            "only PostgreSQL is shared by several nodes"
+        );
+        let db = Db::connect(&self.db_url, Some(8)).await.expect("connect");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
+        let addr = listener.local_addr().expect("local addr");
+        let base = format!("http://{addr}");
+        let config = AppConfig {
+            base_url: base.clone(),
+            ..AppConfig::default()
+        };
+        let mut app = App::new(db.clone(), Arc::new(self.clock.clone()), config);
+        app.bus = app
+            .bus
+            .clone()
+            .connect_cluster(db.clone(), &self.db_url)
+            .await
+            .expect("cluster bus");
+        let router = leadteam_web::router(app);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let _ = leadteam_web::serve(listener, router, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        TestApp {
+            base,
+            addr,
+            clock: self.clock.clone(),
+            db,
+            engine: self.engine,
+            http: self.http.clone(),
+            shutdown: Some(tx),
+            server: Some(server),
+            _dir: None,
+            pg_db: None,
+            db_url: self.db_url.clone(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -9,4 +9,5 @@ mod identity;
 mod intake;
 mod members;
 mod service;
+mod stream;
 mod support;

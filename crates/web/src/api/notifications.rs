@@ -8,35 +8,32 @@ use crate::registry::{Api, RouteSpec};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use leadteam_app::bus::BusEvent;
 use leadteam_app::notifications;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::convert::Infallible;
 
 pub(super) fn routes(api: Api) -> Api {
     api.add(
-        RouteSpec::new(
-            "GET",
-            "/api/v1/notifications",
-            "notifications",
-            "My alerts, newest first",
-        )
-        .query(&[
-            ("unread", "true: only unread"),
-            ("before", "cursor"),
-            ("limit", "1..=200, default 50"),
-        ])
-        .returns::<NotificationsOut>(),
+        RouteSpec::new("GET", "/api/v1/notifications", "notifications", "My alerts, newest first")
+            .query(&[("unread", "true: only unread"), ("before", "cursor"), ("limit", "1..=200, default 50")])
+            .returns::<NotificationsOut>(),
         list,
     )
     .add(
-        RouteSpec::new(
-            "POST",
-            "/api/v1/notifications/{id}/read",
-            "notifications",
-            "Mark one of my alerts read",
-        )
-        .status(204),
+        RouteSpec::new("POST", "/api/v1/notifications/{id}/read", "notifications", "Mark one of my alerts read").status(204),
         read,
+    )
+    .add(
+        RouteSpec::new(
+            "GET",
+            "/api/v1/notifications/stream",
+            "notifications",
+            "My alerts as server-sent events (event: notification); ends when I am deactivated or sign out",
+        ),
+        stream,
     )
 }
 
@@ -102,4 +99,76 @@ async fn read(
 ) -> Result<StatusCode, ApiError> {
     notifications::mark_read(&s.app, &c, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// How often an open stream re-checks its session even without events.
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+struct StreamState {
+    app: leadteam_app::App,
+    caller: leadteam_app::auth::Caller,
+    rx: tokio::sync::broadcast::Receiver<BusEvent>,
+    tick: tokio::time::Interval,
+    done: bool,
+}
+
+fn end(st: &mut StreamState, why: &'static str) -> SseEvent {
+    st.done = true;
+    SseEvent::default().event("end").data(why)
+}
+
+/// Live alerts (A6, C7) as server-sent events; the stream ends at once when
+/// the member is deactivated or removed, or the session signs out.
+async fn stream(
+    State(s): State<AppState>,
+    Authed(c): Authed,
+) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let rx = notifications::open_stream(&s.app, &c)?;
+    let mut tick = tokio::time::interval(RECHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let state = StreamState {
+        app: s.app.clone(),
+        caller: c,
+        rx,
+        tick,
+        done: false,
+    };
+    let events = futures::stream::unfold(state, |mut st| async move {
+        if st.done {
+            return None;
+        }
+        let member = st.caller.actor.as_ref().map(|a| a.member)?;
+        loop {
+            tokio::select! {
+                ev = st.rx.recv() => match ev {
+                    Ok(BusEvent::Notification { member: m, id, kind, client, body, at, .. }) if m == member => {
+                        let data = serde_json::json!({
+                            "id": id, "kind": kind, "client_id": client.map(|c| c.0), "body": body, "created_at": rfc3339(at)
+                        });
+                        let e = SseEvent::default().event("notification").id(id.to_string()).data(data.to_string());
+                        return Some((Ok(e), st));
+                    }
+                    Ok(BusEvent::AccessChanged { member: m, .. }) if m == member => {
+                        if !notifications::stream_allowed(&st.app, &st.caller).await {
+                            let e = end(&mut st, "access ended");
+                            return Some((Ok(e), st));
+                        }
+                    }
+                    Ok(BusEvent::SessionEnded { session }) if session == st.caller.session => {
+                        let e = end(&mut st, "signed out");
+                        return Some((Ok(e), st));
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = st.tick.tick() => {
+                    if !notifications::stream_allowed(&st.app, &st.caller).await {
+                        let e = end(&mut st, "access ended");
+                        return Some((Ok(e), st));
+                    }
+                }
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

@@ -1,0 +1,31 @@
+//! Events across server nodes on PostgreSQL: `pg_notify` and `LISTEN`.
+
+use crate::db::Db;
+use crate::error::StoreError;
+
+/// Sends `payload` on `channel` (PostgreSQL only; at most 8000 bytes).
+pub async fn notify(db: &Db, channel: &str, payload: &str) -> Result<(), StoreError> {
+    let mut c = db.conn().await?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(channel)
+        .bind(payload)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// A connection that `LISTEN`s on one channel.
+pub struct Listener(sqlx::postgres::PgListener);
+
+impl Listener {
+    pub async fn connect(url: &str, channel: &str) -> Result<Listener, StoreError> {
+        let mut l = sqlx::postgres::PgListener::connect(url).await?;
+        l.listen(channel).await?;
+        Ok(Listener(l))
+    }
+
+    /// The next payload (reconnects by itself after a dropped connection).
+    pub async fn recv(&mut self) -> Result<String, StoreError> {
+        Ok(self.0.recv().await?.payload().to_owned())
+    }
+}
