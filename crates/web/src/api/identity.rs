@@ -4,7 +4,7 @@
 use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Authed, Client, SESSION_COOKIE};
+use crate::extract::{ApiJson, Authed, Client};
 use crate::registry::{Api, RouteSpec};
 use axum::Json;
 use axum::extract::State;
@@ -150,12 +150,7 @@ pub struct SessionOut {
 }
 
 fn session_response(state: &AppState, t: NewSessionToken, status: StatusCode) -> Response {
-    let max_age = (t.expires_at.0 - state.app.now().0).max(0) / 1000;
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        t.token,
-        if state.secure_cookies { "; Secure" } else { "" }
-    );
+    let cookie = crate::cookies::session_cookie(state, &t);
     let body = SessionOut {
         token: t.token,
         expires_at: rfc3339(t.expires_at),
@@ -163,7 +158,7 @@ fn session_response(state: &AppState, t: NewSessionToken, status: StatusCode) ->
         account_id: t.account.map(|a| a.0),
     };
     let mut resp = (status, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    if let Some(v) = cookie {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     resp.headers_mut()
@@ -211,9 +206,8 @@ async fn signin(
 
 async fn signout(State(s): State<AppState>, Authed(c): Authed) -> Result<Response, ApiError> {
     auth::signout(&s.app, &c).await?;
-    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    if let Some(v) = crate::cookies::clear_session_cookie(&s) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(resp)

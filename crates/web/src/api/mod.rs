@@ -9,7 +9,9 @@ use crate::registry::Api;
 pub fn routes() -> Api {
     let api = Api::default();
     let api = service::routes(api);
-    identity::routes(api)
+    let api = identity::routes(api);
+    // The pages of the UI: served by the same router, not part of the API document.
+    api.merge_unlisted(crate::ui::routes())
 }
 
 /// Serialises a timestamp as RFC 3339 (UTC) for the API.
