@@ -107,10 +107,32 @@ pub async fn start_totp(app: &App, caller: &Caller) -> Result<Enrolment, AppErro
     }
     users::set_pending_totp(&mut tx, caller.user, Some(&b32)).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(Enrolment {
-        otpauth_uri: totp::otpauth_uri("leadteam", &caller.email, &secret),
-        secret_base32: b32,
-    })
+    Ok(enrolment(&caller.email, &secret))
+}
+
+fn enrolment(email: &str, secret: &[u8]) -> Enrolment {
+    Enrolment {
+        otpauth_uri: totp::otpauth_uri("leadteam", email, secret),
+        secret_base32: totp::base32_encode(secret),
+    }
+}
+
+/// The enrolment started and not yet confirmed (to show its QR code again),
+/// or `None` when there is none or 2FA is already on.
+pub async fn pending_totp(app: &App, caller: &Caller) -> Result<Option<Enrolment>, AppError> {
+    caller_may_manage_self(caller)?;
+    let mut c = app.db.conn().await?;
+    let user = users::by_id(&mut c, caller.user)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    if user.totp_secret.is_some() {
+        return Ok(None);
+    }
+    Ok(user
+        .totp_pending_secret
+        .as_deref()
+        .and_then(totp::base32_decode)
+        .map(|secret| enrolment(&caller.email, &secret)))
 }
 
 /// Confirms enrolment with a first code; returns the ten recovery codes,

@@ -1,13 +1,16 @@
 //! HTTP: the JSON API under `/api/v1`, the OpenAPI document generated from the
-//! route table, service endpoints, and (later) the server-rendered UI. Only
-//! HTTP lives here: every handler calls a use case of `leadteam_app`.
+//! route table, service endpoints, and the server-rendered UI at `/` (not in
+//! the OpenAPI document). Only HTTP lives here: every handler calls a use case
+//! of `leadteam_app`.
 
 pub mod api;
+mod cookies;
 mod error;
 mod extract;
 mod metrics;
 mod middleware;
 pub mod registry;
+mod ui;
 
 pub use error::ApiError;
 pub use metrics::Metrics;

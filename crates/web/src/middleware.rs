@@ -116,6 +116,10 @@ async fn csrf_guard(req: Request, next: Next) -> Response {
         let cookie_auth = parts.headers.get(header::AUTHORIZATION).is_none()
             && cookie(&parts, SESSION_COOKIE).is_some();
         if cookie_auth && let Err(e) = same_origin(&parts) {
+            if !parts.uri.path().starts_with("/api/") {
+                // A page's form: answer with a page that says what to do.
+                return crate::ui::csrf_refused();
+            }
             return e.into_response();
         }
         return next.run(Request::from_parts(parts, body)).await;
@@ -123,7 +127,7 @@ async fn csrf_guard(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-fn same_origin(parts: &axum::http::request::Parts) -> Result<(), ApiError> {
+pub(crate) fn same_origin(parts: &axum::http::request::Parts) -> Result<(), ApiError> {
     let refuse = || {
         ApiError::new(
             StatusCode::FORBIDDEN,

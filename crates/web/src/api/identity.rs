@@ -4,7 +4,7 @@
 use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Authed, Client, SESSION_COOKIE};
+use crate::extract::{ApiJson, Authed, Client};
 use crate::registry::{Api, RouteSpec};
 use axum::Json;
 use axum::extract::State;
@@ -164,7 +164,7 @@ pub(crate) fn session_response_with<T: Serialize>(
     status: StatusCode,
     wrap: impl FnOnce(SessionOut) -> T,
 ) -> Response {
-    let cookie = session_cookie(state, &t);
+    let cookie = crate::cookies::session_cookie(state, &t);
     let body = SessionOut {
         token: t.token,
         expires_at: rfc3339(t.expires_at),
@@ -172,22 +172,12 @@ pub(crate) fn session_response_with<T: Serialize>(
         account_id: t.account.map(|a| a.0),
     };
     let mut resp = (status, Json(wrap(body))).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    if let Some(v) = cookie {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
-}
-
-/// The `Set-Cookie` value that carries a session to the browser.
-pub(crate) fn session_cookie(state: &AppState, t: &NewSessionToken) -> String {
-    let max_age = (t.expires_at.0 - state.app.now().0).max(0) / 1000;
-    format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        t.token,
-        if state.secure_cookies { "; Secure" } else { "" }
-    )
 }
 
 async fn signup(
@@ -230,9 +220,8 @@ async fn signin(
 
 async fn signout(State(s): State<AppState>, Authed(c): Authed) -> Result<Response, ApiError> {
     auth::signout(&s.app, &c).await?;
-    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
+    if let Some(v) = crate::cookies::clear_session_cookie(&s) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(resp)

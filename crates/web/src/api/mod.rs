@@ -21,7 +21,9 @@ pub fn routes() -> Api {
     let api = clients::routes(api);
     let api = notifications::routes(api);
     let api = routing::routes(api);
-    hooks::routes(api)
+    let api = hooks::routes(api);
+    // The pages of the UI: served by the same router, not part of the API document.
+    api.merge_unlisted(crate::ui::routes())
 }
 
 /// Serialises a timestamp as RFC 3339 (UTC) for the API.

@@ -1,0 +1,10 @@
+//! UI tests: journeys in real headless Chromium (see `harness`) and the
+//! UI's HTTP contract (CSRF, redirects, assets), each against a server spawned
+//! on port 0 with its own SQLite database. Screenshots of every page visited
+//! are saved under `target/screenshots/<test>/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+mod identity;
+mod pages;

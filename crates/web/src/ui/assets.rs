@@ -1,0 +1,56 @@
+//! Static assets compiled into the binary (nothing is fetched at run time).
+//! Pages link them with a `?v=` content hash, so they can be cached for a
+//! year: a new build changes the hash and so the URL.
+
+use crate::AppState;
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+
+const CSS: &str = include_str!("../../assets/app.css");
+/// htmx 2.0.11 from the npm registry; see `assets/VENDORED.md`.
+const HTMX: &[u8] = include_bytes!("../../assets/htmx.min.js");
+
+fn versioned(path: &str, body: &[u8]) -> String {
+    let hash = Sha256::digest(body);
+    let short: String = hash.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("{path}?v={short}")
+}
+
+static CSS_URL: LazyLock<String> = LazyLock::new(|| versioned("/assets/app.css", CSS.as_bytes()));
+static HTMX_URL: LazyLock<String> = LazyLock::new(|| versioned("/assets/htmx.min.js", HTMX));
+
+pub(crate) fn css_url() -> &'static str {
+    CSS_URL.as_str()
+}
+
+pub(crate) fn htmx_url() -> &'static str {
+    HTMX_URL.as_str()
+}
+
+pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
+    r.route("/assets/app.css", get(css))
+        .route("/assets/htmx.min.js", get(htmx))
+}
+
+fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    resp
+}
+
+async fn css() -> Response {
+    asset("text/css; charset=utf-8", CSS.as_bytes())
+}
+
+async fn htmx() -> Response {
+    asset("text/javascript; charset=utf-8", HTMX)
+}
