@@ -73,6 +73,9 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<AppConfig>,
     pub hasher: PasswordHasher,
+    /// Wakes the mail worker (set by the server and the testkit): call
+    /// [`App::mail_queued`] after committing a transaction that queued mail.
+    pub mail_waker: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl App {
@@ -82,6 +85,15 @@ impl App {
             clock,
             config: Arc::new(config),
             hasher: PasswordHasher::default(),
+            mail_waker: None,
+        }
+    }
+
+    /// Tells the mail worker that a message was queued (after the commit), so
+    /// it goes out now rather than at the next poll.
+    pub fn mail_queued(&self) {
+        if let Some(w) = &self.mail_waker {
+            w.notify_one();
         }
     }
 

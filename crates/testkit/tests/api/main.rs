@@ -5,4 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod identity;
+mod mail;
 mod service;
+mod smtp;
