@@ -209,7 +209,7 @@ pub async fn request_deletion(app: &App, caller: &Caller) -> Result<Timestamp, A
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    app.wake_mailer();
+    app.mail_queued();
     Ok(expires)
 }
 

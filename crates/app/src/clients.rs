@@ -1026,7 +1026,7 @@ pub async fn invite_guest(
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    app.wake_mailer();
+    app.mail_queued();
     Ok(member)
 }
 

@@ -83,8 +83,9 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<AppConfig>,
     pub hasher: PasswordHasher,
-    /// Wakes the mail worker when a message is queued (none in tools without one).
-    pub mailer: Option<Arc<tokio::sync::Notify>>,
+    /// Wakes the mail worker (set by the server and the testkit): call
+    /// [`App::mail_queued`] after committing a transaction that queued mail.
+    pub mail_waker: Option<Arc<tokio::sync::Notify>>,
     /// Live events of this process (notifications, access changes).
     pub bus: bus::Bus,
 }
@@ -96,15 +97,16 @@ impl App {
             clock,
             config: Arc::new(config),
             hasher: PasswordHasher::default(),
-            mailer: None,
+            mail_waker: None,
             bus: bus::Bus::default(),
         }
     }
 
-    /// Tells the mail worker a message is waiting (after the commit).
-    pub fn wake_mailer(&self) {
-        if let Some(n) = &self.mailer {
-            n.notify_one();
+    /// Tells the mail worker that a message was queued (after the commit), so
+    /// it goes out now rather than at the next poll.
+    pub fn mail_queued(&self) {
+        if let Some(w) = &self.mail_waker {
+            w.notify_one();
         }
     }
 

@@ -123,7 +123,7 @@ pub async fn invite(
     let mut tx = app.db.write().await?;
     let row = invite_in(app, &mut tx, caller, input).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    app.wake_mailer();
+    app.mail_queued();
     Ok(row)
 }
 
@@ -300,7 +300,7 @@ pub async fn resend(app: &App, caller: &Caller, id: MemberId) -> Result<MemberRo
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
-    app.wake_mailer();
+    app.mail_queued();
     Ok(m)
 }
 

@@ -2,9 +2,10 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use leadteam_app::{App, AppConfig, SystemClock};
+use leadteam_app::{App, AppConfig, Clock, SystemClock};
 use leadteam_store::Db;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Parser, Debug)]
@@ -51,6 +52,13 @@ enum Command {
         /// it, mail is written as .eml files under the data folder.
         #[arg(long, env = "LEADTEAM_SMTP_URL")]
         smtp_url: Option<String>,
+        /// Sender of outgoing mail.
+        #[arg(long, env = "LEADTEAM_MAIL_FROM", default_value = leadteam_mail::DEFAULT_FROM)]
+        mail_from: String,
+        /// Folder for files the server writes (mail as .eml without SMTP);
+        /// default: the folder of the SQLite file, or ./leadteam-data.
+        #[arg(long, env = "LEADTEAM_DATA_DIR")]
+        data_dir: Option<PathBuf>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -95,10 +103,39 @@ async fn main() -> anyhow::Result<()> {
             bind,
             base_url,
             smtp_url,
+            mail_from,
+            data_dir,
         } => {
             init_logging(&cli.log, cli.log_json);
-            serve(&cli.database_url, bind, base_url, smtp_url).await
+            let data_dir = data_dir.unwrap_or_else(|| default_data_dir(&cli.database_url));
+            let mail = MailSettings {
+                smtp_url,
+                from: mail_from,
+                data_dir,
+            };
+            serve(&cli.database_url, bind, base_url, mail).await
         }
+    }
+}
+
+struct MailSettings {
+    smtp_url: Option<String>,
+    from: String,
+    data_dir: PathBuf,
+}
+
+/// The folder of the SQLite file, or `./leadteam-data` for PostgreSQL.
+fn default_data_dir(database_url: &str) -> PathBuf {
+    let fallback = || PathBuf::from("./leadteam-data");
+    let Some(rest) = database_url.strip_prefix("sqlite:") else {
+        return fallback();
+    };
+    let path = rest.trim_start_matches("//");
+    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    match Path::new(path).parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        Some(_) => PathBuf::from("."),
+        None => fallback(),
     }
 }
 
@@ -106,9 +143,12 @@ async fn serve(
     database_url: &str,
     bind: SocketAddr,
     base_url: Option<String>,
-    smtp_url: Option<String>,
+    mail: MailSettings,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    // Mail settings are checked before anything starts.
+    let from = leadteam_mail::parse_from(&mail.from)?;
+    let transport = leadteam_mail::transport_for(mail.smtp_url.as_deref(), &mail.data_dir)?;
     let db = Db::connect(database_url, None)
         .await
         .context("connecting to the database")?;
@@ -118,14 +158,34 @@ async fn serve(
         .with_context(|| format!("binding {bind}"))?;
     let local = listener.local_addr()?;
     let base_url = base_url.unwrap_or_else(|| format!("http://{local}"));
-    if smtp_url.is_some() {
-        tracing::info!("SMTP configured for outgoing mail");
-    }
     let config = AppConfig {
         base_url: base_url.clone(),
         ..AppConfig::default()
     };
-    let app = App::new(db.clone(), Arc::new(SystemClock), config);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mailer = {
+        let clock = clock.clone();
+        leadteam_mail::Mailer::spawn(
+            db.clone(),
+            transport,
+            Arc::new(move || clock.now()),
+            leadteam_mail::MailerConfig {
+                from,
+                ..leadteam_mail::MailerConfig::default()
+            },
+        )
+    };
+    let mut app = App::new(db.clone(), clock, config);
+    app.mail_waker = Some(mailer.waker());
+    if db.engine() == leadteam_store::Engine::Postgres {
+        // Live notifications reach members connected to any node.
+        app.bus = app
+            .bus
+            .clone()
+            .connect_cluster(db.clone(), database_url)
+            .await
+            .context("listening for events on PostgreSQL")?;
+    }
     let router = leadteam_web::router(app);
     tracing::info!(
         engine = db.engine().name(),
@@ -138,6 +198,7 @@ async fn serve(
         .await
         .context("serving")?;
     tracing::info!("shutting down: requests in flight finished");
+    mailer.stop().await;
     db.close().await;
     Ok(())
 }
@@ -168,4 +229,24 @@ async fn shutdown_signal() {
         _ = term => {}
     }
     tracing::info!("shutdown signal received");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_dir_defaults_to_the_folder_of_the_sqlite_file() {
+        let d = |u: &str| default_data_dir(u);
+        assert_eq!(
+            d("sqlite://./leadteam-data/leadteam.db"),
+            PathBuf::from("./leadteam-data")
+        );
+        assert_eq!(
+            d("sqlite:///var/lib/lt/x.db?mode=rwc"),
+            PathBuf::from("/var/lib/lt")
+        );
+        assert_eq!(d("sqlite:x.db"), PathBuf::from("."));
+        assert_eq!(d("postgres://u@h/db"), PathBuf::from("./leadteam-data"));
+    }
 }

@@ -1,20 +1,28 @@
 //! Test support: `spawn_app` starts the whole server on port 0 with a fresh
 //! database (a SQLite file, or a PostgreSQL database created for the test and
-//! dropped after it) and a hand-set clock; `both_engines!` runs one story on
-//! both engines. Tests act over HTTP as a user would.
+//! dropped after it) and a hand-set clock, and its mail worker writing `.eml`
+//! files into the test's folder (`app.mails()`, `app.wait_for_mail(to, ..)`);
+//! `both_engines!` runs one story on both engines. Tests act over HTTP as a
+//! user would.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod client;
+mod mail;
 mod pg;
 
 pub use client::{EventStream, PASSWORD, Resp, User};
 pub use leadteam_app::{Clock, ManualClock};
+pub use mail::{Mail, link_in, parse_eml, read_mail_dir};
 
 use leadteam_app::{App, AppConfig, SigninPolicy};
+use leadteam_mail::{Mailer, MailerConfig, Transport};
 use leadteam_store::Db;
+use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -30,9 +38,16 @@ pub struct TestApp {
     pub db: Db,
     pub engine: Engine,
     pub http: reqwest::Client,
+    /// Where the File transport writes `<id>.eml` (read by `mails()`).
+    pub mail_dir: PathBuf,
+    /// Wakes the app's mail worker (None when `start_mailer` was false).
+    pub mail_waker: Option<Arc<Notify>>,
+    /// The test's temporary folder (the SQLite file, mail ...).
+    pub dir: TempDir,
+    mailer: Option<Mailer>,
+    mails_taken: Mutex<HashSet<String>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
-    _dir: Option<TempDir>,
     pg_db: Option<String>,
     db_url: String,
 }
@@ -41,6 +56,13 @@ pub struct TestApp {
 #[derive(Clone)]
 pub struct Options {
     pub signin: SigninPolicy,
+    /// Start the mail worker with the app (as `serve` does).
+    pub start_mailer: bool,
+    /// The worker's transport; default: `.eml` files in `mail_dir`.
+    pub mail_transport: Option<Arc<dyn Transport>>,
+    /// The worker's settings (the poll is short so a missing wake-up only
+    /// slows a test down).
+    pub mailer: MailerConfig,
 }
 
 impl Default for Options {
@@ -51,6 +73,12 @@ impl Default for Options {
                 base_delay_ms: 5,
                 max_delay_ms: 20,
                 ..SigninPolicy::default()
+            },
+            start_mailer: true,
+            mail_transport: None,
+            mailer: MailerConfig {
+                poll_interval: std::time::Duration::from_millis(250),
+                ..MailerConfig::default()
             },
         }
     }
@@ -63,17 +91,19 @@ pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
 }
 
 pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
-    let (url, dir, pg_db) = match engine {
-        Engine::Sqlite => {
-            let dir = TempDir::new();
-            let url = format!("sqlite://{}/leadteam.db", dir.path.display());
-            (url, Some(dir), None)
-        }
+    let (url, pg_db) = match engine {
+        Engine::Sqlite => (String::new(), None),
         Engine::Postgres => {
             let (url, name) = pg::create_database().await?;
-            (url, None, Some(name))
+            (url, Some(name))
         }
     };
+    let dir = TempDir::new();
+    let url = match engine {
+        Engine::Sqlite => format!("sqlite://{}/leadteam.db", dir.path.display()),
+        Engine::Postgres => url,
+    };
+    let mail_dir = dir.path.join("mail");
     let db = Db::connect(&url, Some(8))
         .await
         .expect("connect test database");
@@ -89,7 +119,24 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
         signin: opts.signin,
         ..AppConfig::default()
     };
+    let mailer = if opts.start_mailer {
+        let transport = match opts.mail_transport {
+            Some(t) => t,
+            None => Arc::new(leadteam_mail::FileTransport::new(&mail_dir).expect("mail dir")),
+        };
+        let now = clock.clone();
+        Some(Mailer::spawn(
+            db.clone(),
+            transport,
+            Arc::new(move || now.now()),
+            opts.mailer,
+        ))
+    } else {
+        None
+    };
+    let mail_waker = mailer.as_ref().map(Mailer::waker);
     let mut app = App::new(db.clone(), Arc::new(clock.clone()), config);
+    app.mail_waker = mail_waker.clone();
     if engine == Engine::Postgres {
         // Live events cross nodes through LISTEN/NOTIFY, as in production.
         app.bus = app
@@ -117,9 +164,13 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client"),
+        mail_dir,
+        mail_waker,
+        dir,
+        mailer,
+        mails_taken: Mutex::new(HashSet::new()),
         shutdown: Some(tx),
         server: Some(server),
-        _dir: dir,
         pg_db,
         db_url: url,
     })
@@ -160,6 +211,7 @@ impl TestApp {
             })
             .await;
         });
+        let dir = TempDir::new();
         TestApp {
             base,
             addr,
@@ -167,9 +219,13 @@ impl TestApp {
             db,
             engine: self.engine,
             http: self.http.clone(),
+            mail_dir: dir.path.join("mail"),
+            mail_waker: None,
+            dir,
+            mailer: None,
+            mails_taken: Mutex::new(HashSet::new()),
             shutdown: Some(tx),
             server: Some(server),
-            _dir: None,
             pg_db: None,
             db_url: self.db_url.clone(),
         }
@@ -190,6 +246,9 @@ impl TestApp {
         }
         if let Some(h) = self.server.take() {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
+        }
+        if let Some(m) = self.mailer.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), m.stop()).await;
         }
         self.db.close().await;
         if let Some(name) = self.pg_db.take() {

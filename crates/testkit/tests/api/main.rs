@@ -7,7 +7,9 @@
 mod clients;
 mod identity;
 mod intake;
+mod mail;
 mod members;
 mod service;
+mod smtp;
 mod stream;
 mod support;
