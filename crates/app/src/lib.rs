@@ -7,6 +7,7 @@ mod clock;
 mod error;
 pub mod me;
 mod password;
+pub mod roles;
 pub mod security;
 
 pub use clock::{Clock, ManualClock, SystemClock};

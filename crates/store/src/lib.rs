@@ -10,6 +10,7 @@ mod db;
 mod error;
 mod migrate;
 pub mod outbox;
+pub mod roles;
 pub mod sessions;
 pub mod throttle;
 pub mod users;

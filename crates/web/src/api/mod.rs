@@ -1,6 +1,7 @@
 //! The JSON API. Each area adds its routes to the one table.
 
 mod identity;
+mod roles;
 mod service;
 
 use crate::registry::Api;
@@ -9,7 +10,8 @@ use crate::registry::Api;
 pub fn routes() -> Api {
     let api = Api::default();
     let api = service::routes(api);
-    identity::routes(api)
+    let api = identity::routes(api);
+    roles::routes(api)
 }
 
 /// Serialises a timestamp as RFC 3339 (UTC) for the API.
