@@ -13,6 +13,7 @@ pub mod me;
 pub mod members;
 pub mod notifications;
 mod password;
+pub mod roles;
 pub mod routing_admin;
 pub mod security;
 

@@ -4,7 +4,7 @@ use crate::db::Conn;
 use crate::error::StoreError;
 use crate::flag;
 use leadteam_domain::authz::{MemberStatus, PermissionSet, Preset};
-use leadteam_domain::{AccountId, MemberId, RoleId, TeamId, Timestamp, UserId};
+use leadteam_domain::{AccountId, MemberId, TeamId, Timestamp, UserId};
 use sqlx::Row;
 
 #[derive(Debug, Clone)]
@@ -33,11 +33,11 @@ pub async fn create_with_owner(
             .await?;
     let mut owner_role = None;
     for preset in Preset::ALL {
-        let id = insert_role(
+        let id = crate::roles::insert(
             c,
             AccountId(account),
             preset.display_name(),
-            Some(preset.key()),
+            Some(preset),
             preset.permissions(),
             now,
         )
@@ -60,27 +60,6 @@ pub async fn create_with_owner(
     .fetch_one(&mut *c)
     .await?;
     Ok((AccountId(account), MemberId(member)))
-}
-
-pub async fn insert_role(
-    c: &mut Conn,
-    account: AccountId,
-    name: &str,
-    preset: Option<&str>,
-    permissions: PermissionSet,
-    now: Timestamp,
-) -> Result<RoleId, StoreError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO roles (account_id, name, preset, permissions, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(account.0)
-    .bind(name)
-    .bind(preset)
-    .bind(permissions.bits())
-    .bind(now.0)
-    .fetch_one(c)
-    .await?;
-    Ok(RoleId(id))
 }
 
 pub async fn by_id(c: &mut Conn, id: AccountId) -> Result<Option<AccountRow>, StoreError> {

@@ -15,6 +15,7 @@ mod migrate;
 pub mod notifications;
 pub mod outbox;
 pub mod pubsub;
+pub mod roles;
 pub mod rules;
 pub mod sessions;
 pub mod sources;

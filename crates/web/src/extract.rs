@@ -188,3 +188,18 @@ fn field_of(text: &str) -> (String, String) {
         msg.split(" at line ").next().unwrap_or(msg).to_owned(),
     )
 }
+
+/// The numeric `{id}` of a path. Anything else names nothing, so it is
+/// answered 404 as problem+json like an id of another account.
+pub struct PathId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(PathId(id)),
+            Err(_) => Err(ApiError::not_found()),
+        }
+    }
+}

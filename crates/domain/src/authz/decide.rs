@@ -197,11 +197,15 @@ fn need(actor: &Actor, p: Permission) -> Result<(), Denied> {
     }
 }
 
+/// Nobody grants a permission it does not hold (P4); the owner holds all.
+/// The `agent` flag is exempt: it is not a power over anyone's data but a
+/// work mode (P1, A5, B4), and an admin without agent rights still makes
+/// others agents (JivoChat's "administrator without agent rights").
 fn grantable(actor: &Actor, grants: PermissionSet) -> Result<(), Denied> {
     if actor.is_owner {
         return Ok(());
     }
-    let extra = grants.minus(actor.permissions);
+    let extra = grants.without(Permission::Agent).minus(actor.permissions);
     if extra.is_empty() {
         Ok(())
     } else {

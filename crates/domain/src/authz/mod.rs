@@ -14,3 +14,8 @@ pub use decide::{
 pub use permission::{Permission, PermissionSet};
 pub use preset::Preset;
 pub use scope::{ClientScope, OthersScope, client_scope};
+
+#[cfg(test)]
+mod props;
+#[cfg(test)]
+mod tests;

@@ -9,6 +9,7 @@ mod identity;
 mod intake;
 mod mail;
 mod members;
+mod roles;
 mod service;
 mod smtp;
 mod stream;

@@ -6,6 +6,7 @@ mod hooks;
 mod identity;
 mod members;
 mod notifications;
+mod roles;
 mod routing;
 mod service;
 
@@ -22,6 +23,7 @@ pub fn routes() -> Api {
     let api = notifications::routes(api);
     let api = routing::routes(api);
     let api = hooks::routes(api);
+    let api = roles::routes(api);
     // The pages of the UI: served by the same router, not part of the API document.
     api.merge_unlisted(crate::ui::routes())
 }
