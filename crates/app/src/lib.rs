@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod billing;
 mod clock;
 mod error;
 pub mod me;

@@ -6,7 +6,10 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod billing;
+pub mod credits;
 mod db;
+pub mod duty;
 mod error;
 pub mod invitations;
 pub mod members;

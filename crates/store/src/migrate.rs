@@ -14,6 +14,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (2, "outbox", include_str!("../migrations/0002_outbox.sql")),
     (3, "members", include_str!("../migrations/0003_members.sql")),
+    (
+        10,
+        "billing",
+        include_str!("../migrations/0010_billing.sql"),
+    ),
 ];
 
 fn render(sql: &str, engine: Engine) -> String {

@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod billing;
 mod identity;
+mod licences_and_credits;
 mod members;
 mod service;
+mod support;

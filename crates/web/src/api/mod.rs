@@ -1,6 +1,7 @@
 //! The JSON API. Each area adds its routes to the one table.
 
 mod account;
+mod billing;
 mod identity;
 mod members;
 mod service;
@@ -13,6 +14,7 @@ pub fn routes() -> Api {
     let api = service::routes(api);
     let api = identity::routes(api);
     let api = members::routes(api);
+    let api = billing::routes(api);
     account::routes(api)
 }
 
