@@ -368,10 +368,14 @@ pub(crate) fn actor_of(
     }
 }
 
-/// Ends the caller's session.
+/// Ends the caller's session; an agent on duty frees its licence (B4).
 pub async fn signout(app: &App, caller: &Caller) -> Result<(), AppError> {
-    let mut c = app.db.conn().await?;
-    sessions::delete(&mut c, caller.session).await?;
+    let mut tx = app.db.write().await?;
+    sessions::delete(&mut tx, caller.session).await?;
+    crate::billing::duty::release(&mut tx, caller, "signed out", app.now()).await?;
+    tx.commit()
+        .await
+        .map_err(leadteam_store::StoreError::from)?;
     app.bus.publish(crate::bus::BusEvent::SessionEnded {
         session: caller.session,
     });

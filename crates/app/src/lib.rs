@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod billing;
 pub mod bus;
 pub mod clients;
 mod clock;

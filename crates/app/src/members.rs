@@ -4,6 +4,7 @@ use crate::App;
 use crate::auth::{Caller, ClientInfo, NewSessionToken, random_token};
 use crate::error::{AppError, AuthFailure};
 use leadteam_domain::authz::{Action, MemberStatus, Permission, PermissionSet};
+use leadteam_domain::billing::SeatEventKind;
 use leadteam_domain::secret::token_hash;
 use leadteam_domain::validate::{Email, Name, NewPassword};
 use leadteam_domain::{AccountId, MemberId, RoleId, TeamId, Timestamp, ValidationErrors};
@@ -191,6 +192,8 @@ pub(crate) async fn invite_in(
         };
         return Err(AppError::conflict(Some("email"), msg));
     }
+    // B3 (B1): no invitation beyond the purchased seats once the trial is over.
+    crate::billing::check_seat_for_invite(&app.db, tx, actor.account, now).await?;
     let id = members::insert_invited(
         tx,
         NewInvited {
@@ -441,6 +444,8 @@ pub async fn accept(
     }
     invitations::delete(&mut tx, m.id).await?;
     let after = load(&mut tx, inv2.account, m.id, "").await?;
+    // B2: billing starts at activation.
+    crate::billing::record_seat(&mut tx, &after, SeatEventKind::Activated, now).await?;
     audit::record(
         &mut tx,
         AuditEntry {
@@ -636,6 +641,10 @@ async fn set_active(
     } else {
         (MemberStatus::Active, MemberStatus::Deactivated)
     };
+    if active && before.status == from {
+        // B3: a reactivated member takes a seat again.
+        crate::billing::check_seat_for_reactivation(&app.db, &mut tx, actor.account, now).await?;
+    }
     if !members::set_status(&mut tx, id, from, to, now).await? {
         return Err(AppError::conflict(
             None,
@@ -650,6 +659,14 @@ async fn set_active(
         members::end_sessions_in_account(&mut tx, user, actor.account).await?;
     }
     let after = load(&mut tx, actor.account, id, "").await?;
+    // B2: billing stops at deactivation and restarts at reactivation; B4:
+    // deactivation frees the licence.
+    let kind = if active {
+        SeatEventKind::Reactivated
+    } else {
+        SeatEventKind::Deactivated
+    };
+    crate::billing::record_seat(&mut tx, &after, kind, now).await?;
     let what = if active {
         "member.reactivated"
     } else {
@@ -721,6 +738,10 @@ pub async fn remove(
     alerts.access_changed(actor.account, id);
     if let Some(user) = before.user {
         members::end_sessions_in_account(&mut tx, user, actor.account).await?;
+    }
+    if before.status != MemberStatus::Invited {
+        // B2: billing stops; B3: the purchased seats stay as they are.
+        crate::billing::record_seat(&mut tx, &before, SeatEventKind::Removed, now).await?;
     }
     members::delete(&mut tx, id).await?;
     let mut after = json!({"removed": true, "clients": affected});

@@ -15,7 +15,8 @@ pub struct AccountRow {
     pub created_at: Timestamp,
 }
 
-/// Creates an account with the preset roles and its owner (O1). Returns the
+/// Creates an account with the preset roles, its owner (O1) and its default
+/// billing plan, with the owner's activation in the seat ledger. Returns the
 /// account and the owner's membership.
 pub async fn create_with_owner(
     c: &mut Conn,
@@ -58,6 +59,18 @@ pub async fn create_with_owner(
     .bind(role.0)
     .bind(now.0)
     .fetch_one(&mut *c)
+    .await?;
+    // Billing (B1-B3): the default plan, and the owner's seat from now on.
+    crate::billing::create_default_plan(c, AccountId(account), now).await?;
+    crate::billing::record_seat_event(
+        c,
+        AccountId(account),
+        MemberId(member),
+        owner_name,
+        owner_email,
+        leadteam_domain::billing::SeatEventKind::Activated,
+        now,
+    )
     .await?;
     Ok((AccountId(account), MemberId(member)))
 }

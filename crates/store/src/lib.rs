@@ -6,8 +6,11 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod billing;
 pub mod clients;
+pub mod credits;
 mod db;
+pub mod duty;
 mod error;
 pub mod invitations;
 pub mod members;

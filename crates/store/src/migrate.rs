@@ -16,6 +16,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "members", include_str!("../migrations/0003_members.sql")),
     (4, "clients", include_str!("../migrations/0004_clients.sql")),
     (6, "intake", include_str!("../migrations/0006_intake.sql")),
+    (
+        10,
+        "billing",
+        include_str!("../migrations/0010_billing.sql"),
+    ),
 ];
 
 fn render(sql: &str, engine: Engine) -> String {

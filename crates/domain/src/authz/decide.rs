@@ -161,6 +161,15 @@ pub enum Action<'a> {
     ViewBilling,
     ManageBilling,
     StartWork,
+    /// Go off duty: releases a licence, so any active member may (B4).
+    StopWork,
+    /// Allocate credits to a member or take them back (B5).
+    AllocateCredits,
+    /// See a member's credit balance and ledger: one's own, or anyone's
+    /// with `billing.manage` (B5).
+    ViewCredits {
+        member: MemberId,
+    },
 }
 
 /// Why an action is refused. Each reason maps to one HTTP status in `web`.
@@ -253,7 +262,10 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
     if actor.status != MemberStatus::Active {
         return Err(Denied::Inactive);
     }
-    if matches!(action, Action::ViewSelf | Action::ManageOwnSecurity) {
+    if matches!(
+        action,
+        Action::ViewSelf | Action::ManageOwnSecurity | Action::StopWork
+    ) {
         return Ok(());
     }
     if actor.account_requires_2fa && !actor.has_2fa {
@@ -262,7 +274,7 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
     use Action as A;
     use Permission as P;
     match action {
-        A::ViewSelf | A::ManageOwnSecurity => Ok(()),
+        A::ViewSelf | A::ManageOwnSecurity | A::StopWork => Ok(()),
 
         A::ListMembers | A::ListTeams | A::ListRoles => {
             if actor.has(P::TeamView) || actor.has(P::MembersManage) {
@@ -436,5 +448,13 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
 
         A::ViewBilling | A::ManageBilling => need(actor, P::BillingManage),
         A::StartWork => need(actor, P::Agent),
+        A::AllocateCredits => need(actor, P::BillingManage),
+        A::ViewCredits { member } => {
+            if *member == actor.member {
+                Ok(())
+            } else {
+                need(actor, P::BillingManage)
+            }
+        }
     }
 }

@@ -59,7 +59,8 @@ enum State {
 /// The replay is lenient about impossible sequences: a member without an
 /// `Activated` event is an invitee and is never active (a `Reactivated`
 /// before it is ignored); activating an active member or deactivating an
-/// inactive one changes nothing; after `Removed` nothing counts.
+/// inactive one changes nothing; after `Removed` nothing counts but a new
+/// `Activated` (a new membership that was given the same id).
 ///
 /// Members with no active day in the cycle are absent from the map.
 pub fn active_intervals(events: &[SeatEvent], cycle: Cycle) -> BTreeMap<MemberId, Vec<(Day, Day)>> {
@@ -86,6 +87,10 @@ fn replay(events: &[&SeatEvent]) -> Vec<(Day, Day)> {
     for e in events {
         let day = Day::from_timestamp(e.at);
         state = match (state, e.kind) {
+            // A member id can come back after removal: SQLite reuses the
+            // highest rowid once its row is deleted. A new activation under
+            // the same id is a new membership, charged from its day.
+            (State::Removed, SeatEventKind::Activated) => State::Active(day),
             (State::Removed, _) => State::Removed,
             (State::Invited, SeatEventKind::Activated) => State::Active(day),
             (State::Invited, SeatEventKind::Reactivated | SeatEventKind::Deactivated) => {
@@ -194,6 +199,22 @@ mod tests {
         ];
         let got = active_intervals(&events, november());
         assert_eq!(got.get(&M), Some(&vec![(nov(2), nov(13))]));
+    }
+
+    #[test]
+    fn r_b2_a_reused_member_id_starts_a_new_membership_after_removal() {
+        let events = [
+            ev(M, nov(2), 9, Activated),
+            ev(M, nov(4), 9, Removed),
+            ev(M, nov(6), 9, Reactivated),
+            ev(M, nov(8), 9, Deactivated),
+            ev(M, nov(20), 9, Activated),
+        ];
+        let got = active_intervals(&events, november());
+        assert_eq!(
+            got.get(&M),
+            Some(&vec![(nov(2), nov(5)), (nov(20), nov(30).plus_days(1))])
+        );
     }
 
     #[test]

@@ -86,6 +86,7 @@ fn naive_active_days(events: &[SeatEvent], cycle: Cycle) -> Vec<Day> {
         Removed,
     }
     let step = |s: S, k: SeatEventKind| match (s, k) {
+        (S::Removed, Activated) => S::Active,
         (S::Removed, _) | (_, Removed) => S::Removed,
         (S::Invited, Activated)
         | (S::Deactivated, Activated | Reactivated)

@@ -4,9 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod billing;
 mod clients;
 mod identity;
 mod intake;
+mod licences_and_credits;
 mod mail;
 mod members;
 mod roles;

@@ -1,6 +1,7 @@
 //! The JSON API. Each area adds its routes to the one table.
 
 mod account;
+mod billing;
 mod clients;
 mod hooks;
 mod identity;
@@ -24,6 +25,7 @@ pub fn routes() -> Api {
     let api = routing::routes(api);
     let api = hooks::routes(api);
     let api = roles::routes(api);
+    let api = billing::routes(api);
     // The pages of the UI: served by the same router, not part of the API document.
     api.merge_unlisted(crate::ui::routes())
 }
