@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use leadteam_app::{App, AppConfig, SystemClock};
 use leadteam_store::Db;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Parser, Debug)]
@@ -51,6 +52,10 @@ enum Command {
         /// it, mail is written as .eml files under the data folder.
         #[arg(long, env = "LEADTEAM_SMTP_URL")]
         smtp_url: Option<String>,
+        /// Folder for uploaded files (default: the SQLite database's folder,
+        /// or ./leadteam-data with PostgreSQL).
+        #[arg(long, env = "LEADTEAM_DATA_DIR")]
+        data_dir: Option<PathBuf>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -95,10 +100,25 @@ async fn main() -> anyhow::Result<()> {
             bind,
             base_url,
             smtp_url,
+            data_dir,
         } => {
             init_logging(&cli.log, cli.log_json);
-            serve(&cli.database_url, bind, base_url, smtp_url).await
+            let data_dir = data_dir.unwrap_or_else(|| default_data_dir(&cli.database_url));
+            serve(&cli.database_url, bind, base_url, smtp_url, data_dir).await
         }
+    }
+}
+
+/// The folder of the SQLite database file, or `./leadteam-data`.
+fn default_data_dir(database_url: &str) -> PathBuf {
+    let sqlite_path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest));
+    match sqlite_path.map(Path::new).and_then(Path::parent) {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        Some(_) => PathBuf::from("."),
+        None => PathBuf::from("./leadteam-data"),
     }
 }
 
@@ -107,6 +127,7 @@ async fn serve(
     bind: SocketAddr,
     base_url: Option<String>,
     smtp_url: Option<String>,
+    data_dir: PathBuf,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let db = Db::connect(database_url, None)
@@ -121,8 +142,10 @@ async fn serve(
     if smtp_url.is_some() {
         tracing::info!("SMTP configured for outgoing mail");
     }
+    tracing::info!(data_dir = %data_dir.display(), "uploaded files are stored here");
     let config = AppConfig {
         base_url: base_url.clone(),
+        data_dir,
         ..AppConfig::default()
     };
     let app = App::new(db.clone(), Arc::new(SystemClock), config);
@@ -168,4 +191,27 @@ async fn shutdown_signal() {
         _ = term => {}
     }
     tracing::info!("shutdown signal received");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_data_dir;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_data_folder_is_the_sqlite_files_folder() {
+        assert_eq!(
+            default_data_dir("sqlite://./leadteam-data/leadteam.db"),
+            PathBuf::from("./leadteam-data")
+        );
+        assert_eq!(
+            default_data_dir("sqlite:///var/lib/lt/db.sqlite?mode=rwc"),
+            PathBuf::from("/var/lib/lt")
+        );
+        assert_eq!(default_data_dir("sqlite://lt.db"), PathBuf::from("."));
+        assert_eq!(
+            default_data_dir("postgres://u@h/db"),
+            PathBuf::from("./leadteam-data")
+        );
+    }
 }

@@ -6,13 +6,16 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod content;
 mod db;
 mod error;
+pub mod groups;
 pub mod invitations;
 pub mod members;
 mod migrate;
 pub mod outbox;
 pub mod sessions;
+pub mod teams;
 pub mod throttle;
 pub mod users;
 

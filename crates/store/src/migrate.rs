@@ -14,6 +14,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (2, "outbox", include_str!("../migrations/0002_outbox.sql")),
     (3, "members", include_str!("../migrations/0003_members.sql")),
+    (
+        5,
+        "teams_groups_content",
+        include_str!("../migrations/0005_teams_groups_content.sql"),
+    ),
 ];
 
 fn render(sql: &str, engine: Engine) -> String {

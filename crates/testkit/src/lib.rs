@@ -32,7 +32,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
-    _dir: Option<TempDir>,
+    /// The test's folder (SQLite file, uploaded files); removed on drop.
+    pub dir: TempDir,
     pg_db: Option<String>,
 }
 
@@ -62,15 +63,16 @@ pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
 }
 
 pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
-    let (url, dir, pg_db) = match engine {
+    // The test's own folder: the SQLite file and the uploaded files.
+    let dir = TempDir::new();
+    let (url, pg_db) = match engine {
         Engine::Sqlite => {
-            let dir = TempDir::new();
             let url = format!("sqlite://{}/leadteam.db", dir.path.display());
-            (url, Some(dir), None)
+            (url, None)
         }
         Engine::Postgres => {
             let (url, name) = pg::create_database().await?;
-            (url, None, Some(name))
+            (url, Some(name))
         }
     };
     let db = Db::connect(&url, Some(8))
@@ -86,6 +88,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
     let config = AppConfig {
         base_url: base.clone(),
         signin: opts.signin,
+        data_dir: dir.path.clone(),
         ..AppConfig::default()
     };
     let app = App::new(db.clone(), Arc::new(clock.clone()), config);
@@ -109,7 +112,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
             .expect("http client"),
         shutdown: Some(tx),
         server: Some(server),
-        _dir: dir,
+        dir,
         pg_db,
     })
 }

@@ -4,6 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod content;
+mod content_files;
+mod groups;
 mod identity;
 mod members;
 mod service;
+mod support;
+mod teams;

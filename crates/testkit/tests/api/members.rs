@@ -1,7 +1,8 @@
 //! Members and invitations (M1-M9), ownership (O1-O5), switching accounts
 //! (T2) and the audit log (X1).
 
-use leadteam_testkit::{Clock, PASSWORD, TestApp, User, both_engines};
+use crate::support::{invite, join, last_mail, role_id, token_in};
+use leadteam_testkit::{Clock, PASSWORD, TestApp, both_engines};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -24,47 +25,6 @@ both_engines!(
     r_x1_member_changes_are_audited_with_before_and_after,
 );
 
-/// The body of the newest message queued to `to`.
-async fn last_mail(app: &TestApp, to: &str) -> String {
-    let mut c = app.db.conn().await.unwrap();
-    let body: Option<String> = sqlx::query_scalar(
-        "SELECT body_text FROM outbox WHERE to_email = $1 ORDER BY id DESC LIMIT 1",
-    )
-    .bind(to)
-    .fetch_optional(&mut *c)
-    .await
-    .unwrap();
-    body.unwrap_or_else(|| panic!("no mail to {to}"))
-}
-
-fn token_in(body: &str) -> String {
-    let start = body.find("token=").expect("link with a token") + "token=".len();
-    body[start..].split_whitespace().next().unwrap().to_owned()
-}
-
-async fn role_id(app: &TestApp, owner: &User, name: &str) -> i64 {
-    let mut c = app.db.conn().await.unwrap();
-    sqlx::query_scalar("SELECT id FROM roles WHERE account_id = $1 AND name = $2")
-        .bind(owner.account_id.unwrap())
-        .bind(name)
-        .fetch_one(&mut *c)
-        .await
-        .unwrap()
-}
-
-async fn invite(app: &TestApp, by: &User, name: &str, email: &str, role: &str) -> Value {
-    let rid = role_id(app, by, role).await;
-    let r = app
-        .post(
-            &by.token,
-            "/api/v1/invitations",
-            json!({"name": name, "email": email, "role_id": rid}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.body
-}
-
 async fn accept(app: &TestApp, token: &str, password: &str) -> reqwest::StatusCode {
     let r = app
         .call(
@@ -75,29 +35,6 @@ async fn accept(app: &TestApp, token: &str, password: &str) -> reqwest::StatusCo
         )
         .await;
     reqwest::StatusCode::from_u16(r.status).unwrap()
-}
-
-/// Invites and accepts; returns the new member's user and member id.
-async fn join(app: &TestApp, owner: &User, name: &str, email: &str, role: &str) -> (User, i64) {
-    let m = invite(app, owner, name, email, role).await;
-    let token = token_in(&last_mail(app, email).await);
-    let r = app
-        .call(
-            Method::POST,
-            "/api/v1/invitations/accept",
-            None,
-            Some(json!({"token": token, "password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let user = User {
-        token: r.body["session"]["token"].as_str().unwrap().to_owned(),
-        email: email.to_owned(),
-        password: PASSWORD.to_owned(),
-        user_id: r.body["session"]["user_id"].as_i64().unwrap(),
-        account_id: owner.account_id,
-    };
-    (user, m["id"].as_i64().unwrap())
 }
 
 async fn members(app: &TestApp, token: &str) -> Value {

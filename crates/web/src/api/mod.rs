@@ -1,9 +1,12 @@
 //! The JSON API. Each area adds its routes to the one table.
 
 mod account;
+mod content;
+mod groups;
 mod identity;
 mod members;
 mod service;
+mod teams;
 
 use crate::registry::Api;
 
@@ -13,6 +16,9 @@ pub fn routes() -> Api {
     let api = service::routes(api);
     let api = identity::routes(api);
     let api = members::routes(api);
+    let api = teams::routes(api);
+    let api = groups::routes(api);
+    let api = content::routes(api);
     account::routes(api)
 }
 
