@@ -266,6 +266,7 @@ pub async fn delete(app: &App, caller: &Caller, code: &str) -> Result<i64, AppEr
     )
     .await?;
     tx.commit().await.map_err(StoreError::from)?;
+    crate::files::remove_account(&app.config, actor.account).await;
     Ok(n)
 }
 

@@ -40,6 +40,12 @@ pub enum AppError {
     },
     #[error("gone: {0}")]
     Gone(String),
+    /// An uploaded file is over the size limit.
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// An uploaded file's type is not accepted.
+    #[error("unsupported type: {0}")]
+    UnsupportedType(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

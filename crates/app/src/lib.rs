@@ -8,7 +8,10 @@ pub mod billing;
 pub mod bus;
 pub mod clients;
 mod clock;
+pub mod content;
 mod error;
+mod files;
+pub mod groups;
 pub mod intake;
 pub mod me;
 pub mod members;
@@ -17,6 +20,8 @@ mod password;
 pub mod roles;
 pub mod routing_admin;
 pub mod security;
+pub mod teams;
+mod trail;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, AuthFailure};
@@ -36,6 +41,8 @@ pub struct AppConfig {
     pub signin: SigninPolicy,
     /// How long an invitation link works.
     pub invite_ttl_ms: i64,
+    /// Where uploaded files live (`<data_dir>/content/<account>/<id>`).
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Default for AppConfig {
@@ -45,6 +52,7 @@ impl Default for AppConfig {
             session_idle_ms: 14 * 86_400_000,
             signin: SigninPolicy::default(),
             invite_ttl_ms: 7 * 86_400_000,
+            data_dir: std::path::PathBuf::from("./leadteam-data"),
         }
     }
 }

@@ -38,22 +38,7 @@ pub(crate) async fn audit_member(
     after: Option<Value>,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    audit::record(
-        conn,
-        AuditEntry {
-            account: caller.account,
-            actor_user: Some(caller.user),
-            actor_member: caller.actor.as_ref().map(|a| a.member),
-            action,
-            target_kind: Some("member"),
-            target_id: Some(member.0),
-            before,
-            after,
-        },
-        now,
-    )
-    .await?;
-    Ok(())
+    crate::trail::record(conn, caller, action, "member", member.0, before, after, now).await
 }
 
 fn account_of(caller: &Caller) -> Result<AccountId, AppError> {

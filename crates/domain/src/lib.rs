@@ -6,6 +6,7 @@
 
 pub mod authz;
 pub mod billing;
+pub mod content;
 pub mod error;
 pub mod ids;
 pub mod routing;

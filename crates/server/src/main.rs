@@ -160,6 +160,7 @@ async fn serve(
     let base_url = base_url.unwrap_or_else(|| format!("http://{local}"));
     let config = AppConfig {
         base_url: base_url.clone(),
+        data_dir: mail.data_dir.clone(),
         ..AppConfig::default()
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);

@@ -15,6 +15,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "outbox", include_str!("../migrations/0002_outbox.sql")),
     (3, "members", include_str!("../migrations/0003_members.sql")),
     (4, "clients", include_str!("../migrations/0004_clients.sql")),
+    (
+        5,
+        "teams_groups_content",
+        include_str!("../migrations/0005_teams_groups_content.sql"),
+    ),
     (6, "intake", include_str!("../migrations/0006_intake.sql")),
     (
         10,

@@ -118,6 +118,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
     let config = AppConfig {
         base_url: base.clone(),
         signin: opts.signin,
+        data_dir: dir.path.clone(),
         ..AppConfig::default()
     };
     let mailer = if opts.start_mailer {

@@ -114,6 +114,32 @@ impl From<AppError> for ApiError {
                 a
             }
             AppError::Gone(msg) => ApiError::new(StatusCode::GONE, "gone", msg),
+            AppError::TooLarge(msg) => {
+                let mut a = ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "file-too-large",
+                    "The file is too large",
+                )
+                .detail(msg.clone())
+                .field("file", msg);
+                a.extra = Some(json!({
+                    "max_bytes": leadteam_domain::content::MAX_FILE_BYTES
+                }));
+                a
+            }
+            AppError::UnsupportedType(msg) => {
+                let mut a = ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported-file-type",
+                    "This type of file is not accepted",
+                )
+                .detail(msg.clone())
+                .field("Content-Type", msg);
+                a.extra = Some(json!({
+                    "accepted_types": leadteam_domain::content::FileType::accepted()
+                }));
+                a
+            }
             AppError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error");
                 ApiError::new(

@@ -1,3 +1,4 @@
+use super::content_scope::content_visible;
 use super::permission::{Permission, PermissionSet};
 use crate::ids::{AccountId, MemberId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
@@ -85,6 +86,7 @@ pub struct ClientFacts {
 /// What is known of a piece of content (P8).
 #[derive(Debug, Clone)]
 pub struct ContentFacts {
+    /// The author; `MemberId(0)` (no member) once the author was removed.
     pub author: MemberId,
     pub shared: bool,
 }
@@ -432,7 +434,7 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
             }
         }
         A::ViewContent(c) => {
-            if c.shared || c.author == actor.member || actor.is_admin() {
+            if content_visible(actor, c) {
                 Ok(())
             } else {
                 Err(Denied::NotVisible)
@@ -440,7 +442,7 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
         }
         A::CreateContent => need(actor, P::ContentEdit),
         A::EditContent(c) => {
-            if !(c.shared || c.author == actor.member || actor.is_admin()) {
+            if !content_visible(actor, c) {
                 return Err(Denied::NotVisible);
             }
             need(actor, P::ContentEdit)

@@ -6,6 +6,9 @@
 
 mod billing;
 mod clients;
+mod content;
+mod content_files;
+mod groups;
 mod identity;
 mod intake;
 mod licences_and_credits;
@@ -16,3 +19,4 @@ mod service;
 mod smtp;
 mod stream;
 mod support;
+mod teams;

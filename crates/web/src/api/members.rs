@@ -224,7 +224,7 @@ async fn get_one(
 }
 
 /// Absent stays `None`; `null` becomes `Some(None)`.
-fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub(super) fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

@@ -3,6 +3,8 @@
 mod account;
 mod billing;
 mod clients;
+mod content;
+mod groups;
 mod hooks;
 mod identity;
 mod members;
@@ -10,6 +12,7 @@ mod notifications;
 mod roles;
 mod routing;
 mod service;
+mod teams;
 
 use crate::registry::Api;
 
@@ -26,6 +29,9 @@ pub fn routes() -> Api {
     let api = hooks::routes(api);
     let api = roles::routes(api);
     let api = billing::routes(api);
+    let api = teams::routes(api);
+    let api = groups::routes(api);
+    let api = content::routes(api);
     // The pages of the UI: served by the same router, not part of the API document.
     api.merge_unlisted(crate::ui::routes())
 }
