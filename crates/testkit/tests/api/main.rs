@@ -13,6 +13,7 @@ mod identity;
 mod intake;
 mod licences_and_credits;
 mod mail;
+mod matrix;
 mod members;
 mod roles;
 mod service;
