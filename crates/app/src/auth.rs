@@ -25,7 +25,10 @@ pub fn random_token() -> String {
 /// effect on the very next request).
 #[derive(Debug, Clone)]
 pub struct Caller {
+    /// The session (`SessionId(0)` for an API key).
     pub session: SessionId,
+    /// Set when the credential is an API key rather than a session.
+    pub api_key: Option<leadteam_domain::ApiKeyId>,
     pub user: UserId,
     pub email: String,
     pub name: String,
@@ -39,6 +42,18 @@ impl Caller {
         self.actor
             .as_ref()
             .ok_or(AppError::Unauthenticated(AuthFailure::NoAccount))
+    }
+
+    /// Refuses API keys for what only a signed-in person may do (sign out,
+    /// switch account, password, 2FA).
+    pub fn require_session(&self) -> Result<(), AppError> {
+        if self.api_key.is_some() {
+            Err(AppError::Denied(
+                leadteam_domain::authz::Denied::SessionOnly,
+            ))
+        } else {
+            Ok(())
+        }
     }
 
     /// Checks `action` with the one decision.
@@ -302,6 +317,9 @@ async fn record_failure(app: &App, email_key: &str, ip_key: Option<&str>) -> Res
 
 /// Resolves a session token into the caller, or 401.
 pub async fn authenticate(app: &App, token: &str) -> Result<Caller, AppError> {
+    if token.starts_with(crate::api_keys::PREFIX) {
+        return crate::api_keys::authenticate(app, token).await;
+    }
     let now = app.now();
     let hash = token_hash(token);
     let mut c = app.db.conn().await?;
@@ -342,6 +360,7 @@ async fn caller_of_session(
     };
     Ok(Caller {
         session: s.id,
+        api_key: None,
         user: user.id,
         email: user.email,
         name: user.name,
@@ -370,6 +389,7 @@ pub(crate) fn actor_of(
 
 /// Ends the caller's session; an agent on duty frees its licence (B4).
 pub async fn signout(app: &App, caller: &Caller) -> Result<(), AppError> {
+    caller.require_session()?;
     let mut tx = app.db.write().await?;
     sessions::delete(&mut tx, caller.session).await?;
     crate::billing::duty::release(&mut tx, caller, "signed out", app.now()).await?;
@@ -388,6 +408,7 @@ pub async fn switch_account(
     caller: &Caller,
     account: AccountId,
 ) -> Result<MemberId, AppError> {
+    caller.require_session()?;
     let mut tx = app.db.write().await?;
     let m = accounts::member_auth(&mut tx, caller.user, account).await?;
     let Some(m) = m.filter(|m| m.status == leadteam_domain::authz::MemberStatus::Active) else {

@@ -643,6 +643,10 @@ async fn set_active(
     if let (false, Some(user)) = (active, before.user) {
         members::end_sessions_in_account(&mut tx, user, actor.account).await?;
     }
+    if !active {
+        // Its API keys stop working too (M5).
+        leadteam_store::api_keys::revoke_all_of_member(&mut tx, id, now).await?;
+    }
     let after = load(&mut tx, actor.account, id, "").await?;
     // B2: billing stops at deactivation and restarts at reactivation; B4:
     // deactivation frees the licence.

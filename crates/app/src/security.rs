@@ -75,6 +75,7 @@ pub async fn change_password(
 /// Self-service is allowed for any signed-in user, and for a member even while
 /// the account requires 2FA enrolment (O5).
 fn caller_may_manage_self(caller: &Caller) -> Result<(), AppError> {
+    caller.require_session()?;
     if let Some(actor) = &caller.actor {
         leadteam_domain::authz::decide(actor, &Action::ManageOwnSecurity)?;
     }

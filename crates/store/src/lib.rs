@@ -5,6 +5,7 @@
 //! fail half-way), a plain `BEGIN` plus `FOR UPDATE` row locks on PostgreSQL.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod billing;
 pub mod clients;

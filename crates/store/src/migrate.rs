@@ -22,6 +22,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (6, "intake", include_str!("../migrations/0006_intake.sql")),
     (
+        7,
+        "api_keys",
+        include_str!("../migrations/0007_api_keys.sql"),
+    ),
+    (
         10,
         "billing",
         include_str!("../migrations/0010_billing.sql"),

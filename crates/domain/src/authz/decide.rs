@@ -195,6 +195,8 @@ pub enum Denied {
     CannotGrant(Vec<&'static str>),
     #[error("the target member is not active")]
     TargetInactive,
+    #[error("this needs a signed-in session, not an API key")]
+    SessionOnly,
     /// The thing is not visible to the actor: answered as not found.
     #[error("not found")]
     NotVisible,

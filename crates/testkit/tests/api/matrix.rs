@@ -335,6 +335,21 @@ fn table() -> Vec<Row> {
             Owner,
         ),
         ("GET", "/api/v1/audit", "", None, Perm(P::AccountManage)),
+        ("GET", "/api/v1/api-keys", "", None, Perm(P::AccountManage)),
+        (
+            "POST",
+            "/api/v1/api-keys",
+            "",
+            Some(|_| json!({"name": "Matrix key", "permissions": []})),
+            Perm(P::AccountManage),
+        ),
+        (
+            "DELETE",
+            "/api/v1/api-keys/{id}",
+            "api_key",
+            None,
+            Perm(P::AccountManage),
+        ),
         ("GET", "/api/v1/billing", "", None, Perm(P::BillingManage)),
         (
             "PATCH",
@@ -661,6 +676,14 @@ async fn setup(app: &TestApp) -> (User, Fixture) {
     ids.insert("source", r.body["id"].as_i64().unwrap());
     let r = app.post(&owner.token, "/api/v1/assignment-rules", json!({"name": "Spare rule", "criteria": [{"type": "any_facebook"}], "action": {"type": "unassigned"}})).await;
     ids.insert("rule", r.body["id"].as_i64().unwrap());
+    let r = app
+        .post(
+            &owner.token,
+            "/api/v1/api-keys",
+            json!({"name": "Spare key", "permissions": ["team.view"]}),
+        )
+        .await;
+    ids.insert("api_key", r.body["id"].as_i64().unwrap());
     ids.insert("notification", 0);
     (owner, Fixture { ids })
 }

@@ -1,6 +1,7 @@
 //! The JSON API. Each area adds its routes to the one table.
 
 mod account;
+mod api_keys;
 mod billing;
 mod clients;
 mod content;
@@ -23,6 +24,7 @@ pub fn routes() -> Api {
     let api = identity::routes(api);
     let api = members::routes(api);
     let api = account::routes(api);
+    let api = api_keys::routes(api);
     let api = clients::routes(api);
     let api = notifications::routes(api);
     let api = routing::routes(api);

@@ -1,0 +1,145 @@
+//! API keys (API.md "Account"): a key acts as the member who made it, with
+//! the permissions given to it — never more than that member holds at the
+//! time of each request. Deactivating the member revokes its keys (M5).
+
+use crate::App;
+use crate::auth::{Caller, random_token};
+use crate::error::{AppError, AuthFailure};
+use leadteam_domain::authz::{Action, PermissionSet};
+use leadteam_domain::secret::token_hash;
+use leadteam_domain::validate::Name;
+use leadteam_domain::{ApiKeyId, SessionId};
+use leadteam_store::api_keys::{self, ApiKeyRow};
+use leadteam_store::audit::{self, AuditEntry};
+use leadteam_store::{StoreError, accounts, users};
+use serde_json::json;
+
+/// Every API key starts with this, so a credential says what it is.
+pub const PREFIX: &str = "ltk_";
+
+/// Resolves an API key into a caller acting as the key's member.
+pub(crate) async fn authenticate(app: &App, token: &str) -> Result<Caller, AppError> {
+    let mut c = app.db.conn().await?;
+    let Some(key) = api_keys::by_token_hash(&mut c, &token_hash(token)).await? else {
+        return Err(AppError::Unauthenticated(AuthFailure::NoSession));
+    };
+    let Some(user_id) = key.user else {
+        return Err(AppError::Unauthenticated(AuthFailure::NoSession));
+    };
+    let user = users::by_id(&mut c, user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated(AuthFailure::NoSession))?;
+    let auth = accounts::member_auth(&mut c, user_id, key.account)
+        .await?
+        .ok_or(AppError::Unauthenticated(AuthFailure::NoSession))?;
+    api_keys::touch(&mut c, key.id, app.now()).await?;
+    let mut actor = crate::auth::actor_of(&user, key.account, auth);
+    // Never more than the member holds now, nor more than the key was given.
+    actor.permissions = PermissionSet::from_bits(actor.permissions.bits() & key.permissions.bits());
+    // An API key cannot enrol 2FA: it acts for a member that did.
+    Ok(Caller {
+        session: SessionId(0),
+        api_key: Some(key.id),
+        user: user.id,
+        email: user.email,
+        name: user.name,
+        account: Some(key.account),
+        actor: Some(actor),
+    })
+}
+
+/// A new key with its token, shown once.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub key: ApiKeyRow,
+    pub token: String,
+}
+
+pub async fn list(app: &App, caller: &Caller) -> Result<Vec<ApiKeyRow>, AppError> {
+    let actor = caller.may(&Action::ManageApiKeys {
+        grants: PermissionSet::EMPTY,
+    })?;
+    let mut c = app.db.conn().await?;
+    Ok(api_keys::list(&mut c, actor.account).await?)
+}
+
+pub async fn create(
+    app: &App,
+    caller: &Caller,
+    name: &str,
+    permissions: &[String],
+) -> Result<NewKey, AppError> {
+    caller.require_session()?;
+    let name = Name::parse("name", name, 100)?;
+    let perms = PermissionSet::parse_names(permissions)
+        .map_err(|bad| AppError::field("permissions", format!("unknown permission {bad:?}")))?;
+    let actor = caller
+        .may(&Action::ManageApiKeys { grants: perms })?
+        .clone();
+    let token = format!("{PREFIX}{}", random_token());
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let id = api_keys::insert(
+        &mut tx,
+        actor.account,
+        actor.member,
+        name.as_str(),
+        &token_hash(&token),
+        perms,
+        now,
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        AuditEntry {
+            account: Some(actor.account),
+            actor_user: Some(actor.user),
+            actor_member: Some(actor.member),
+            action: "api_key.created",
+            target_kind: Some("api_key"),
+            target_id: Some(id.0),
+            before: None,
+            after: Some(json!({"name": name.as_str(), "permissions": perms.names()})),
+        },
+        now,
+    )
+    .await?;
+    let key = api_keys::get(&mut tx, actor.account, id)
+        .await?
+        .ok_or(AppError::NotFound("API key"))?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(NewKey { key, token })
+}
+
+pub async fn revoke(app: &App, caller: &Caller, id: ApiKeyId) -> Result<(), AppError> {
+    let actor = caller
+        .may(&Action::ManageApiKeys {
+            grants: PermissionSet::EMPTY,
+        })?
+        .clone();
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let key = api_keys::get(&mut tx, actor.account, id)
+        .await?
+        .ok_or(AppError::NotFound("API key"))?;
+    if !api_keys::revoke(&mut tx, id, now).await? {
+        return Err(AppError::conflict(None, "this API key is already revoked"));
+    }
+    audit::record(
+        &mut tx,
+        AuditEntry {
+            account: Some(actor.account),
+            actor_user: Some(actor.user),
+            actor_member: Some(actor.member),
+            action: "api_key.revoked",
+            target_kind: Some("api_key"),
+            target_id: Some(id.0),
+            before: Some(json!({"name": key.name})),
+            after: None,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! API keys for scripts and integrations.
+
+use super::rfc3339;
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Authed};
+use crate::registry::{Api, RouteSpec};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use leadteam_app::api_keys;
+use leadteam_domain::ApiKeyId;
+use leadteam_store::api_keys::ApiKeyRow;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub(super) fn routes(api: Api) -> Api {
+    api.add(
+        RouteSpec::new(
+            "GET",
+            "/api/v1/api-keys",
+            "account",
+            "The account's API keys (never their tokens)",
+        )
+        .returns::<ApiKeysOut>(),
+        list,
+    )
+    .add(
+        RouteSpec::new(
+            "POST",
+            "/api/v1/api-keys",
+            "account",
+            "Create an API key acting as me with the given permissions; the token is shown once",
+        )
+        .status(201)
+        .body::<ApiKeyBody>()
+        .returns::<ApiKeyOut>(),
+        create,
+    )
+    .add(
+        RouteSpec::new(
+            "DELETE",
+            "/api/v1/api-keys/{id}",
+            "account",
+            "Revoke an API key",
+        )
+        .status(204),
+        revoke,
+    )
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ApiKeyOut {
+    pub id: i64,
+    pub name: String,
+    /// The member the key acts as.
+    pub member_id: i64,
+    pub member_name: String,
+    /// At most these, and never more than the member holds at each request.
+    pub permissions: Vec<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked: bool,
+    /// Shown once, at creation: send as `Authorization: Bearer <token>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+fn out(k: &ApiKeyRow, token: Option<String>) -> ApiKeyOut {
+    ApiKeyOut {
+        id: k.id.0,
+        name: k.name.clone(),
+        member_id: k.member.0,
+        member_name: k.member_name.clone(),
+        permissions: k
+            .permissions
+            .names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        created_at: rfc3339(k.created_at),
+        last_used_at: k.last_used_at.map(rfc3339),
+        revoked: k.revoked_at.is_some(),
+        token,
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ApiKeysOut {
+    pub api_keys: Vec<ApiKeyOut>,
+}
+
+async fn list(State(s): State<AppState>, Authed(c): Authed) -> Result<Json<ApiKeysOut>, ApiError> {
+    let keys = api_keys::list(&s.app, &c).await?;
+    Ok(Json(ApiKeysOut {
+        api_keys: keys.iter().map(|k| out(k, None)).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyBody {
+    pub name: String,
+    /// Permissions of the key (a subset of mine).
+    pub permissions: Vec<String>,
+}
+
+async fn create(
+    State(s): State<AppState>,
+    Authed(c): Authed,
+    ApiJson(b): ApiJson<ApiKeyBody>,
+) -> Result<(StatusCode, Json<ApiKeyOut>), ApiError> {
+    let k = api_keys::create(&s.app, &c, &b.name, &b.permissions).await?;
+    Ok((StatusCode::CREATED, Json(out(&k.key, Some(k.token)))))
+}
+
+async fn revoke(
+    State(s): State<AppState>,
+    Authed(c): Authed,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    api_keys::revoke(&s.app, &c, ApiKeyId(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
