@@ -13,7 +13,6 @@ use leadteam_domain::validate::{Email, Name, parse_phone};
 use leadteam_domain::{
     AccountId, ClientId, FieldError, MemberId, TeamId, Timestamp, ValidationErrors,
 };
-use leadteam_store::audit::{self, AuditEntry};
 use leadteam_store::clients::{
     self, ClientChanges, ClientRow, Kinds, ListFilter, NewClient, NewEvent,
 };
@@ -46,22 +45,7 @@ async fn audit_client(
     after: Option<Value>,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    audit::record(
-        conn,
-        AuditEntry {
-            account: Some(actor.account),
-            actor_user: Some(actor.user),
-            actor_member: Some(actor.member),
-            action,
-            target_kind: Some("client"),
-            target_id: Some(client.0),
-            before,
-            after,
-        },
-        now,
-    )
-    .await?;
-    Ok(())
+    crate::trail::record_actor(conn, actor, action, "client", client.0, before, after, now).await
 }
 
 /// Loads a client the actor may see, or 404 (invisible and foreign alike).

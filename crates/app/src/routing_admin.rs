@@ -10,7 +10,6 @@ use leadteam_domain::routing::{
 };
 use leadteam_domain::validate::Name;
 use leadteam_domain::{FieldError, MemberId, RuleId, SourceId, Timestamp, ValidationErrors};
-use leadteam_store::audit::{self, AuditEntry};
 use leadteam_store::sources::{self, NewSource, SourceRow};
 use leadteam_store::{Conn, StoreError, members, rules};
 use serde_json::{Value, json};
@@ -26,22 +25,7 @@ async fn audit_change(
     after: Option<Value>,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    audit::record(
-        conn,
-        AuditEntry {
-            account: Some(actor.account),
-            actor_user: Some(actor.user),
-            actor_member: Some(actor.member),
-            action,
-            target_kind: Some(kind),
-            target_id: Some(id),
-            before,
-            after,
-        },
-        now,
-    )
-    .await?;
-    Ok(())
+    crate::trail::record_actor(conn, actor, action, kind, id, before, after, now).await
 }
 
 /// A source with its secret, shown once (creation and rotation).

@@ -38,3 +38,33 @@ pub(crate) async fn record(
     .await?;
     Ok(())
 }
+
+/// The same for a change made by `actor` (where only the actor is at hand).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record_actor(
+    conn: &mut Conn,
+    actor: &leadteam_domain::authz::Actor,
+    action: &str,
+    target_kind: &str,
+    target_id: i64,
+    before: Option<Value>,
+    after: Option<Value>,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    audit::record(
+        conn,
+        AuditEntry {
+            account: Some(actor.account),
+            actor_user: Some(actor.user),
+            actor_member: Some(actor.member),
+            action,
+            target_kind: Some(target_kind),
+            target_id: Some(target_id),
+            before,
+            after,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}

@@ -44,6 +44,16 @@ pub async fn insert(
     Ok(SessionId(id))
 }
 
+fn session_row(r: &sqlx::any::AnyRow) -> Result<SessionRow, StoreError> {
+    Ok(SessionRow {
+        id: SessionId(r.try_get("id")?),
+        user: UserId(r.try_get("user_id")?),
+        account: r.try_get::<Option<i64>, _>("account_id")?.map(AccountId),
+        expires_at: Timestamp(r.try_get("expires_at")?),
+        last_seen_at: Timestamp(r.try_get("last_seen_at")?),
+    })
+}
+
 /// The live session of a token hash, if any (expired sessions are not found).
 pub async fn by_token_hash(
     c: &mut Conn,
@@ -57,16 +67,7 @@ pub async fn by_token_hash(
     .bind(now.0)
     .fetch_optional(c)
     .await?;
-    row.map(|r| -> Result<SessionRow, StoreError> {
-        Ok(SessionRow {
-            id: SessionId(r.try_get("id")?),
-            user: UserId(r.try_get("user_id")?),
-            account: r.try_get::<Option<i64>, _>("account_id")?.map(AccountId),
-            expires_at: Timestamp(r.try_get("expires_at")?),
-            last_seen_at: Timestamp(r.try_get("last_seen_at")?),
-        })
-    })
-    .transpose()
+    row.as_ref().map(session_row).transpose()
 }
 
 pub async fn by_id(
@@ -81,16 +82,7 @@ pub async fn by_id(
     .bind(now.0)
     .fetch_optional(c)
     .await?;
-    row.map(|r| -> Result<SessionRow, StoreError> {
-        Ok(SessionRow {
-            id: SessionId(r.try_get("id")?),
-            user: UserId(r.try_get("user_id")?),
-            account: r.try_get::<Option<i64>, _>("account_id")?.map(AccountId),
-            expires_at: Timestamp(r.try_get("expires_at")?),
-            last_seen_at: Timestamp(r.try_get("last_seen_at")?),
-        })
-    })
-    .transpose()
+    row.as_ref().map(session_row).transpose()
 }
 
 /// Slides the expiry forward (called at most once a minute per session).

@@ -14,7 +14,7 @@ use leadteam_app::clients::{self, BulkSelection, ClientInput, DeliverTo, ListQue
 use leadteam_domain::{ClientId, MemberId, TeamId};
 use leadteam_store::clients::{ClientRow, EventRow};
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 pub(super) fn routes(api: Api) -> Api {
     api.add(
@@ -208,27 +208,19 @@ async fn list(
     }))
 }
 
-fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientBody {
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "super::members::double_option")]
     pub email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "super::members::double_option")]
     pub phone: Option<Option<String>>,
     /// Custom fields: an object of text values.
     pub fields: Option<serde_json::Value>,
     /// open | contacted | won | lost
     pub status: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "super::members::double_option")]
     pub team_id: Option<Option<i64>>,
 }
 
