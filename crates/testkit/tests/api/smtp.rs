@@ -198,3 +198,65 @@ async fn mail_goes_through_a_real_smtp_server_after_a_retry_and_its_link_works()
     assert_eq!(status(&app, id).await.attempts, 2);
     app.stop().await;
 }
+
+/// M1, M4 through a real SMTP server: an invitation made over the API is
+/// received by SMTP, and the link in the received message activates the member.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_m1_m4_an_invitation_received_over_smtp_is_accepted_through_its_link() {
+    if let Err(why) = aiosmtpd_available().await {
+        if required() {
+            panic!("LEADTEAM_REQUIRE_SMTP_TEST=1 but {why}: run .ci/install");
+        }
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "\n!!! SKIPPING the SMTP invitation test: {why}.\n"
+        );
+        return;
+    }
+    let port = free_port();
+    let out = TempDir::new();
+    let _server = start_smtp_server(port, &out.path).await;
+    let url = format!("smtp://{USER}:p%40ss%20w0rd%3A1@127.0.0.1:{port}");
+    let settings = SmtpSettings::parse(&url).unwrap();
+    let transport = SmtpTransport::new(&settings, Duration::from_secs(10)).unwrap();
+    let app = spawn_with(
+        Engine::Sqlite,
+        options_with(Arc::new(transport), RetryPolicy::default()),
+    )
+    .await
+    .unwrap();
+    let owner = app.signup("Acme", "Ann Owner", "ann@example.com").await;
+    let r = app
+        .post(
+            &owner.token,
+            "/api/v1/invitations",
+            serde_json::json!({"name": "Bea", "email": "bea@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let got = received(&out.path).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1, "bea@example.com");
+    let mail = parse_eml(&std::fs::read(&got[0].0).unwrap()).unwrap();
+    assert!(mail.subject.contains("Acme"), "{}", mail.subject);
+    let link = link_in(&mail.body).unwrap();
+    assert!(
+        link.starts_with(&format!("{}/invitations/accept?token=", app.base)),
+        "{link}"
+    );
+    let token = link.split("token=").nth(1).unwrap();
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/invitations/accept",
+            None,
+            Some(serde_json::json!({"token": token, "password": "bea's long password"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["member"]["status"], "active");
+    app.signin_ok("bea@example.com", "bea's long password")
+        .await;
+    app.stop().await;
+}
