@@ -8,4 +8,5 @@
 mod harness;
 mod identity;
 mod pages;
+mod settings;
 mod team;

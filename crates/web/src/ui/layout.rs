@@ -145,7 +145,9 @@ pub(crate) fn notice(key: Option<&str>) -> Option<&'static str> {
         "2fa_on" => "Two-factor authentication is on.",
         "switched" => "You switched account.",
         "joined" => "Welcome! You joined the account.",
-        "account_deleted" => "The account is deleted. Its members no longer have access.",
+        "account_deleted" => {
+            "The account is deleted and everyone in it is signed out. Sign in to reach your other accounts."
+        }
         _ => return None,
     })
 }

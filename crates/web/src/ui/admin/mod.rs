@@ -18,7 +18,6 @@ mod roles;
 mod teams;
 mod view;
 
-#[allow(unused_imports)]
 pub(crate) use billing::{DutyCard, duty_card};
 
 use crate::AppState;

@@ -32,14 +32,12 @@ pub(super) fn when(t: Timestamp) -> String {
 }
 
 /// "14 Mar 2025".
-#[allow(dead_code)] // used by the billing page, next
 pub(super) fn day(t: Timestamp) -> String {
     let f = time::macros::format_description!("[day padding:none] [month repr:short] [year]");
     utc(t).and_then(|d| d.format(&f).ok()).unwrap_or_default()
 }
 
 /// "EUR 1,234.50" from cents.
-#[allow(dead_code)] // used by the billing page, next
 pub(super) fn money(cents: i64, currency: &str) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let abs = cents.unsigned_abs();
