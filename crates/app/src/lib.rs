@@ -14,6 +14,7 @@ mod error;
 mod files;
 pub mod groups;
 pub mod intake;
+pub mod invitations;
 pub mod me;
 pub mod members;
 pub mod notifications;

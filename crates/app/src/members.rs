@@ -3,6 +3,7 @@
 use crate::App;
 use crate::auth::{Caller, ClientInfo, NewSessionToken, random_token};
 use crate::error::{AppError, AuthFailure};
+use crate::invitations::LINK_DEAD;
 use leadteam_domain::authz::{Action, MemberStatus, Permission, PermissionSet};
 use leadteam_domain::billing::SeatEventKind;
 use leadteam_domain::secret::token_hash;
@@ -330,9 +331,6 @@ pub struct AcceptInput<'a> {
     pub password: Option<&'a str>,
 }
 
-const LINK_DEAD: &str =
-    "this invitation link is no longer valid: it was used, cancelled or replaced by a newer one";
-
 /// Accepts an invitation (M4): a new user sets a password; an existing user
 /// with that email proves it is them (signed in as that email, or its
 /// password). The member becomes active and the user is signed in to the account.
@@ -342,21 +340,11 @@ pub async fn accept(
     signed_in: Option<&Caller>,
     client: &ClientInfo,
 ) -> Result<(MemberRow, NewSessionToken), AppError> {
-    if input.token.trim().is_empty() {
-        return Err(AppError::field("token", "is required"));
-    }
-    let hash = token_hash(input.token.trim());
     let now = app.now();
     // Work out the path (and do the slow password work) before the write lock.
     let mut c = app.db.conn().await?;
-    let inv = invitations::by_token_hash(&mut c, &hash, "")
-        .await?
-        .ok_or_else(|| AppError::Gone(LINK_DEAD.into()))?;
-    if inv.expires_at <= now {
-        return Err(AppError::Gone(
-            "this invitation link has expired: ask for a new invitation".into(),
-        ));
-    }
+    let inv = crate::invitations::live(&mut c, input.token, now, "").await?;
+    let hash = token_hash(input.token.trim());
     let existing = users::by_email(&mut c, &inv.email).await?;
     drop(c);
     let new_user = match &existing {

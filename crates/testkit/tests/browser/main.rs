@@ -8,3 +8,5 @@
 mod harness;
 mod identity;
 mod pages;
+mod settings;
+mod team;

@@ -10,7 +10,10 @@ use axum::routing::get;
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
-const CSS: &str = include_str!("../../assets/app.css");
+const CSS: &str = concat!(
+    include_str!("../../assets/app.css"),
+    include_str!("../../assets/admin.css")
+);
 /// htmx 2.0.11 from the npm registry; see `assets/VENDORED.md`.
 const HTMX: &[u8] = include_bytes!("../../assets/htmx.min.js");
 

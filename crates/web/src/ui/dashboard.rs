@@ -68,6 +68,7 @@ struct DashboardPage {
     account: Option<AccountView>,
     memberships: Vec<MembershipView>,
     permissions: Vec<PermissionView>,
+    duty: Option<super::admin::DutyCard>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -116,6 +117,7 @@ async fn dashboard(
                 text: permission_text(p),
             })
             .collect(),
+        duty: super::admin::duty_card(&s, &who).await?,
     };
     Ok(render(StatusCode::OK, &page))
 }

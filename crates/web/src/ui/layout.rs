@@ -144,6 +144,10 @@ pub(crate) fn notice(key: Option<&str>) -> Option<&'static str> {
         "2fa_off" => "Two-factor authentication is off. Your other sessions were signed out.",
         "2fa_on" => "Two-factor authentication is on.",
         "switched" => "You switched account.",
+        "joined" => "Welcome! You joined the account.",
+        "account_deleted" => {
+            "The account is deleted and everyone in it is signed out. Sign in to reach your other accounts."
+        }
         _ => return None,
     })
 }

@@ -19,6 +19,7 @@
 //!    [`FormErrors`]; and a `routes(Router) -> Router` added to [`routes`];
 //! 3. one line in [`nav::NAV`] with the `Action` that allows the page.
 
+mod admin;
 mod assets;
 mod csrf;
 mod dashboard;
@@ -47,5 +48,6 @@ pub fn routes() -> Router<AppState> {
     let r = signin::routes(r);
     let r = dashboard::routes(r);
     let r = security::routes(r);
+    let r = admin::routes(r);
     r.fallback(error::not_found)
 }

@@ -23,6 +23,36 @@ pub(crate) const NAV: &[NavItem] = &[
         action: Action::ViewSelf,
     },
     NavItem {
+        label: "Members",
+        href: "/members",
+        action: Action::ListMembers,
+    },
+    NavItem {
+        label: "Teams",
+        href: "/teams",
+        action: Action::ListTeams,
+    },
+    NavItem {
+        label: "Roles",
+        href: "/roles",
+        action: Action::ListRoles,
+    },
+    NavItem {
+        label: "Account",
+        href: "/account",
+        action: Action::ViewAccount,
+    },
+    NavItem {
+        label: "Audit log",
+        href: "/audit",
+        action: Action::ViewAudit,
+    },
+    NavItem {
+        label: "Billing",
+        href: "/billing",
+        action: Action::ViewBilling,
+    },
+    NavItem {
         label: "Security",
         href: "/security",
         action: Action::ManageOwnSecurity,
