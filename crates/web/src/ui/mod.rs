@@ -30,6 +30,7 @@ mod qr;
 mod security;
 mod session;
 mod signin;
+mod work;
 
 pub(crate) use csrf::refused as csrf_refused;
 pub(crate) use error::UiError;
@@ -47,5 +48,6 @@ pub fn routes() -> Router<AppState> {
     let r = signin::routes(r);
     let r = dashboard::routes(r);
     let r = security::routes(r);
+    let r = work::routes(r);
     r.fallback(error::not_found)
 }
