@@ -9,3 +9,4 @@ mod harness;
 mod identity;
 mod pages;
 mod work;
+mod work_pages;

@@ -20,7 +20,7 @@ use leadteam_app::routing_admin as ra;
 use leadteam_app::{AppError, me};
 use leadteam_domain::RuleId;
 use leadteam_domain::authz::MemberStatus;
-use leadteam_domain::routing::{DefaultRule, Direction, RuleAction};
+use leadteam_domain::routing::{DefaultRule, Direction, Rule, RuleAction};
 use leadteam_store::members::MemberRow;
 use serde::Deserialize;
 
@@ -312,7 +312,19 @@ async fn save(
             .await
             .map(|_| "rule_saved"),
         },
-        Err(e) => Err(AppError::Validation(e)),
+        Err(mut e) => {
+            // Name the other faults too (the domain's own check of a draft).
+            let draft = Rule {
+                id: RuleId(0),
+                name: v.name.clone(),
+                criteria,
+                action: RuleAction::Unassigned,
+            };
+            if let Err(more) = draft.check() {
+                e.0.extend(more.0);
+            }
+            Err(AppError::Validation(e))
+        }
     };
     match result {
         Ok(key) => Ok(see_other(&format!("{HOME}?notice={key}"), htmx)),
@@ -321,13 +333,7 @@ async fn save(
                 .iter()
                 .map(|(a, b)| (a.as_str(), b.as_str()))
                 .collect();
-            let (status, mut errors) = FormErrors::from_app(e, &renames)?;
-            if errors.get("criteria").is_some() && errors.summary.is_none() {
-                errors.summary = Some(
-                    "Fill in at least one condition: a rule without conditions would take every lead."
-                        .into(),
-                );
-            }
+            let (status, errors) = FormErrors::from_app(e, &renames)?;
             let members = members_of(s, who).await?;
             let rr = rr_rows_sent(pairs, "rr_", &members);
             rule_page(s, who, status, id, v, Some(rr), &[], errors).await
