@@ -15,6 +15,8 @@ pub struct MeView {
     pub account: Option<AccountRow>,
     pub actor: Option<Actor>,
     pub recovery_codes_left: i64,
+    /// Unread alerts of the member in the current account (0 without one).
+    pub unread_notifications: i64,
 }
 
 impl MeView {
@@ -44,11 +46,16 @@ pub async fn me(app: &App, caller: &Caller) -> Result<MeView, AppError> {
         _ => None,
     };
     let recovery_codes_left = users::unused_recovery_codes(&mut c, caller.user).await?;
+    let unread_notifications = match &caller.actor {
+        Some(a) => leadteam_store::notifications::unread_count(&mut c, a.member).await?,
+        None => 0,
+    };
     Ok(MeView {
         user,
         memberships,
         account,
         actor: caller.actor.clone(),
         recovery_codes_left,
+        unread_notifications,
     })
 }

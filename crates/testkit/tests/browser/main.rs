@@ -10,3 +10,5 @@ mod identity;
 mod pages;
 mod settings;
 mod team;
+mod work;
+mod work_pages;

@@ -10,12 +10,16 @@ use axum::routing::get;
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
+/// The base style sheet, then the admin pages' and the work pages' (clients, leads, alerts).
 const CSS: &str = concat!(
     include_str!("../../assets/app.css"),
-    include_str!("../../assets/admin.css")
+    include_str!("../../assets/admin.css"),
+    include_str!("../../assets/work.css")
 );
 /// htmx 2.0.11 from the npm registry; see `assets/VENDORED.md`.
 const HTMX: &[u8] = include_bytes!("../../assets/htmx.min.js");
+/// The live alerts of the bell (server-sent events), hand-written.
+const LIVE: &str = include_str!("../../assets/live.js");
 
 fn versioned(path: &str, body: &[u8]) -> String {
     let hash = Sha256::digest(body);
@@ -25,6 +29,7 @@ fn versioned(path: &str, body: &[u8]) -> String {
 
 static CSS_URL: LazyLock<String> = LazyLock::new(|| versioned("/assets/app.css", CSS.as_bytes()));
 static HTMX_URL: LazyLock<String> = LazyLock::new(|| versioned("/assets/htmx.min.js", HTMX));
+static LIVE_URL: LazyLock<String> = LazyLock::new(|| versioned("/assets/live.js", LIVE.as_bytes()));
 
 pub(crate) fn css_url() -> &'static str {
     CSS_URL.as_str()
@@ -34,9 +39,14 @@ pub(crate) fn htmx_url() -> &'static str {
     HTMX_URL.as_str()
 }
 
+pub(crate) fn live_url() -> &'static str {
+    LIVE_URL.as_str()
+}
+
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     r.route("/assets/app.css", get(css))
         .route("/assets/htmx.min.js", get(htmx))
+        .route("/assets/live.js", get(live))
 }
 
 fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
@@ -56,4 +66,8 @@ async fn css() -> Response {
 
 async fn htmx() -> Response {
     asset("text/javascript; charset=utf-8", HTMX)
+}
+
+async fn live() -> Response {
+    asset("text/javascript; charset=utf-8", LIVE.as_bytes())
 }

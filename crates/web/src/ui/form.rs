@@ -93,6 +93,15 @@ impl FormErrors {
         self.fields.len()
     }
 
+    /// Every message as a sentence (for an alert that has no fields to sit by).
+    pub fn messages(&self) -> Vec<String> {
+        self.summary
+            .iter()
+            .cloned()
+            .chain(self.fields.iter().map(|(_, m)| sentence("The choice", m)))
+            .collect()
+    }
+
     /// Maps a use case's error onto the form: field errors to their inputs
     /// (`rename` maps the use case's field names to the form's), the rest to
     /// the summary. A lost session is not a form error: sign in again.

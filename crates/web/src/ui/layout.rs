@@ -22,6 +22,8 @@ pub(crate) struct Layout {
     pub notice: Option<String>,
     pub css_url: &'static str,
     pub htmx_url: &'static str,
+    /// The alerts bell (`bell.html`): the unread count, for members who get alerts.
+    pub bell: Option<i64>,
     actor: Option<Actor>,
 }
 
@@ -37,6 +39,7 @@ impl Layout {
             notice: None,
             css_url: super::assets::css_url(),
             htmx_url: super::assets::htmx_url(),
+            bell: None,
             actor: None,
         }
     }
@@ -58,6 +61,7 @@ impl Layout {
             notice: None,
             css_url: super::assets::css_url(),
             htmx_url: super::assets::htmx_url(),
+            bell: super::work::bell(who.caller.actor.as_ref(), me),
             actor: who.caller.actor.clone(),
         }
     }

@@ -31,6 +31,7 @@ mod qr;
 mod security;
 mod session;
 mod signin;
+mod work;
 
 pub(crate) use csrf::refused as csrf_refused;
 pub(crate) use error::UiError;
@@ -49,5 +50,6 @@ pub fn routes() -> Router<AppState> {
     let r = dashboard::routes(r);
     let r = security::routes(r);
     let r = admin::routes(r);
+    let r = work::routes(r);
     r.fallback(error::not_found)
 }

@@ -1,0 +1,147 @@
+//! The HTTP contract of the work pages, without a browser: CSRF on their
+//! forms, pages and actions only as `decide` allows, secrets never listed.
+
+use crate::work::{join, send_lead, webhook_source};
+use leadteam_testkit::{Engine, TestApp, spawn_app};
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find(r#"name="_csrf" value=""#).expect("a CSRF field") + 20;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
+    let r = app
+        .http
+        .get(app.url(path))
+        .header("cookie", format!("lt_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn post_form(app: &TestApp, token: &str, path: &str, form: &[(&str, &str)]) -> u16 {
+    app.http
+        .post(app.url(path))
+        .header("cookie", format!("lt_session={token}"))
+        .header("origin", &app.base)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_forms_without_their_csrf_token_are_refused_and_change_nothing() {
+    let Some(app) = spawn_app(Engine::Sqlite).await else {
+        return;
+    };
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let src = webhook_source(&app, &owner, "Website").await;
+    let client = send_lead(
+        &app,
+        src["id"].as_i64().unwrap(),
+        src["secret"].as_str().unwrap(),
+        serde_json::json!({"name": "Lena"}),
+    )
+    .await;
+    let before = (
+        app.count("clients").await,
+        app.count("lead_sources").await,
+        app.count("client_events").await,
+        app.count("audit_log").await,
+    );
+    for (path, form) in [
+        ("/clients", vec![("name", "Mallory's client")]),
+        (&format!("/clients/{client}/claim") as &str, vec![]),
+        (&format!("/clients/{client}/notes"), vec![("body", "x")]),
+        (
+            "/leads/sources",
+            vec![("kind", "webhook"), ("name", "Evil")],
+        ),
+        ("/leads/assignment/default", vec![("mode", "unassigned")]),
+        ("/groups", vec![("name", "Evil")]),
+        ("/content", vec![("kind", "page"), ("title", "Evil")]),
+    ] {
+        for token in ["", "forged"] {
+            let mut f = form.clone();
+            f.push(("_csrf", token));
+            assert_eq!(post_form(&app, &owner.token, path, &f).await, 403, "{path}");
+        }
+    }
+    let after = (
+        app.count("clients").await,
+        app.count("lead_sources").await,
+        app.count("client_events").await,
+        app.count("audit_log").await,
+    );
+    assert_eq!(before, after, "nothing changed");
+
+    // With the page's token the claim goes through.
+    let (_, html) = page(&app, &owner.token, "/clients").await;
+    let token = csrf_of(&html);
+    let path = format!("/clients/{client}/claim");
+    let st = post_form(
+        &app,
+        &owner.token,
+        &path,
+        &[("_csrf", &token), ("back", "/clients")],
+    )
+    .await;
+    assert_eq!(st, 303);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p9_a_member_gets_only_the_pages_and_actions_decide_allows() {
+    let Some(app) = spawn_app(Engine::Sqlite).await else {
+        return;
+    };
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    join(&app, &owner, "Bob", "bob@example.com", "Member").await;
+    let bob = app
+        .signin_ok("bob@example.com", leadteam_testkit::PASSWORD)
+        .await;
+    let src = webhook_source(&app, &owner, "Website").await;
+    let secret = src["secret"].as_str().unwrap().to_owned();
+    let client = send_lead(
+        &app,
+        src["id"].as_i64().unwrap(),
+        &secret,
+        serde_json::json!({"name": "Lena"}),
+    )
+    .await;
+
+    // Lead pages need integrations.manage: a 403 page, and no nav link.
+    for path in [
+        "/leads/assignment",
+        "/leads/sources",
+        "/leads/assignment/rules/new",
+    ] {
+        let (st, html) = page(&app, &bob, path).await;
+        assert_eq!(st, 403, "{path}");
+        assert!(html.contains("<h1>"), "{path} is a page");
+    }
+    let (st, html) = page(&app, &bob, "/clients").await;
+    assert_eq!(st, 200);
+    assert!(!html.contains(r#"href="/leads/assignment""#));
+    // Bob may claim the unassigned lead but assign it to nobody else.
+    assert!(html.contains(&format!(r#"action="/clients/{client}/claim""#)));
+    assert!(!html.contains(&format!(r#"action="/clients/{client}/assign""#)));
+    assert!(!html.contains(r#"id="bulk""#));
+    // Not his client: no note form, no contact edit, no guest invitation.
+    let (_, html) = page(&app, &bob, &format!("/clients/{client}")).await;
+    for absent in ["/notes\"", "/edit\"", "/guests\"", "/delete\""] {
+        assert!(!html.contains(absent), "{absent}");
+    }
+    // An unknown client is not found, as in the API.
+    assert_eq!(page(&app, &bob, "/clients/999999").await.0, 404);
+
+    // The owner's source list never shows the secret again.
+    let (st, html) = page(&app, &owner.token, "/leads/sources").await;
+    assert_eq!(st, 200);
+    assert!(html.contains("/hooks/") && !html.contains(&secret));
+    app.stop().await;
+}

@@ -1,0 +1,406 @@
+//! The lead assignment dashboard (`/api/v1/assignment-rules`): the default
+//! rule with a per-member toggle and leads per round (A1, A2), and the
+//! advanced rules, top to bottom, in words, to add, edit, delete and move (A3).
+
+use super::rule_form::{
+    RrRow, RuleValues, action_renames, action_words, criterion_words, rr_entries, rr_rows,
+    rr_rows_sent,
+};
+use super::{Pick, members_of, notice, one_of};
+use crate::AppState;
+use crate::ui::layout::{Layout, render, see_other};
+use crate::ui::{FormErrors, SignedIn, UiError, UiForm};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use leadteam_app::routing_admin as ra;
+use leadteam_app::{AppError, me};
+use leadteam_domain::RuleId;
+use leadteam_domain::authz::MemberStatus;
+use leadteam_domain::routing::{DefaultRule, Direction, Rule, RuleAction};
+use leadteam_store::members::MemberRow;
+use serde::Deserialize;
+
+const HOME: &str = "/leads/assignment";
+
+pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
+    r.route(HOME, get(show))
+        .route("/leads/assignment/default", post(set_default))
+        .route("/leads/assignment/rules", post(create))
+        .route("/leads/assignment/rules/new", get(new_form))
+        .route("/leads/assignment/rules/{id}", get(edit_form).post(update))
+        .route("/leads/assignment/rules/{id}/delete", post(delete))
+        .route("/leads/assignment/rules/{id}/move", post(move_rule))
+}
+
+/// An advanced rule in words.
+pub(super) struct RuleView {
+    id: i64,
+    name: String,
+    criteria: Vec<String>,
+    action: String,
+    first: bool,
+    last: bool,
+}
+
+#[derive(Template)]
+#[template(path = "leads_assignment.html")]
+struct AssignmentPage {
+    page: Layout,
+    tab: &'static str,
+    default_mode: String,
+    default_words: String,
+    rows: Vec<RrRow>,
+    default_errors: FormErrors,
+    rules: Vec<RuleView>,
+    alert: FormErrors,
+}
+
+/// The default rule as the form shows it again after an error.
+struct DefaultSent {
+    mode: String,
+    rows: Vec<RrRow>,
+    errors: FormErrors,
+}
+
+async fn sources_named(s: &AppState, who: &SignedIn) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(ra::list_sources(&s.app, &who.caller)
+        .await?
+        .into_iter()
+        .map(|r| (r.id.0, r.name))
+        .collect())
+}
+
+async fn dashboard(
+    s: &AppState,
+    who: &SignedIn,
+    status: StatusCode,
+    notice_key: Option<&str>,
+    sent: Option<DefaultSent>,
+    alert: FormErrors,
+) -> Result<Response, UiError> {
+    let (rules, default) = ra::list_rules(&s.app, &who.caller).await?;
+    let v = me::me(&s.app, &who.caller).await?;
+    let members = members_of(s, who).await?;
+    let sources = sources_named(s, who).await?;
+    let default_action = match &default {
+        DefaultRule::Unassigned => RuleAction::Unassigned,
+        DefaultRule::RoundRobin(e) => RuleAction::RoundRobin(e.clone()),
+    };
+    let n = rules.len();
+    let views = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RuleView {
+            id: r.id.0,
+            name: r.name.clone(),
+            criteria: r
+                .criteria
+                .iter()
+                .map(|c| criterion_words(c, &sources))
+                .collect(),
+            action: action_words(&r.action, &members),
+            first: i == 0,
+            last: i + 1 == n,
+        })
+        .collect();
+    let (mode, rows, default_errors) = match sent {
+        Some(d) => (d.mode, d.rows, d.errors),
+        None => {
+            let (mode, entries) = match &default {
+                DefaultRule::Unassigned => ("unassigned", Vec::new()),
+                DefaultRule::RoundRobin(e) => ("round_robin", e.clone()),
+            };
+            (
+                mode.to_owned(),
+                rr_rows(&entries, &members),
+                FormErrors::default(),
+            )
+        }
+    };
+    let page = AssignmentPage {
+        page: Layout::signed_in("Lead assignment", HOME, who, &v).with_notice(notice(notice_key)),
+        tab: "assignment",
+        default_mode: mode,
+        default_words: action_words(&default_action, &members),
+        rows,
+        default_errors,
+        rules: views,
+        alert,
+    };
+    Ok(render(status, &page))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct NoticeQuery {
+    notice: Option<String>,
+}
+
+async fn show(
+    State(s): State<AppState>,
+    who: SignedIn,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, UiError> {
+    let alert = FormErrors::default();
+    dashboard(&s, &who, StatusCode::OK, q.notice.as_deref(), None, alert).await
+}
+
+async fn set_default(
+    State(s): State<AppState>,
+    who: SignedIn,
+    f: UiForm<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    let pairs = &f.data;
+    let mode = one_of(pairs, "mode").unwrap_or_default().to_owned();
+    let rule = match mode.as_str() {
+        "unassigned" => Ok(DefaultRule::Unassigned),
+        "round_robin" => rr_entries(pairs, "").map(DefaultRule::RoundRobin),
+        _ => Err(leadteam_domain::ValidationErrors::single(
+            "mode",
+            "choose what happens to new leads",
+        )),
+    };
+    let result = match rule {
+        Ok(rule) => ra::set_default_rule(&s.app, &who.caller, rule)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(AppError::Validation(e)),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("{HOME}?notice=default_rule"), f.htmx)),
+        Err(e) => {
+            let (status, errors) = FormErrors::from_app(e, &[("default", "mode")])?;
+            let members = members_of(&s, &who).await?;
+            let sent = DefaultSent {
+                mode,
+                rows: rr_rows_sent(pairs, "", &members),
+                errors,
+            };
+            let alert = FormErrors::default();
+            dashboard(&s, &who, status, None, Some(sent), alert).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "leads_rule.html")]
+struct RulePage {
+    page: Layout,
+    id: Option<i64>,
+    v: RuleValues,
+    rr: Vec<RrRow>,
+    sources: Vec<(i64, String)>,
+    members: Vec<Pick>,
+    errors: FormErrors,
+}
+
+fn active_picks(members: &[MemberRow]) -> Vec<Pick> {
+    members
+        .iter()
+        .filter(|m| m.status == MemberStatus::Active)
+        .map(|m| Pick {
+            id: m.id.0,
+            name: m.name.clone(),
+            me: false,
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn rule_page(
+    s: &AppState,
+    who: &SignedIn,
+    status: StatusCode,
+    id: Option<i64>,
+    v: RuleValues,
+    rr: Option<Vec<RrRow>>,
+    entries: &[leadteam_domain::routing::RrEntry],
+    errors: FormErrors,
+) -> Result<Response, UiError> {
+    let me_view = me::me(&s.app, &who.caller).await?;
+    let members = members_of(s, who).await?;
+    let sources = sources_named(s, who).await?;
+    let title = if id.is_some() {
+        "Edit the rule"
+    } else {
+        "Add a rule"
+    };
+    let page = RulePage {
+        page: Layout::signed_in(title, HOME, who, &me_view),
+        id,
+        rr: rr.unwrap_or_else(|| rr_rows(entries, &members)),
+        members: active_picks(&members),
+        sources,
+        v,
+        errors,
+    };
+    Ok(render(status, &page))
+}
+
+async fn new_form(State(s): State<AppState>, who: SignedIn) -> Result<Response, UiError> {
+    // Only those who manage integrations see the form.
+    ra::list_rules(&s.app, &who.caller).await?;
+    let v = RuleValues {
+        action: "member".into(),
+        ..RuleValues::default()
+    };
+    rule_page(
+        &s,
+        &who,
+        StatusCode::OK,
+        None,
+        v,
+        None,
+        &[],
+        FormErrors::default(),
+    )
+    .await
+}
+
+async fn edit_form(
+    State(s): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    let (rules, _) = ra::list_rules(&s.app, &who.caller).await?;
+    let rule = rules
+        .iter()
+        .find(|r| r.id == RuleId(id))
+        .ok_or(AppError::NotFound("assignment rule"))?;
+    let (v, entries) = RuleValues::of(rule);
+    rule_page(
+        &s,
+        &who,
+        StatusCode::OK,
+        Some(id),
+        v,
+        None,
+        &entries,
+        FormErrors::default(),
+    )
+    .await
+}
+
+/// Saves the rule form (a new rule when `id` is `None`).
+async fn save(
+    s: &AppState,
+    who: &SignedIn,
+    id: Option<i64>,
+    pairs: &[(String, String)],
+    htmx: bool,
+) -> Result<Response, UiError> {
+    let v = RuleValues::sent(pairs);
+    let (criteria, mut renames) = v.criteria();
+    renames.extend(action_renames());
+    let result = match v.action(pairs) {
+        Ok(action) => match id {
+            None => ra::create_rule(&s.app, &who.caller, &v.name, criteria, action)
+                .await
+                .map(|_| "rule_added"),
+            Some(id) => ra::update_rule(
+                &s.app,
+                &who.caller,
+                RuleId(id),
+                Some(&v.name),
+                Some(criteria),
+                Some(action),
+            )
+            .await
+            .map(|_| "rule_saved"),
+        },
+        Err(mut e) => {
+            // Name the other faults too (the domain's own check of a draft).
+            let draft = Rule {
+                id: RuleId(0),
+                name: v.name.clone(),
+                criteria,
+                action: RuleAction::Unassigned,
+            };
+            if let Err(more) = draft.check() {
+                e.0.extend(more.0);
+            }
+            Err(AppError::Validation(e))
+        }
+    };
+    match result {
+        Ok(key) => Ok(see_other(&format!("{HOME}?notice={key}"), htmx)),
+        Err(e) => {
+            let renames: Vec<(&str, &str)> = renames
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            let (status, errors) = FormErrors::from_app(e, &renames)?;
+            let members = members_of(s, who).await?;
+            let rr = rr_rows_sent(pairs, "rr_", &members);
+            rule_page(s, who, status, id, v, Some(rr), &[], errors).await
+        }
+    }
+}
+
+async fn create(
+    State(s): State<AppState>,
+    who: SignedIn,
+    f: UiForm<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    save(&s, &who, None, &f.data, f.htmx).await
+}
+
+async fn update(
+    State(s): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+    f: UiForm<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    save(&s, &who, Some(id), &f.data, f.htmx).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct MoveForm {
+    direction: String,
+}
+
+async fn move_rule(
+    State(s): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+    f: UiForm<MoveForm>,
+) -> Result<Response, UiError> {
+    let dir = if f.data.direction == "up" {
+        Direction::Up
+    } else {
+        Direction::Down
+    };
+    match ra::move_rule_by_one(&s.app, &who.caller, RuleId(id), dir).await {
+        Ok(_) => Ok(see_other(
+            &format!("{HOME}?notice=rule_moved#rule-{id}"),
+            f.htmx,
+        )),
+        Err(e) => {
+            let (status, alert) = FormErrors::from_app(e, &[])?;
+            dashboard(&s, &who, status, None, None, alert).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct NoFields {}
+
+async fn delete(
+    State(s): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+    f: UiForm<NoFields>,
+) -> Result<Response, UiError> {
+    match ra::delete_rule(&s.app, &who.caller, RuleId(id)).await {
+        Ok(()) => Ok(see_other(&format!("{HOME}?notice=rule_deleted"), f.htmx)),
+        Err(e) => {
+            let (status, alert) = FormErrors::from_app(e, &[])?;
+            dashboard(&s, &who, status, None, None, alert).await
+        }
+    }
+}
