@@ -10,3 +10,4 @@ mod identity;
 mod pages;
 mod settings;
 mod team;
+mod team_http;
