@@ -506,7 +506,7 @@ pub async fn edit(
         {
             errs.push(leadteam_domain::FieldError::new(
                 "capacity",
-                "must be between 0 and 100000, or null for no limit",
+                "must be between 0 and 100000 (no value: no limit)",
             ));
         }
         ch.capacity = Some(cap);

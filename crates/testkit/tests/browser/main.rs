@@ -10,5 +10,6 @@ mod identity;
 mod pages;
 mod settings;
 mod team;
+mod team_http;
 mod work;
 mod work_pages;

@@ -100,6 +100,18 @@ async fn m1_m4_m5_owner_invites_member_accepts_by_email_then_is_deactivated() {
     assert!(b.text(".account-name").await.contains("Acme Sales"));
     b.shot("member-dashboard").await;
 
+    // A Member sees the team but none of the actions (decide).
+    b.c.goto(&other_host(&app.url("/members"))).await.unwrap();
+    b.wait_text("h1", "Members").await;
+    b.wait_text("tbody", "Ann Owner").await;
+    assert!(
+        b.c.find(fantoccini::Locator::Css("#invite-dialog"))
+            .await
+            .is_err()
+    );
+    assert!(b.c.find(fantoccini::Locator::Css(".menu")).await.is_err());
+    b.shot("members-seen-by-member").await;
+
     // The used link is dead, and says so.
     b.c.goto(&other_host(&link)).await.unwrap();
     b.wait_text("h1", "This invitation link does not work")
@@ -128,6 +140,22 @@ async fn m1_m4_m5_owner_invites_member_accepts_by_email_then_is_deactivated() {
     b.wait_text(&format!("#member-{bob} .status"), "Active")
         .await;
     b.click(&format!("#member-{bob} .menu summary")).await;
+    b.click(&format!("#member-{bob} a[href$='/edit']")).await;
+    b.wait_text("h1", "Edit Bob Member").await;
+    b.find("#role_id")
+        .await
+        .select_by_label("Manager")
+        .await
+        .unwrap();
+    b.fill("#capacity", "-3").await;
+    b.click("#edit-member-form button[type=submit]").await;
+    b.wait_text("#capacity-error", "between 0 and 100000").await;
+    b.shot("member-edit-error").await;
+    b.fill("#capacity", "5").await;
+    b.click("#edit-member-form button[type=submit]").await;
+    b.wait_text(".notice", "The member is saved").await;
+    b.wait_text(&format!("#member-{bob}"), "Manager").await;
+    b.click(&format!("#member-{bob} .menu summary")).await;
     b.shot("member-menu").await;
     b.click(&format!("#member-{bob} form[action$='/deactivate'] button"))
         .await;
@@ -151,8 +179,46 @@ async fn m1_m4_m5_owner_invites_member_accepts_by_email_then_is_deactivated() {
         "the password did not change"
     );
 
+    // Another invitation: re-sent (the first link dies), then cancelled.
+    b.c.switch_to_window(owner_window.clone()).await.unwrap();
+    b.goto("/members").await;
+    b.click("#invite-dialog summary").await;
+    b.fill("#name", "Carol").await;
+    b.fill("#email", "carol@example.com").await;
+    b.click("#invite-form button[type=submit]").await;
+    b.wait_text(".notice", "The invitation is sent").await;
+    let carol = member_id(&app, &owner.token, "carol@example.com").await;
+    let first = link_in(
+        &app.wait_for_mail("carol@example.com", Duration::from_secs(10))
+            .await
+            .body,
+    )
+    .unwrap();
+    b.click(&format!("#member-{carol} .menu summary")).await;
+    b.click(&format!("#member-{carol} form[action$='/resend'] button"))
+        .await;
+    b.wait_text(".notice", "A new invitation is sent").await;
+    let second = link_in(
+        &app.wait_for_mail("carol@example.com", Duration::from_secs(10))
+            .await
+            .body,
+    )
+    .unwrap();
+    assert_ne!(first, second);
+    b.goto(&first.replacen(&app.base, "", 1)).await;
+    b.wait_text("h1", "This invitation link does not work")
+        .await;
+    b.goto("/members").await;
+    b.click(&format!("#member-{carol} .menu summary")).await;
+    b.click(&format!("#member-{carol} form[action$='/cancel'] button"))
+        .await;
+    b.wait_text(".notice", "The invitation is cancelled").await;
+    b.goto(&second.replacen(&app.base, "", 1)).await;
+    b.wait_text("h1", "This invitation link does not work")
+        .await;
+    b.shot("cancelled-link").await;
+
     // The filter shows deactivated members only.
-    b.c.switch_to_window(owner_window).await.unwrap();
     b.goto("/members?status=deactivated").await;
     b.wait_text("main", "Bob Member").await;
     assert!(!b.text("tbody").await.contains("Ann Owner"));
@@ -160,6 +226,16 @@ async fn m1_m4_m5_owner_invites_member_accepts_by_email_then_is_deactivated() {
     b.wait_text(".empty", "No member has the status Invite Sent")
         .await;
     b.shot("members-filter-empty").await;
+
+    // Removing for good asks what happens to the clients.
+    b.goto("/members").await;
+    b.click(&format!("#member-{bob} .menu summary")).await;
+    b.click(&format!("#member-{bob} a[href$='/remove']")).await;
+    b.wait_text("h1", "Remove Bob Member for good").await;
+    b.shot("member-remove").await;
+    b.click("#remove-member-form button[type=submit]").await;
+    b.wait_text(".notice", "The member is removed").await;
+    assert!(!b.text("tbody").await.contains("Bob Member"));
 
     b.finish().await;
     app.stop().await;

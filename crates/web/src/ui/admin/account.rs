@@ -62,6 +62,8 @@ struct AccountPage {
     can_delete: bool,
     admins: Vec<Admin>,
     errors: Errors,
+    /// A refused form whose section is not shown to the caller.
+    action_error: Option<String>,
 }
 
 async fn account_page(
@@ -90,6 +92,21 @@ async fn account_page(
     } else {
         Vec::new()
     };
+    let (can_manage, can_delete) = (
+        page.may(Action::ManageAccount),
+        page.may(Action::DeleteAccount),
+    );
+    let hidden = [
+        (!can_manage, &errors.rename),
+        (!can_manage, &errors.tfa),
+        (!can_transfer, &errors.transfer),
+        (!can_delete, &errors.code),
+        (!can_delete, &errors.delete),
+    ];
+    let action_error = hidden
+        .into_iter()
+        .find(|(h, e)| *h && e.any())
+        .map(|(_, e)| view::refusal(e));
     let body = AccountPage {
         name_value: typed_name.unwrap_or_else(|| v.account.name.clone()),
         account_name: v.account.name,
@@ -99,11 +116,12 @@ async fn account_page(
         invited: v.invited,
         active: v.active,
         deactivated: v.deactivated,
-        can_manage: page.may(Action::ManageAccount),
+        can_manage,
         can_transfer,
-        can_delete: page.may(Action::DeleteAccount),
+        can_delete,
         admins,
         errors,
+        action_error,
         page,
     };
     Ok(render(status, &body))

@@ -264,10 +264,7 @@ async fn duty_answer(
         Ok(()) => None,
         Err(e) => {
             let (_, errors) = FormErrors::from_app(e, &[])?;
-            Some(errors.summary.map_or_else(
-                || "This could not be done: reload the page and try again.".to_owned(),
-                |m| super::super::form::sentence("", &m),
-            ))
+            Some(view::refusal(&errors))
         }
     };
     match duty_card(s, who).await? {

@@ -17,7 +17,7 @@ use axum::routing::get;
 use leadteam_app::members::{self, ClientsOnRemoval, EditInput};
 use leadteam_app::{AppError, roles, teams};
 use leadteam_domain::MemberId;
-use leadteam_domain::authz::{Action, Permission, PermissionSet, Preset};
+use leadteam_domain::authz::{Action, MemberStatus, Permission, PermissionSet, Preset};
 use leadteam_store::members::MemberRow;
 
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
@@ -241,6 +241,7 @@ struct RemovePage {
     id: i64,
     name: String,
     email: String,
+    deactivated: bool,
     candidates: Vec<Candidate>,
     /// "move" or "delete", as chosen.
     choice: String,
@@ -284,6 +285,7 @@ async fn remove_view(
     let p = RemovePage {
         page,
         id,
+        deactivated: m.status == MemberStatus::Deactivated,
         name: m.name,
         email: m.email,
         candidates,

@@ -198,6 +198,11 @@ async fn members_page(
     })
     .collect();
     let filter_label = MemberStatus::parse(status).map_or("", MemberStatus::label);
+    // A refused invitation from someone who has no dialog is said above the list.
+    let mut problems = problems;
+    if !can_invite && problems.invite.any() && problems.action.is_none() {
+        problems.action = Some(view::refusal(&problems.invite));
+    }
     let p = MembersPage {
         page,
         rows,
@@ -312,10 +317,7 @@ async fn menu_action(
         Err(e) => {
             let (http, errors) = FormErrors::from_app(e, &[])?;
             let problems = Problems {
-                action: Some(errors.summary.map_or_else(
-                    || "This could not be done: reload the page and try again.".to_owned(),
-                    |m| super::super::form::sentence("", &m),
-                )),
+                action: Some(view::refusal(&errors)),
                 ..Problems::default()
             };
             members_page(&s, &who, &f.data.status, None, http, problems).await

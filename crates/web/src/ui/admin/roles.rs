@@ -122,6 +122,10 @@ async fn roles_page(
         })
         .collect();
     let new_perms = view::boxes(p.perms, true, grantable(&page));
+    let mut p = p;
+    if !can_manage && p.create.any() && p.action.is_none() {
+        p.action = Some(view::refusal(&p.create));
+    }
     let body = RolesPage {
         cards,
         can_manage,
@@ -284,10 +288,7 @@ async fn delete(
         Err(e) => {
             let (status, errors) = FormErrors::from_app(e, &[])?;
             let p = Problems {
-                action: Some(errors.summary.map_or_else(
-                    || "The role could not be deleted: reload the page and try again.".to_owned(),
-                    |m| super::super::form::sentence("", &m),
-                )),
+                action: Some(view::refusal(&errors)),
                 ..Problems::default()
             };
             roles_page(&s, &who, None, status, p).await

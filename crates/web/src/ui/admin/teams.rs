@@ -47,6 +47,7 @@ struct TeamsPage {
     page: Layout,
     cards: Vec<TeamCard>,
     can_manage: bool,
+    action_error: Option<String>,
     new_name: String,
     member_boxes: Vec<MemberBox>,
     create_errors: FormErrors,
@@ -103,9 +104,11 @@ async fn teams_page(
     } else {
         Vec::new()
     };
+    let action_error = (!can_manage && create_errors.any()).then(|| view::refusal(&create_errors));
     let body = TeamsPage {
         cards,
         can_manage,
+        action_error,
         new_name: typed.map(|f| f.get("name").to_owned()).unwrap_or_default(),
         member_boxes: boxes,
         create_open: create_errors.any(),

@@ -1,7 +1,9 @@
 //! Small pieces the team pages share: the signed-in frame, dates, money and
 //! permissions as people read them.
 
+use super::super::FormErrors;
 use super::super::dashboard::permission_text;
+use super::super::form::sentence;
 use super::super::layout::Layout;
 use super::super::{SignedIn, UiError};
 use crate::AppState;
@@ -118,6 +120,15 @@ pub(super) fn boxes(
             locked: !grantable(p),
         })
         .collect()
+}
+
+/// A refused form's reason as one sentence, for forms whose fields are
+/// not on the page.
+pub(super) fn refusal(errors: &FormErrors) -> String {
+    errors.summary.as_deref().map_or_else(
+        || "This could not be done: reload the page and try again.".to_owned(),
+        |m| sentence("", m),
+    )
 }
 
 /// Whether some box is locked (the page then says why).
