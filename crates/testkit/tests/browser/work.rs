@@ -195,6 +195,16 @@ async fn c2_c3_a_webhook_lead_shows_unassigned_in_teal_the_member_claims_it_and_
     b.click("form[action$='/notes'] button[type=submit]").await;
     b.wait_text(".notice", "Your note is on the timeline").await;
     b.wait_text(".timeline", "wants a demo on Monday").await;
+    b.fill("#phone", "+33 6 12 34 56 78").await;
+    b.find("#status")
+        .await
+        .select_by_value("contacted")
+        .await
+        .unwrap();
+    b.click("form[action$='/edit'] button[type=submit]").await;
+    b.wait_text(".notice", "The contact details are saved")
+        .await;
+    b.wait_text(".facts", "Contacted").await;
     b.shot("client-page-member").await;
 
     // The alerts page: mark the alert read; the bell goes back to no count.
@@ -241,14 +251,34 @@ async fn c2_c3_a_webhook_lead_shows_unassigned_in_teal_the_member_claims_it_and_
         r.text
     );
 
+    // Delivered to Bob with an outcome; a guest invited to this client only.
+    b.find("#to")
+        .await
+        .select_by_label("Bob Member")
+        .await
+        .unwrap();
+    b.fill("#outcome", "qualified").await;
+    b.click("form[action$='/deliver'] button[type=submit]")
+        .await;
+    b.wait_text(".notice", "The client is delivered").await;
+    b.wait_text(".timeline", "Outcome: qualified").await;
+    b.fill("#guest_name", "Gina Guest").await;
+    b.fill("#guest_email", "gina@example.com").await;
+    b.click("form[action$='/guests'] button[type=submit]").await;
+    b.wait_text(".notice", "The guest is invited").await;
+    b.wait_text(".timeline", "invited Gina Guest as a guest")
+        .await;
+    b.shot("client-delivered-guest").await;
+
     // The team tab counts clients per member and links the lists.
     b.goto("/clients/team").await;
     b.wait_text("h1", "Team").await;
     b.shot("team-tab").await;
-    b.click("a[aria-label='1 clients of Cara Manager']").await;
-    b.wait_text("h1", "Clients of Cara Manager").await;
+    assert!(b.text("main").await.contains("qualified"));
+    b.click("a[aria-label='1 clients of Bob Member']").await;
+    b.wait_text("h1", "Clients of Bob Member").await;
     b.wait_text(&row, "Lena Lead").await;
-    b.shot("team-list-of-cara").await;
+    b.shot("team-list-of-bob").await;
 
     // Phone width.
     b.c.set_window_size(360, 800).await.unwrap();
@@ -330,6 +360,24 @@ async fn a1_a3_the_owner_sets_a_round_robin_default_and_adds_and_moves_rules() {
     );
     assert!(!b.text("main").await.contains(&secret));
     b.shot("sources").await;
+
+    // Rotate: a new secret, shown once; switch off and on again.
+    b.click(&format!("#source-{source} form[action$='/rotate'] button"))
+        .await;
+    b.wait_text("#secret-heading", "New secret for Zapier")
+        .await;
+    let rotated = b.text("#new-secret").await;
+    assert_ne!(rotated, secret);
+    let secret = rotated;
+    b.goto("/leads/sources").await;
+    b.click(&format!("#source-{source} form[action$='/switch'] button"))
+        .await;
+    b.wait_text(".notice", "switched off").await;
+    b.wait_text(&format!("#source-{source}"), "Off").await;
+    b.shot("source-off").await;
+    b.click(&format!("#source-{source} form[action$='/switch'] button"))
+        .await;
+    b.wait_text(".notice", "switched on").await;
 
     // The default rule: round robin between Bob (2 per round) and Cara.
     b.click(".tabs a[href='/leads/assignment']").await;
