@@ -275,7 +275,7 @@ async fn c2_c3_a_webhook_lead_shows_unassigned_in_teal_the_member_claims_it_and_
     b.wait_text("h1", "Team").await;
     b.shot("team-tab").await;
     assert!(b.text("main").await.contains("qualified"));
-    b.click("a[aria-label='1 clients of Bob Member']").await;
+    b.click("a[aria-label='1 client of Bob Member']").await;
     b.wait_text("h1", "Clients of Bob Member").await;
     b.wait_text(&row, "Lena Lead").await;
     b.shot("team-list-of-bob").await;
