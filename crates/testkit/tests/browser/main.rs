@@ -7,6 +7,7 @@
 
 mod harness;
 mod identity;
+mod leads;
 mod pages;
 mod settings;
 mod team;

@@ -145,3 +145,84 @@ async fn p9_a_member_gets_only_the_pages_and_actions_decide_allows() {
     assert!(html.contains("/hooks/") && !html.contains(&secret));
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c8_the_list_pages_by_cursor_and_follows_the_team_view_setting() {
+    let Some(app) = spawn_app(Engine::Sqlite).await else {
+        return;
+    };
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    join(&app, &owner, "Bob", "bob@example.com", "Member").await;
+    let bob = app
+        .signin_ok("bob@example.com", leadteam_testkit::PASSWORD)
+        .await;
+    for n in 0..51 {
+        let r = app
+            .post(
+                &bob,
+                "/api/v1/clients",
+                serde_json::json!({"name": format!("Client {n:02}")}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let src = webhook_source(&app, &owner, "Website").await;
+    send_lead(
+        &app,
+        src["id"].as_i64().unwrap(),
+        src["secret"].as_str().unwrap(),
+        serde_json::json!({"name": "Una Unassigned"}),
+    )
+    .await;
+
+    // 52 clients: a first page of 50 (newest first) and a "Next page".
+    let (st, html) = page(&app, &bob, "/clients").await;
+    assert_eq!(st, 200);
+    assert!(html.contains("Una Unassigned") && html.contains("Client 50"));
+    assert!(!html.contains("Client 00"));
+    let at = html
+        .find(r#"rel="next">Next page"#)
+        .expect("a next page link");
+    let href = html[..at]
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let next = href.replace("&amp;", "&");
+    assert!(next.starts_with("/clients?after="), "{next}");
+    let (st, html) = page(&app, &bob, &next).await;
+    assert_eq!(st, 200);
+    assert!(html.contains("Client 00") && html.contains("Client 01"));
+    assert!(!html.contains("Client 50") && !html.contains("Next page"));
+    assert!(html.contains("First page"));
+
+    // The view filter and the setting: only his own clients from now on.
+    let (_, html) = page(&app, &bob, "/clients?view=unassigned").await;
+    assert!(html.contains("Una Unassigned") && !html.contains("Client 50"));
+    let (st, html) = page(&app, &bob, "/clients/team").await;
+    assert_eq!(st, 200);
+    assert!(html.contains(r#"name="kinds" value="unassigned""#));
+    let token = csrf_of(&html);
+    let st = post_form(
+        &app,
+        &bob,
+        "/clients/team-view",
+        &[("_csrf", &token), ("kinds", "mine")],
+    )
+    .await;
+    assert_eq!(st, 303);
+    let (_, html) = page(&app, &bob, "/clients").await;
+    assert!(!html.contains("Una Unassigned") && html.contains("Client 50"));
+    // The counts of the team tab ignore the setting.
+    let (_, html) = page(&app, &bob, "/clients/team").await;
+    assert!(
+        html.contains(r#"aria-label="1 unassigned client""#),
+        "{html}"
+    );
+    // Choosing nothing is refused next to the choices.
+    let st = post_form(&app, &bob, "/clients/team-view", &[("_csrf", &token)]).await;
+    assert_eq!(st, 422);
+    app.stop().await;
+}

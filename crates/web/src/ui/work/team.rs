@@ -26,7 +26,13 @@ pub(super) struct MemberCount {
     me: bool,
     count: i64,
     url: String,
+    /// What the count's link says to a screen reader.
+    label: String,
     status: &'static str,
+}
+
+fn clients_word(n: i64) -> &'static str {
+    if n == 1 { "client" } else { "clients" }
 }
 
 pub(super) struct Choice {
@@ -42,7 +48,7 @@ struct TeamPage {
     team_tab: bool,
     overview: bool,
     members: Vec<MemberCount>,
-    unassigned: Option<(i64, String)>,
+    unassigned: Option<(i64, String, String)>,
     outcomes: Vec<(String, i64)>,
     choices: Vec<Choice>,
     errors: FormErrors,
@@ -77,12 +83,17 @@ async fn team_page(
                 me: m.id == actor.member,
                 count: *n,
                 url: format!("/clients?view=all&assignee={}&from=team", m.id.0),
+                label: format!("{n} {} of {}", clients_word(*n), m.name),
                 status: m.status.label(),
             })
             .collect();
-        let unassigned = o
-            .unassigned
-            .map(|n| (n, "/clients?view=unassigned&from=team".to_owned()));
+        let unassigned = o.unassigned.map(|n| {
+            (
+                n,
+                format!("{n} unassigned {}", clients_word(n)),
+                "/clients?view=unassigned&from=team".to_owned(),
+            )
+        });
         (members, unassigned, o.outcomes)
     } else {
         (Vec::new(), None, Vec::new())
