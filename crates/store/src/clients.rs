@@ -2,7 +2,7 @@
 //! `leadteam_domain::authz::client_scope`) becomes the SQL of every client
 //! list, count, search and export here, and nowhere else.
 
-use crate::db::Conn;
+use crate::db::{Conn, Engine};
 use crate::error::StoreError;
 use crate::flag;
 use leadteam_domain::authz::{ClientScope, OthersScope};
@@ -265,13 +265,8 @@ fn bind_all<'q>(
     q
 }
 
-/// A page of the clients the scope lets the member see, newest first.
-pub async fn list(
-    c: &mut Conn,
-    account: AccountId,
-    scope: &ClientScope,
-    f: &ListFilter,
-) -> Result<Vec<ClientRow>, StoreError> {
+/// The statement of a list page and its parameters.
+fn list_sql(account: AccountId, scope: &ClientScope, f: &ListFilter) -> (String, Vec<Bind>) {
     let mut p = Predicate {
         sql: String::new(),
         binds: Vec::new(),
@@ -299,9 +294,68 @@ pub async fn list(
     }
     let lim = p.param(Bind::I64(f.limit));
     sql.push_str(&format!(" ORDER BY c.id DESC LIMIT {lim}"));
-    let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), p.binds);
-    let rows = q.fetch_all(c).await?;
+    (sql, p.binds)
+}
+
+/// A page of the clients the scope lets the member see, newest first.
+pub async fn list(
+    c: &mut Conn,
+    account: AccountId,
+    scope: &ClientScope,
+    f: &ListFilter,
+) -> Result<Vec<ClientRow>, StoreError> {
+    let (sql, binds) = list_sql(account, scope, f);
+    let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
+        .fetch_all(c)
+        .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// The plan of the `list` statement, one line per node: `EXPLAIN QUERY
+/// PLAN` on SQLite, `EXPLAIN (ANALYZE, COSTS OFF)` on PostgreSQL (it runs
+/// the query). For benchmarks and diagnosis.
+pub async fn explain_list(
+    c: &mut Conn,
+    engine: Engine,
+    account: AccountId,
+    scope: &ClientScope,
+    f: &ListFilter,
+) -> Result<Vec<String>, StoreError> {
+    let (sql, binds) = list_sql(account, scope, f);
+    match engine {
+        Engine::Sqlite => {
+            let rows = bind_all(
+                sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))),
+                binds,
+            )
+            .fetch_all(c)
+            .await?;
+            let mut depth: std::collections::HashMap<i64, usize> = Default::default();
+            let mut out = Vec::new();
+            for r in rows {
+                let id: i64 = r.try_get(0)?;
+                let parent: i64 = r.try_get(1)?;
+                let detail: String = r.try_get(3)?;
+                let d = depth.get(&parent).map_or(0, |d| d + 1);
+                depth.insert(id, d);
+                out.push(format!("{}{detail}", "  ".repeat(d)));
+            }
+            Ok(out)
+        }
+        Engine::Postgres => {
+            let rows = bind_all(
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "EXPLAIN (ANALYZE, COSTS OFF) {sql}"
+                ))),
+                binds,
+            )
+            .fetch_all(c)
+            .await?;
+            rows.iter()
+                .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+                .collect()
+        }
+    }
 }
 
 /// Counts of visible clients per assignee (None = unassigned), for the team

@@ -1,0 +1,494 @@
+//! `leadteam-bench`: starts the release server on loopback with a fresh
+//! database, seeds an account with 100 members, and measures over HTTP lead
+//! ingest, claim races, client lists and sign-in; then runs the same use
+//! cases in-process (the same SQL through the same pool settings, without
+//! HTTP) so each figure is also given as a ratio to the engine's own limit.
+//! Writes `BENCHMARKS.md` and prints the same table.
+
+mod claims;
+mod ingest;
+mod lists;
+mod report;
+mod seed;
+mod server;
+mod signin;
+mod stats;
+
+use clap::{Parser, ValueEnum};
+use leadteam_app::{App, AppConfig, SystemClock};
+use leadteam_store::{Db, Engine};
+use report::Row;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum EngineArg {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "leadteam-bench", about = "Benchmarks of the leadteam server")]
+struct Cli {
+    /// The database engine to run on.
+    #[arg(long, value_enum)]
+    engine: EngineArg,
+    /// Small sizes (a whole run in under a minute), to check the benchmark.
+    #[arg(long)]
+    quick: bool,
+    /// PostgreSQL server (the bench creates and drops its own database there).
+    #[arg(
+        long,
+        env = "LEADTEAM_BENCH_PG_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pg_url: String,
+    /// The server binary (default: the release `leadteam`, built first).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// Where to write the report (default: BENCHMARKS.md at the workspace
+    /// root for full runs; quick runs write nothing unless told).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Clients in the book the lists run over (default 1,000,000; quick 20,000).
+    #[arg(long)]
+    book: Option<usize>,
+    /// Seconds measured per load (default 10; quick 1.5).
+    #[arg(long)]
+    seconds: Option<f64>,
+    /// A note for the report (e.g. what else ran on the machine).
+    #[arg(long)]
+    note: Option<String>,
+}
+
+struct Sizes {
+    book: usize,
+    batch: usize,
+    races: usize,
+    warmup: Duration,
+    measure: Duration,
+    list_checks: usize,
+}
+
+impl Sizes {
+    fn of(cli: &Cli) -> Sizes {
+        let (book, races, secs, warm, checks) = if cli.quick {
+            (20_000, 20, 1.5, 0.3, 10)
+        } else {
+            (1_000_000, 1_000, 10.0, 1.0, 40)
+        };
+        Sizes {
+            book: cli.book.unwrap_or(book),
+            batch: 2_000,
+            races,
+            warmup: Duration::from_secs_f64(warm),
+            measure: Duration::from_secs_f64(cli.seconds.unwrap_or(secs)),
+            list_checks: checks,
+        }
+    }
+}
+
+const SEED: u64 = 0x1ead_7ea3;
+const INGEST_SENDERS: [usize; 3] = [1, 8, 32];
+const LIST_READERS: [usize; 2] = [1, 8];
+const SIGNIN_CONCURRENCY: usize = 4;
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "warning: leadteam-bench is a debug build; run it with --release for figures that mean something"
+        );
+    }
+    if let Err(e) = main_inner(cli).await {
+        eprintln!("leadteam-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn main_inner(cli: Cli) -> Res<()> {
+    let engine = match cli.engine {
+        EngineArg::Sqlite => Engine::Sqlite,
+        EngineArg::Postgres => Engine::Postgres,
+    };
+    let sizes = Sizes::of(&cli);
+    let bin = server::server_binary(cli.server_bin.clone())?;
+    let target = server::Target::create(engine, &cli.pg_url).await?;
+    let result = run(&cli, &sizes, &bin, &target).await;
+    target.destroy().await;
+    let section = result?;
+    let out = cli.out.clone().or_else(|| {
+        (!cli.quick).then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../BENCHMARKS.md"))
+    });
+    if let Some(path) = out {
+        report::write_section(&path, engine.name(), &section)?;
+        eprintln!("written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn say(msg: &str) {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let t = START.get_or_init(Instant::now).elapsed().as_secs_f64();
+    eprintln!("[{t:7.1} s] {msg}");
+}
+
+async fn engine_facts(db: &Db) -> Res<(String, String)> {
+    let mut c = db.conn().await?;
+    match db.engine() {
+        Engine::Sqlite => {
+            let v: String = sqlx::query_scalar("SELECT sqlite_version()")
+                .fetch_one(&mut *c)
+                .await?;
+            let jm: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut *c)
+                .await?;
+            let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut *c)
+                .await?;
+            let sync = match sync {
+                0 => "OFF",
+                1 => "NORMAL",
+                2 => "FULL",
+                _ => "EXTRA",
+            };
+            Ok((
+                format!("SQLite {v} (bundled with sqlx)"),
+                format!(
+                    "journal_mode={jm}, synchronous={sync}, server pool 8 connections (store default); no ANALYZE statistics (a fresh database as the server makes it)"
+                ),
+            ))
+        }
+        Engine::Postgres => {
+            let mut facts = Vec::new();
+            for s in [
+                "server_version",
+                "synchronous_commit",
+                "fsync",
+                "shared_buffers",
+                "work_mem",
+                "max_connections",
+            ] {
+                let v: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SHOW {s}")))
+                    .fetch_one(&mut *c)
+                    .await?;
+                facts.push((s, v));
+            }
+            let version = facts[0].1.clone();
+            let settings: Vec<String> =
+                facts[1..].iter().map(|(k, v)| format!("{k}={v}")).collect();
+            Ok((
+                format!("PostgreSQL {version} on 127.0.0.1 (same machine)"),
+                format!(
+                    "{} (server defaults), server pool 16 connections (store default); ANALYZE after seeding",
+                    settings.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+struct Peaks<'a> {
+    server: &'a server::Server,
+    all: Vec<(String, u64)>,
+}
+
+impl Peaks<'_> {
+    /// Peak since the last mark, recorded under `label`; resets it.
+    fn mark(&mut self, label: &str) -> Option<u64> {
+        let p = self.server.peak_kib();
+        if let Some(k) = p {
+            self.all.push((label.to_owned(), k));
+        }
+        self.server.reset_peak();
+        p
+    }
+
+    fn max(&self) -> Option<&(String, u64)> {
+        self.all.iter().max_by_key(|(_, k)| *k)
+    }
+}
+
+async fn run(
+    cli: &Cli,
+    sizes: &Sizes,
+    bin: &std::path::Path,
+    target: &server::Target,
+) -> Res<String> {
+    let load_before = report::load_average();
+    let started = Instant::now();
+    say(&format!(
+        "starting {} on {}",
+        bin.display(),
+        target.engine.name()
+    ));
+    let mut srv = server::Server::start(bin, target).await?;
+    let http = seed::Http::new(&srv.base)?;
+    let db = Db::connect(&target.url, None).await?;
+    let mut app = App::new(
+        db.clone(),
+        Arc::new(SystemClock),
+        AppConfig {
+            base_url: srv.base.clone(),
+            data_dir: target.dir.join("data-in-process"),
+            ..AppConfig::default()
+        },
+    );
+    if db.engine() == Engine::Postgres {
+        // As the server does: live events cross nodes through LISTEN/NOTIFY.
+        app.bus = app
+            .bus
+            .clone()
+            .connect_cluster(db.clone(), &target.url)
+            .await?;
+    }
+    let (engine_version, settings) = engine_facts(&db).await?;
+    let mut peaks = Peaks {
+        server: &srv,
+        all: Vec::new(),
+    };
+    peaks.mark("start");
+
+    say("seeding 100 members, 10 teams, sources and the round robin");
+    let w = seed::world(&http, &db).await?;
+    say(&format!("seeding a book of {} clients", sizes.book));
+    let t0 = Instant::now();
+    let (first, last) = seed::book(&db, &w, sizes.book, sizes.batch, SEED).await?;
+    let guests = seed::guests(&db, &w, first, last).await?;
+    if db.engine() == Engine::Postgres {
+        sqlx::raw_sql("ANALYZE").execute(db.pool()).await?;
+    }
+    let seed_secs = t0.elapsed().as_secs_f64();
+    peaks.mark("seeding");
+    let mut rows = Vec::new();
+    let mut checks = Vec::new();
+
+    for &n in &INGEST_SENDERS {
+        say(&format!("ingest, {n} senders"));
+        let h = ingest::http(&http, &w.source_http, n, sizes.warmup, sizes.measure).await?;
+        h.ensure_clean("ingest over HTTP")?;
+        let peak = peaks.mark(&format!("ingest {n}"));
+        let d = ingest::direct(&app, &w.source_direct, n, sizes.warmup, sizes.measure).await?;
+        d.ensure_clean("ingest in-process")?;
+        rows.push(Row {
+            scenario: "ingest: signed webhook, weighted round robin over 20".into(),
+            load: format!("{n} sender{}", if n == 1 { "" } else { "s" }),
+            unit: "leads/s",
+            http: Some(h),
+            direct: Some(d),
+            peak_kib: peak,
+            target: if n == 32 {
+                match db.engine() {
+                    Engine::Sqlite => "≥ 10,000 leads/s, ≥ 0.6 of in-process".into(),
+                    Engine::Postgres => "≥ 8,000 leads/s, ≥ 0.6 of in-process".into(),
+                }
+            } else {
+                String::new()
+            },
+        });
+    }
+    checks.push(format!(
+        "ingest: {}",
+        ingest::check_round_robin(&app, &w).await?
+    ));
+
+    say(&format!(
+        "claim races: {} clients × {} claimers",
+        sizes.races,
+        seed::CLAIMERS
+    ));
+    let ids = seed::unassigned(&db, &w, sizes.races, "http").await?;
+    peaks.mark("before races");
+    let h = claims::http(&http, &w, &ids).await?;
+    let peak = peaks.mark("claims");
+    h.sample.ensure_clean("claims over HTTP")?;
+    checks.push(format!(
+        "claims over HTTP: {}",
+        claims::check(&app, &h, &ids).await?
+    ));
+    let ids = seed::unassigned(&db, &w, sizes.races, "direct").await?;
+    let d = claims::direct(&app, &w, &ids).await?;
+    d.sample.ensure_clean("claims in-process")?;
+    checks.push(format!(
+        "claims in-process: {}",
+        claims::check(&app, &d, &ids).await?
+    ));
+    rows.push(Row {
+        scenario: format!("claim races: {} unassigned clients", sizes.races),
+        load: format!("{} claimers on each", seed::CLAIMERS),
+        unit: "attempts/s",
+        http: Some(h.sample),
+        direct: Some(d.sample),
+        peak_kib: peak,
+        target: "exactly one winner; p99 < 5 ms".into(),
+    });
+
+    let cursors = lists::Cursors::new(SEED, first, last);
+    say("client lists: checking pages against the rule");
+    checks.push(format!(
+        "lists: {}",
+        lists::check(&http, &app, &w, &cursors, sizes.list_checks).await?
+    ));
+    let list_target = match db.engine() {
+        Engine::Sqlite => "p99 < 1 ms",
+        Engine::Postgres => "p99 < 2 ms",
+    };
+    for &n in &LIST_READERS {
+        say(&format!("client lists, {n} readers"));
+        peaks.mark("before lists");
+        let h = lists::http(&http, &w, cursors.clone(), n, sizes.warmup, sizes.measure).await?;
+        let peak = peaks.mark(&format!("lists {n}"));
+        h.ensure_clean("lists over HTTP")?;
+        let d = lists::direct(&app, &w, cursors.clone(), n, sizes.warmup, sizes.measure).await?;
+        d.ensure_clean("lists in-process")?;
+        rows.push(Row {
+            scenario: format!(
+                "visible-client list: pages of 50 at random depths, {} clients",
+                group(sizes.book)
+            ),
+            load: format!("{n} reader{}", if n == 1 { "" } else { "s" }),
+            unit: "pages/s",
+            http: Some(h),
+            direct: Some(d),
+            peak_kib: peak,
+            target: if n == 1 {
+                list_target.into()
+            } else {
+                String::new()
+            },
+        });
+    }
+    let s = lists::statement(&app, &w, cursors.clone(), 1, sizes.warmup, sizes.measure).await?;
+    s.ensure_clean("list statement")?;
+    rows.push(Row {
+        scenario: "… the list statement alone (store::clients::list)".into(),
+        load: "1 reader".into(),
+        unit: "pages/s",
+        http: None,
+        direct: Some(s),
+        peak_kib: None,
+        target: String::new(),
+    });
+    let plan = lists::plan(&app, &w, (first + last) / 2).await?;
+
+    say(&format!("sign-in, {SIGNIN_CONCURRENCY} at a time"));
+    peaks.mark("before sign-in");
+    let h = signin::http(&http, &w, SIGNIN_CONCURRENCY, sizes.warmup, sizes.measure).await?;
+    let peak = peaks.mark("sign-in");
+    h.ensure_clean("sign-in over HTTP")?;
+    let d = signin::direct(&app, &w, SIGNIN_CONCURRENCY, sizes.warmup, sizes.measure).await?;
+    d.ensure_clean("sign-in in-process")?;
+    rows.push(Row {
+        scenario: "sign-in: email + password (argon2id m=19 MiB, t=2)".into(),
+        load: format!("{SIGNIN_CONCURRENCY} at a time"),
+        unit: "sign-ins/s",
+        http: Some(h),
+        direct: Some(d),
+        peak_kib: peak,
+        target: "for the record".into(),
+    });
+
+    let overall = peaks
+        .max()
+        .map(|(l, k)| format!("{} MiB (during {l})", report::mib(*k)))
+        .unwrap_or_else(|| "unknown".into());
+    let peak_list: Vec<String> = peaks
+        .all
+        .iter()
+        .map(|(l, k)| format!("{l} {}", report::mib(*k)))
+        .collect();
+    drop(peaks);
+    if !srv.alive() {
+        return Err(format!("the server died:\n{}", srv.log_text()).into());
+    }
+    drop(http);
+    say("stopping the server");
+    srv.stop();
+    db.close().await;
+    say("done");
+
+    let table = report::table(&rows);
+    println!("\n{table}");
+    let load_after = report::load_average();
+    let mut s = String::new();
+    s.push_str(&format!(
+        "## {}{}\n\n",
+        match target.engine {
+            Engine::Sqlite => "SQLite",
+            Engine::Postgres => "PostgreSQL",
+        },
+        if cli.quick {
+            " (quick run: small sizes)"
+        } else {
+            ""
+        }
+    ));
+    s.push_str(&format!(
+        "- date: {}; sources: commit {}; run took {:.0} s\n",
+        report::date(),
+        report::commit(),
+        started.elapsed().as_secs_f64()
+    ));
+    s.push_str(&format!("- machine: {}\n", report::machine()));
+    s.push_str(&format!(
+        "- load average (1, 5, 15 min) before: {load_before}; after: {load_after} — a shared machine: other work ran during the measurements\n"
+    ));
+    s.push_str(&format!("- engine: {engine_version}; {settings}\n"));
+    s.push_str(&format!(
+        "- world: 1 account, 100 members (owner + 99 seeded through leadteam_store), 10 teams of 10; book of {} clients seeded with bulk INSERTs in {seed_secs:.0} s ({}% unassigned, the rest spread over the 99 members, each in its assignee's team); the list member (Member role + clients.view_team, one team) is a guest of {guests} other clients\n",
+        group(sizes.book),
+        seed::UNASSIGNED_PCT
+    ));
+    s.push_str(&format!(
+        "- each load: {:.1} s warm-up, {:.1} s measured; claim races: a barrier releases all {} claimers at once on each client\n",
+        sizes.warmup.as_secs_f64(),
+        sizes.measure.as_secs_f64(),
+        seed::CLAIMERS
+    ));
+    s.push_str(&format!(
+        "- server peak memory (VmHWM): {overall}; per phase (MiB): {}\n",
+        peak_list.join(", ")
+    ));
+    if let Some(n) = &cli.note {
+        s.push_str(&format!("- note: {n}\n"));
+    }
+    s.push('\n');
+    s.push_str(&table);
+    s.push_str("\nChecks:\n\n");
+    for c in &checks {
+        s.push_str(&format!("- {c}\n"));
+    }
+    s.push_str(&format!(
+        "\nPlan of the list statement at a middle cursor:\n\n```\n{plan}\n```\n"
+    ));
+    eprintln!("\n{}", checks.join("\n"));
+    Ok(s)
+}
+
+/// 1000000 -> "1,000,000".
+fn group(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(super::group(1_000_000), "1,000,000");
+        assert_eq!(super::group(20_000), "20,000");
+        assert_eq!(super::group(999), "999");
+    }
+}
