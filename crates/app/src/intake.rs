@@ -64,6 +64,27 @@ fn display_name(lead: &Lead) -> String {
     "New lead".to_owned()
 }
 
+/// The members an action may give a lead to.
+pub(crate) fn action_members(kind: &ActionKind<'_>) -> Vec<MemberId> {
+    match kind {
+        ActionKind::Unassigned => Vec::new(),
+        ActionKind::Member(m) => vec![*m],
+        ActionKind::RoundRobin(entries) => entries
+            .iter()
+            .filter(|e| e.enabled)
+            .map(|e| e.member)
+            .collect(),
+    }
+}
+
+/// The round-robin counter of the rule that decided.
+pub(crate) fn counter_key(account: leadteam_domain::AccountId, rule: RuleRef) -> String {
+    match rule {
+        RuleRef::Default => rules::default_key(account),
+        RuleRef::Advanced(id) => rules::rule_key(id),
+    }
+}
+
 /// Stores a lead from `source` and routes it. A lead delivered twice (same
 /// source lead id, or same `Idempotency-Key`) is stored once.
 pub async fn ingest(
@@ -151,20 +172,9 @@ pub async fn ingest(
     let rule_list = rules::list(&mut tx, account).await?;
     let default = rules::default_rule(&mut tx, account).await?;
     let (rule_ref, action) = match_rule(&rule_list, &default, &facts);
-    let members: Vec<MemberId> = match &action.kind {
-        ActionKind::Unassigned => Vec::new(),
-        ActionKind::Member(m) => vec![*m],
-        ActionKind::RoundRobin(entries) => entries
-            .iter()
-            .filter(|e| e.enabled)
-            .map(|e| e.member)
-            .collect(),
-    };
+    let members = action_members(&action.kind);
     let position = if action.uses_position() {
-        let key = match rule_ref {
-            RuleRef::Default => rules::default_key(account),
-            RuleRef::Advanced(id) => rules::rule_key(id),
-        };
+        let key = counter_key(account, rule_ref);
         rules::next_position(&mut tx, app.db.engine(), &key).await?
     } else {
         0

@@ -13,6 +13,7 @@ pub mod content;
 mod error;
 mod files;
 pub mod groups;
+pub mod import;
 pub mod intake;
 pub mod invitations;
 pub mod me;

@@ -9,6 +9,7 @@ pub mod billing;
 pub mod content;
 pub mod error;
 pub mod ids;
+pub mod import;
 pub mod routing;
 pub mod secret;
 pub mod time;

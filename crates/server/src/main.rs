@@ -1,4 +1,6 @@
-//! The `leadteam` binary: `serve`, `migrate`, `openapi`.
+//! The `leadteam` binary: `serve`, `migrate`, `openapi`, `import`.
+
+mod import;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -64,6 +66,34 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document to stdout.
     Openapi,
+    /// Import clients from a CSV file into a running server (I3), with a
+    /// progress bar; exits 2 when some rows were rejected.
+    Import {
+        /// The CSV file; its first line names the columns.
+        file: PathBuf,
+        /// The server's URL.
+        #[arg(long, env = "LEADTEAM_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// An API key of the account (Settings > API keys), acting as its member.
+        #[arg(long, env = "LEADTEAM_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Check the file and print the report; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Route the clients through the assignment rules (otherwise the
+        /// key's member gets them).
+        #[arg(long)]
+        route: bool,
+        /// Column mapping: "Full Name:name,E-mail:email,Budget:field:Budget,Notes:-".
+        #[arg(long)]
+        map: Option<String>,
+        /// Save the whole report (every rejected row) as JSON.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 fn init_logging(filter: &str, json: bool) {
@@ -88,6 +118,32 @@ async fn main() -> anyhow::Result<()> {
                 "{}",
                 serde_json::to_string_pretty(&leadteam_web::openapi())?
             );
+            Ok(())
+        }
+        Command::Import {
+            file,
+            url,
+            token,
+            dry_run,
+            route,
+            map,
+            report,
+            quiet,
+        } => {
+            let code = import::run(import::ImportArgs {
+                file: &file,
+                url: &url,
+                token: &token,
+                dry_run,
+                route,
+                map: map.as_deref(),
+                report: report.as_deref(),
+                quiet,
+            })
+            .await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
             Ok(())
         }
         Command::Migrate => {

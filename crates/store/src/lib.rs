@@ -15,6 +15,7 @@ mod db;
 pub mod duty;
 mod error;
 pub mod groups;
+pub mod import;
 pub mod invitations;
 pub mod members;
 mod migrate;

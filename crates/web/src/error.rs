@@ -114,32 +114,12 @@ impl From<AppError> for ApiError {
                 a
             }
             AppError::Gone(msg) => ApiError::new(StatusCode::GONE, "gone", msg),
-            AppError::TooLarge(msg) => {
-                let mut a = ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "file-too-large",
-                    "The file is too large",
-                )
-                .detail(msg.clone())
-                .field("file", msg);
-                a.extra = Some(json!({
-                    "max_bytes": leadteam_domain::content::MAX_FILE_BYTES
-                }));
-                a
-            }
-            AppError::UnsupportedType(msg) => {
-                let mut a = ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported-file-type",
-                    "This type of file is not accepted",
-                )
-                .detail(msg.clone())
-                .field("Content-Type", msg);
-                a.extra = Some(json!({
-                    "accepted_types": leadteam_domain::content::FileType::accepted()
-                }));
-                a
-            }
+            AppError::TooLarge(msg) => too_large(msg, leadteam_domain::content::MAX_FILE_BYTES),
+            AppError::UnsupportedType(msg) => unsupported_type(
+                msg,
+                "This type of file is not accepted",
+                json!(leadteam_domain::content::FileType::accepted()),
+            ),
             AppError::Internal(msg) => {
                 tracing::error!(error = %msg, "internal error");
                 ApiError::new(
@@ -233,4 +213,30 @@ impl IntoResponse for ApiError {
         }
         resp
     }
+}
+
+/// 413 for a file over `max_bytes`, naming the file.
+pub(crate) fn too_large(msg: String, max_bytes: u64) -> ApiError {
+    let mut a = ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "file-too-large",
+        "The file is too large",
+    )
+    .detail(msg.clone())
+    .field("file", msg);
+    a.extra = Some(json!({ "max_bytes": max_bytes }));
+    a
+}
+
+/// 415 for a file of a type not accepted, naming the Content-Type.
+pub(crate) fn unsupported_type(msg: String, title: &str, accepted: serde_json::Value) -> ApiError {
+    let mut a = ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-file-type",
+        title,
+    )
+    .detail(msg.clone())
+    .field("Content-Type", msg);
+    a.extra = Some(json!({ "accepted_types": accepted }));
+    a
 }

@@ -11,7 +11,6 @@ use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -23,12 +22,30 @@ pub(crate) fn wrap(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .layer(from_fn(csrf_guard))
         .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            HANDLER_TIMEOUT,
-        ))
+        .layer(from_fn(time_limit))
         .layer(from_fn_with_state(state.clone(), observe))
         .with_state(state)
+}
+
+/// Answers 503 when a handler takes longer than [`HANDLER_TIMEOUT`], except
+/// on the CSV import, which reads a file of any length as it arrives.
+async fn time_limit(req: Request, next: Next) -> Response {
+    if req.uri().path() == crate::api::import::IMPORT_PATH {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(HANDLER_TIMEOUT, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "The request took too long",
+        )
+        .detail(format!(
+            "the server gave up after {} s; try again",
+            HANDLER_TIMEOUT.as_secs()
+        ))
+        .into_response(),
+    }
 }
 
 fn new_request_id() -> String {

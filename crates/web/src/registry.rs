@@ -34,6 +34,8 @@ pub struct RouteSpec {
     pub request: Option<SchemaFn>,
     pub response: Option<SchemaFn>,
     pub query: &'static [(&'static str, &'static str)],
+    /// The media type of a body that is not JSON (read as a stream).
+    pub raw_body: Option<&'static str>,
 }
 
 impl std::fmt::Debug for RouteSpec {
@@ -64,6 +66,7 @@ impl RouteSpec {
             request: None,
             response: None,
             query: &[],
+            raw_body: None,
         }
     }
 
@@ -89,6 +92,12 @@ impl RouteSpec {
 
     pub fn returns<T: JsonSchema>(mut self) -> Self {
         self.response = Some(schema::<T>);
+        self
+    }
+
+    /// The body is a document of this media type, not JSON.
+    pub const fn raw_body(mut self, media: &'static str) -> Self {
+        self.raw_body = Some(media);
         self
     }
 
@@ -169,6 +178,10 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
         if let Some(req) = spec.request {
             let s = req(&mut generator);
             op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": s.to_value()}}});
+        }
+        if let Some(media) = spec.raw_body {
+            op["requestBody"] =
+                json!({"required": true, "content": {media: {"schema": {"type": "string"}}}});
         }
         let ok = match spec.response {
             Some(resp) => {

@@ -11,6 +11,7 @@ mod content;
 mod content_files;
 mod groups;
 mod identity;
+mod import;
 mod intake;
 mod licences_and_credits;
 mod mail;

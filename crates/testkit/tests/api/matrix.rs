@@ -396,6 +396,13 @@ fn table() -> Vec<Row> {
         ),
         (
             "POST",
+            "/api/v1/clients/import",
+            "",
+            None,
+            Perm(P::IntegrationsManage),
+        ),
+        (
+            "POST",
             "/api/v1/clients/bulk-assign",
             "",
             Some(|f| json!({"to": f.ids["target"], "client_ids": [f.ids["client"]]})),

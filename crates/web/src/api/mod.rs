@@ -8,6 +8,7 @@ mod content;
 mod groups;
 mod hooks;
 mod identity;
+pub(crate) mod import;
 mod members;
 mod notifications;
 mod roles;
@@ -26,6 +27,7 @@ pub fn routes() -> Api {
     let api = account::routes(api);
     let api = api_keys::routes(api);
     let api = clients::routes(api);
+    let api = import::routes(api);
     let api = notifications::routes(api);
     let api = routing::routes(api);
     let api = hooks::routes(api);

@@ -1,0 +1,474 @@
+//! CSV import of clients (I2, I3). The file is read as it arrives, a batch of
+//! rows at a time, so memory stays bounded whatever its length: each batch of
+//! good rows is stored in one transaction (and routed through the rules when
+//! asked); every rejected row is reported with its line number and the field
+//! at fault. A dry run reads and checks the whole file and stores nothing.
+
+use crate::App;
+use crate::auth::Caller;
+use crate::bus::Alerts;
+use crate::error::AppError;
+use crate::intake::{action_members, counter_key};
+use leadteam_domain::authz::{Action, Actor};
+use leadteam_domain::import::{Columns, ImportRow, parse_mapping};
+use leadteam_domain::routing::{
+    DefaultRule, LeadFacts, Outcome, Rule, SourceKind, decide_assignment, match_rule,
+};
+use leadteam_domain::{FieldError, MemberId};
+use leadteam_store::import::{self as store_import, ImportedClient};
+use leadteam_store::{StoreError, rules};
+use std::collections::{BTreeMap, HashMap};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// Good rows stored per transaction.
+pub const BATCH_ROWS: usize = 1000;
+/// Rejected rows and duplicates listed one by one in a report (all are counted).
+pub const MAX_LISTED: usize = 10_000;
+/// The largest file accepted.
+pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Check and report only; store nothing.
+    pub dry_run: bool,
+    /// Route each stored client through the assignment rules; otherwise the
+    /// importing member gets them (P6).
+    pub route: bool,
+    /// `Column:target` pairs (see [`leadteam_domain::import::parse_mapping`]).
+    pub map: Option<String>,
+    /// The media type the file was sent as (without parameters).
+    pub content_type: String,
+    /// The declared length of the file, when known.
+    pub length: Option<u64>,
+}
+
+/// The media types a CSV file may be sent as.
+pub const CSV_TYPES: [&str; 5] = [
+    "text/csv",
+    "text/plain",
+    "application/csv",
+    "application/vnd.ms-excel",
+    "application/octet-stream",
+];
+
+/// A row that was not stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// The line of the file the row starts on (the header is line 1).
+    pub line: u64,
+    pub field: String,
+    pub reason: String,
+}
+
+/// A row whose email or phone another client of the account already has
+/// (stored all the same, and flagged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub line: u64,
+    pub field: &'static str,
+    pub value: String,
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub routed: bool,
+    /// Each column of the header and where it went.
+    pub columns: Vec<(String, String)>,
+    /// Data rows read (blank rows not counted).
+    pub rows: u64,
+    /// Rows stored as clients (in a dry run: that would be).
+    pub stored: u64,
+    /// Rows refused.
+    pub rejected: u64,
+    /// The refused rows, by line (at most [`MAX_LISTED`]).
+    pub errors: Vec<RowError>,
+    pub duplicates: u64,
+    /// The flagged rows, by line (at most [`MAX_LISTED`]).
+    pub duplicate_rows: Vec<Duplicate>,
+    /// Rows with only empty cells, skipped.
+    pub blank_rows: u64,
+    /// Stored clients per assignee.
+    pub assigned: BTreeMap<MemberId, u64>,
+    /// Stored clients left unassigned by the rules.
+    pub unassigned: u64,
+}
+
+impl ImportReport {
+    /// Whether the lists hold every rejected and flagged row.
+    pub fn complete(&self) -> bool {
+        self.errors.len() as u64 == self.rejected
+            && self.duplicate_rows.len() as u64 == self.duplicates
+    }
+
+    fn reject(&mut self, line: u64, e: FieldError) {
+        self.rejected += 1;
+        if self.errors.len() < MAX_LISTED {
+            self.errors.push(RowError {
+                line,
+                field: e.field,
+                reason: e.message,
+            });
+        }
+    }
+}
+
+/// The assignment rules as they were when the import began.
+struct RuleSet {
+    rules: Vec<Rule>,
+    default: DefaultRule,
+}
+
+/// Imports the CSV read from `input` into the caller's account.
+pub async fn import<R>(
+    app: &App,
+    caller: &Caller,
+    options: ImportOptions,
+    input: R,
+) -> Result<ImportReport, AppError>
+where
+    R: AsyncRead + Unpin + Send,
+{
+    let actor = caller.may(&Action::ImportClients)?.clone();
+    let media = options.content_type.trim().to_ascii_lowercase();
+    if !CSV_TYPES.contains(&media.as_str()) {
+        return Err(AppError::UnsupportedType(format!(
+            "`{media}` is not CSV; send text/csv"
+        )));
+    }
+    if options.length.is_some_and(|n| n > MAX_FILE_BYTES) {
+        return Err(AppError::TooLarge(format!(
+            "the file is over {} MiB; split it",
+            MAX_FILE_BYTES / 1024 / 1024
+        )));
+    }
+    let mapping = parse_mapping(options.map.as_deref().unwrap_or(""))?;
+    let limited = input.take(MAX_FILE_BYTES + 1);
+    let mut reader = csv_async::AsyncReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        // Lines end at \n (a \r before it is trimmed with the cell): CRLF
+        // files then number their rows exactly as LF files do.
+        .terminator(csv_async::Terminator::Any(b'\n'))
+        .create_reader(limited);
+    let headers = reader
+        .byte_headers()
+        .await
+        .map_err(|e| read_failure(&e, 1))?
+        .clone();
+    let mut names = Vec::with_capacity(headers.len());
+    for (i, h) in headers.iter().enumerate() {
+        let mut name = std::str::from_utf8(h)
+            .map_err(|_| AppError::field("file", "the header is not UTF-8 text"))?
+            .trim()
+            .to_owned();
+        if i == 0 {
+            name = name.trim_start_matches('\u{feff}').to_owned();
+        }
+        names.push(name);
+    }
+    let columns = Columns::resolve(names, &mapping)?;
+    let mut report = ImportReport {
+        dry_run: options.dry_run,
+        routed: options.route,
+        columns: columns
+            .headers
+            .iter()
+            .zip(&columns.targets)
+            .map(|(h, t)| (h.clone(), t.describe()))
+            .collect(),
+        ..ImportReport::default()
+    };
+    let ruleset = if options.route && !options.dry_run {
+        let mut c = app.db.conn().await?;
+        Some(RuleSet {
+            rules: rules::list(&mut c, actor.account).await?,
+            default: rules::default_rule(&mut c, actor.account).await?,
+        })
+    } else {
+        None
+    };
+
+    let mut batch: Vec<(u64, ImportRow)> = Vec::with_capacity(BATCH_ROWS);
+    let mut record = csv_async::ByteRecord::new();
+    loop {
+        let line_hint = report.rows + report.blank_rows + 2;
+        let more = reader
+            .read_byte_record(&mut record)
+            .await
+            .map_err(|e| read_failure(&e, line_hint))?;
+        if !more {
+            break;
+        }
+        let line = record.position().map_or(line_hint, |p| p.line());
+        if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) {
+            report.blank_rows += 1;
+            continue;
+        }
+        report.rows += 1;
+        let cells: Result<Vec<&str>, _> = record.iter().map(std::str::from_utf8).collect();
+        let row = match cells {
+            Ok(cells) => columns.row(&cells),
+            Err(_) => Err(FieldError::new("row", "is not UTF-8 text")),
+        };
+        match row {
+            Ok(r) => batch.push((line, r)),
+            Err(e) => report.reject(line, e),
+        }
+        if batch.len() >= BATCH_ROWS {
+            flush(app, &actor, ruleset.as_ref(), &mut batch, &mut report).await?;
+        }
+    }
+    let total_read = reader.into_inner().limit();
+    if total_read == 0 {
+        // `take` stopped: the file is over the limit.
+        return Err(AppError::TooLarge(format!(
+            "the file is over {} MiB; {} rows were stored before the limit",
+            MAX_FILE_BYTES / 1024 / 1024,
+            report.stored
+        )));
+    }
+    flush(app, &actor, ruleset.as_ref(), &mut batch, &mut report).await?;
+    if !options.dry_run && report.stored > 0 {
+        finish(app, &actor, &report).await?;
+    }
+    Ok(report)
+}
+
+fn read_failure(e: &csv_async::Error, line: u64) -> AppError {
+    match e.kind() {
+        csv_async::ErrorKind::Io(io) => {
+            AppError::field("file", format!("reading stopped near line {line}: {io}"))
+        }
+        _ => AppError::field("file", format!("line {line}: {e}")),
+    }
+}
+
+/// Stores (or, in a dry run, only checks) the rows of `batch`, and empties it.
+async fn flush(
+    app: &App,
+    actor: &Actor,
+    ruleset: Option<&RuleSet>,
+    batch: &mut Vec<(u64, ImportRow)>,
+    report: &mut ImportReport,
+) -> Result<(), AppError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let rows = std::mem::take(batch);
+    let emails: Vec<&str> = rows
+        .iter()
+        .filter_map(|(_, r)| r.email.as_deref())
+        .collect();
+    let phones: Vec<&str> = rows
+        .iter()
+        .filter_map(|(_, r)| r.phone.as_deref())
+        .collect();
+    if report.dry_run {
+        let mut c = app.db.conn().await?;
+        let (e, p) =
+            store_import::existing_contacts(&mut c, actor.account, &emails, &phones).await?;
+        flag_duplicates(&rows, &e, &p, report);
+        report.stored += rows.len() as u64;
+        return Ok(());
+    }
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let (e, p) = store_import::existing_contacts(&mut tx, actor.account, &emails, &phones).await?;
+    let decisions = match ruleset {
+        Some(set) => route(app, &mut tx, actor, set, &rows).await?,
+        None => rows
+            .iter()
+            .map(|_| (Some(actor.member), "imported by the member".to_owned()))
+            .collect(),
+    };
+    let clients: Vec<ImportedClient> = rows
+        .iter()
+        .zip(&decisions)
+        .map(|((_, r), (assignee, reason))| ImportedClient {
+            name: r.display_name().to_owned(),
+            email: r.email.clone(),
+            phone: r.phone.clone(),
+            status: r.status.clone().unwrap_or_else(|| "open".to_owned()),
+            fields_json: serde_json::to_string(&r.fields).unwrap_or_else(|_| "{}".to_owned()),
+            assignee: *assignee,
+            routing_reason: reason.clone(),
+        })
+        .collect();
+    let stored =
+        store_import::insert_clients(&mut tx, actor.account, actor.member, &clients, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    flag_duplicates(&rows, &e, &p, report);
+    report.stored += stored;
+    for (assignee, _) in &decisions {
+        match assignee {
+            Some(m) => *report.assigned.entry(*m).or_default() += 1,
+            None => report.unassigned += 1,
+        }
+    }
+    Ok(())
+}
+
+fn flag_duplicates(
+    rows: &[(u64, ImportRow)],
+    emails: &std::collections::HashSet<String>,
+    phones: &std::collections::HashSet<String>,
+    report: &mut ImportReport,
+) {
+    for (line, r) in rows {
+        let hit = r
+            .email
+            .as_ref()
+            .filter(|e| emails.contains(*e))
+            .map(|e| ("email", e))
+            .or_else(|| {
+                r.phone
+                    .as_ref()
+                    .filter(|p| phones.contains(*p))
+                    .map(|p| ("phone", p))
+            });
+        if let Some((field, value)) = hit {
+            report.duplicates += 1;
+            if report.duplicate_rows.len() < MAX_LISTED {
+                report.duplicate_rows.push(Duplicate {
+                    line: *line,
+                    field,
+                    value: value.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// Routes a batch through the rules (A1-A5) inside its transaction: the
+/// round-robin positions of each rule are drawn at once, the candidates read
+/// once, and each assignment counts towards the capacity of the next rows.
+async fn route(
+    app: &App,
+    tx: &mut leadteam_store::Conn,
+    actor: &Actor,
+    set: &RuleSet,
+    rows: &[(u64, ImportRow)],
+) -> Result<Vec<(Option<MemberId>, String)>, AppError> {
+    let matched: Vec<_> = rows
+        .iter()
+        .map(|(_, r)| {
+            let facts = LeadFacts {
+                source_kind: SourceKind::Import,
+                source_id: None,
+                facebook_page_id: None,
+                facebook_form_id: None,
+                fields: r.fields.clone(),
+            };
+            match_rule(&set.rules, &set.default, &facts)
+        })
+        .collect();
+    // Positions: how many leads each round-robin counter hands out.
+    let mut needed: BTreeMap<String, u64> = BTreeMap::new();
+    let mut members: Vec<MemberId> = Vec::new();
+    for (rule, action) in &matched {
+        if action.uses_position() {
+            *needed.entry(counter_key(actor.account, *rule)).or_default() += 1;
+        }
+        for m in action_members(&action.kind) {
+            if !members.contains(&m) {
+                members.push(m);
+            }
+        }
+    }
+    let mut positions: HashMap<String, std::vec::IntoIter<u64>> = HashMap::new();
+    for (key, n) in needed {
+        let p = store_import::next_positions(tx, app.db.engine(), &key, n).await?;
+        positions.insert(key, p.into_iter());
+    }
+    let mut candidates =
+        rules::candidates(tx, actor.account, &members, app.db.for_update()).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for ((_, row), (rule, action)) in rows.iter().zip(matched) {
+        let position = if action.uses_position() {
+            positions
+                .get_mut(&counter_key(actor.account, rule))
+                .and_then(Iterator::next)
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        let decision = decide_assignment(action, &|m| candidates.get(&m).cloned(), position);
+        let assignee = match decision.outcome {
+            Outcome::Assigned(m) => Some(m),
+            Outcome::Unassigned => None,
+        };
+        let open = matches!(row.status.as_deref(), None | Some("open" | "contacted"));
+        if let Some(m) = assignee
+            && open
+            && let Some(c) = candidates.get_mut(&m)
+        {
+            c.open_clients = c.open_clients.saturating_add(1);
+        }
+        out.push((assignee, decision.reason));
+    }
+    Ok(out)
+}
+
+/// The audit row of the import (X1) and one alert per member who got leads
+/// from someone else, or may see the unassigned ones (C7, A6): one per
+/// import, not one per row.
+async fn finish(app: &App, actor: &Actor, report: &ImportReport) -> Result<(), AppError> {
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let assigned: serde_json::Map<String, serde_json::Value> = report
+        .assigned
+        .iter()
+        .map(|(m, n)| (m.0.to_string(), serde_json::json!(n)))
+        .collect();
+    crate::trail::record_actor(
+        &mut tx,
+        actor,
+        "clients.imported",
+        "account",
+        actor.account.0,
+        None,
+        Some(serde_json::json!({
+            "rows": report.rows,
+            "stored": report.stored,
+            "rejected": report.rejected,
+            "duplicates": report.duplicates,
+            "routed": report.routed,
+            "assigned": assigned,
+            "unassigned": report.unassigned,
+        })),
+        now,
+    )
+    .await?;
+    let mut alerts = Alerts::default();
+    if report.routed {
+        for (m, n) in &report.assigned {
+            if *m != actor.member {
+                let text = format!("Import: {n} new client{} assigned to you", plural(*n));
+                alerts
+                    .add(&mut tx, actor.account, *m, "new_lead", None, &text, now)
+                    .await?;
+            }
+        }
+        if report.unassigned > 0 {
+            let n = report.unassigned;
+            let text = format!("Import: {n} new unassigned client{}", plural(n));
+            for m in rules::members_seeing_unassigned(&mut tx, actor.account).await? {
+                if m != actor.member {
+                    alerts
+                        .add(&mut tx, actor.account, m, "new_lead", None, &text, now)
+                        .await?;
+                }
+            }
+        }
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    alerts.publish(&app.bus);
+    Ok(())
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
