@@ -148,6 +148,29 @@ impl Alerts {
         Ok(())
     }
 
+    /// Remembers a notification already written (by a bulk insert).
+    #[allow(clippy::too_many_arguments)]
+    pub fn written(
+        &mut self,
+        account: AccountId,
+        member: MemberId,
+        id: i64,
+        kind: &str,
+        client: Option<ClientId>,
+        body: &str,
+        at: Timestamp,
+    ) {
+        self.pending.push(BusEvent::Notification {
+            account,
+            member,
+            id,
+            kind: kind.to_owned(),
+            client,
+            body: body.to_owned(),
+            at,
+        });
+    }
+
     pub fn access_changed(&mut self, account: AccountId, member: MemberId) {
         self.pending
             .push(BusEvent::AccessChanged { account, member });

@@ -555,15 +555,31 @@ pub async fn claim(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRow
         return Err(AppError::NotFound("client"));
     }
     decide(&actor, &Action::ClaimClient(&f))?;
+    // Claims of one client in this process take turns: once one has won,
+    // the others waiting learn it without writing (the conditional update
+    // below still decides between processes).
+    let flight = app.claims.flight(id);
+    let mut outcome = flight.lock().await;
+    if let Some(won) = outcome.as_ref()
+        && let Some(owner) = won.assignee
+    {
+        return Err(taken(owner, won, &actor));
+    }
     let mut tx = app.db.write().await?;
     if !clients::claim(&mut tx, actor.account, id, actor.member, now).await? {
         let now_row = clients::get(&mut tx, actor.account, id, "")
             .await?
             .ok_or(AppError::NotFound("client"))?;
-        return Err(match now_row.assignee {
+        drop(tx);
+        let err = match now_row.assignee {
             Some(owner) => taken(owner, &now_row, &actor),
             None => AppError::conflict(None, "the client changed meanwhile; try again"),
-        });
+        };
+        if now_row.assignee.is_some() {
+            *outcome = Some(now_row);
+            app.claims.land(id);
+        }
+        return Err(err);
     }
     event(
         &mut tx,
@@ -590,7 +606,38 @@ pub async fn claim(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRow
         .await?
         .ok_or(AppError::NotFound("client"))?;
     tx.commit().await.map_err(StoreError::from)?;
+    *outcome = Some(row.clone());
+    app.claims.land(id);
     Ok(row)
+}
+
+/// The outcome of the claims of one client, once one landed.
+type Flight = std::sync::Arc<tokio::sync::Mutex<Option<ClientRow>>>;
+
+/// Claims in flight in this process, one turn per client (see [`claim`]).
+#[derive(Clone, Default)]
+pub struct ClaimFlights {
+    inner: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<ClientId, Flight>>>,
+}
+
+impl ClaimFlights {
+    /// The turn of claims of `id` (shared by every claim waiting on it).
+    fn flight(&self, id: ClientId) -> Flight {
+        let mut map = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(id).or_default().clone()
+    }
+
+    /// The client is claimed: later claims find it assigned when they read it.
+    fn land(&self, id: ClientId) {
+        let mut map = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.remove(&id);
+    }
 }
 
 fn taken(owner: MemberId, c: &ClientRow, actor: &Actor) -> AppError {

@@ -101,6 +101,10 @@ pub struct App {
     pub mail_waker: Option<Arc<tokio::sync::Notify>>,
     /// Live events of this process (notifications, access changes).
     pub bus: bus::Bus,
+    /// The writers that store incoming leads in batches.
+    pub intake: intake::IntakeQueue,
+    /// Claims in flight, one turn per client.
+    pub claims: clients::ClaimFlights,
 }
 
 impl App {
@@ -112,6 +116,8 @@ impl App {
             hasher: PasswordHasher::default(),
             mail_waker: None,
             bus: bus::Bus::default(),
+            intake: intake::IntakeQueue::default(),
+            claims: clients::ClaimFlights::default(),
         }
     }
 

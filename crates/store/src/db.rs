@@ -1,10 +1,40 @@
 use crate::error::StoreError;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, Connection};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// A transaction on either engine.
-pub type Tx = sqlx::Transaction<'static, Any>;
+/// A write or read transaction on either engine. On SQLite a write
+/// transaction also holds this process's writer turn until it ends, so
+/// writers queue in order here instead of sleeping in SQLite's busy handler.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, Any>,
+    _turn: Option<OwnedSemaphorePermit>,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.inner.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.inner.rollback().await
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
 /// A connection (or a transaction, through `&mut *tx`) on either engine.
 pub type Conn = AnyConnection;
 
@@ -28,6 +58,8 @@ impl Engine {
 pub struct Db {
     pool: AnyPool,
     engine: Engine,
+    /// SQLite allows one writer at a time: the turn to write (one permit).
+    writer: Arc<Semaphore>,
 }
 
 impl Db {
@@ -69,7 +101,11 @@ impl Db {
             });
         }
         let pool = opts.connect(&url).await.map_err(StoreError::Db)?;
-        Ok(Db { pool, engine })
+        Ok(Db {
+            pool,
+            engine,
+            writer: Arc::new(Semaphore::new(1)),
+        })
     }
 
     pub fn engine(&self) -> Engine {
@@ -85,18 +121,34 @@ impl Db {
         crate::migrate::run(self).await
     }
 
-    /// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite.
+    /// Begins a write transaction: on SQLite, after this process's writer
+    /// turn (in arrival order), `BEGIN IMMEDIATE`.
     pub async fn write(&self) -> Result<Tx, StoreError> {
-        let tx = match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
-        };
-        Ok(tx)
+        match self.engine {
+            Engine::Sqlite => {
+                let turn = Arc::clone(&self.writer)
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| StoreError::Config(e.to_string()))?;
+                let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(Tx {
+                    inner,
+                    _turn: Some(turn),
+                })
+            }
+            Engine::Postgres => Ok(Tx {
+                inner: self.pool.begin().await?,
+                _turn: None,
+            }),
+        }
     }
 
     /// Begins a read transaction (a consistent snapshot for several reads).
     pub async fn read(&self) -> Result<Tx, StoreError> {
-        Ok(self.pool.begin().await?)
+        Ok(Tx {
+            inner: self.pool.begin().await?,
+            _turn: None,
+        })
     }
 
     /// A pooled connection for single statements.

@@ -16,6 +16,7 @@ pub mod duty;
 mod error;
 pub mod groups;
 pub mod import;
+pub mod intake;
 pub mod invitations;
 pub mod members;
 mod migrate;

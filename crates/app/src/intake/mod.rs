@@ -1,0 +1,287 @@
+//! Lead intake and automatic assignment (A1-A7, I1): a lead and its routing
+//! decision are stored in one transaction, so concurrent senders on several
+//! nodes never lose a lead, never assign one twice, and round-robin counts
+//! hold.
+//!
+//! Leads that arrive together are stored together: each delivery is checked
+//! and parsed on its own request, then handed to this process's intake
+//! writer, which takes every lead waiting at that moment and stores, routes,
+//! logs and announces them in one transaction with a handful of bulk
+//! statements (group commit). A lone lead goes through at once; under a
+//! burst the batches grow, so the cost of a transaction is shared. When a
+//! batch fails (a concurrent duplicate from another node, say) each of its
+//! leads is retried alone, so one lead never sinks another.
+
+mod batch;
+
+use crate::App;
+use crate::error::AppError;
+use leadteam_domain::routing::{ActionKind, LeadFacts, RuleRef, SourceKind};
+use leadteam_domain::validate::{Email, parse_phone};
+use leadteam_domain::{ClientId, MemberId};
+use leadteam_store::rules;
+use leadteam_store::sources::SourceRow;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+/// A lead as a source delivered it, already parsed from its wire format.
+#[derive(Debug, Clone, Default)]
+pub struct Lead {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub fields: BTreeMap<String, String>,
+    /// The source's own id of the lead (dedupes retries).
+    pub source_lead_id: Option<String>,
+    pub facebook_page_id: Option<String>,
+    pub facebook_form_id: Option<String>,
+    /// Facebook sent only ids: the details are to be fetched from the Graph API.
+    pub awaiting_details: bool,
+}
+
+/// What happened to a delivered lead.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub client: ClientId,
+    /// The lead was delivered before; nothing new was stored.
+    pub duplicate: bool,
+    pub assignee: Option<MemberId>,
+    pub reason: String,
+}
+
+fn display_name(lead: &Lead) -> String {
+    let n = lead
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    if let Some(n) = n {
+        return n.chars().take(200).collect();
+    }
+    if let Some(e) = &lead.email {
+        return e.clone();
+    }
+    if let Some(p) = &lead.phone {
+        return p.clone();
+    }
+    if lead.awaiting_details {
+        return "Facebook lead (awaiting details)".to_owned();
+    }
+    "New lead".to_owned()
+}
+
+/// The members an action may give a lead to.
+pub(crate) fn action_members(kind: &ActionKind<'_>) -> Vec<MemberId> {
+    match kind {
+        ActionKind::Unassigned => Vec::new(),
+        ActionKind::Member(m) => vec![*m],
+        ActionKind::RoundRobin(entries) => entries
+            .iter()
+            .filter(|e| e.enabled)
+            .map(|e| e.member)
+            .collect(),
+    }
+}
+
+/// The round-robin counter of the rule that decided.
+pub(crate) fn counter_key(account: leadteam_domain::AccountId, rule: RuleRef) -> String {
+    match rule {
+        RuleRef::Default => rules::default_key(account),
+        RuleRef::Advanced(id) => rules::rule_key(id),
+    }
+}
+
+/// A lead checked and parsed, ready for the writer.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    source: SourceRow,
+    kind: SourceKind,
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    facts: LeadFacts,
+    fields_json: String,
+    source_lead_id: Option<String>,
+    key: Option<String>,
+}
+
+/// Checks and parses a delivered lead. Contact details are kept even when
+/// malformed (nothing is lost): a bad email or phone goes to the custom
+/// fields instead.
+fn prepare(source: &SourceRow, lead: Lead, key: Option<&str>) -> Result<Prepared, AppError> {
+    if !source.enabled {
+        return Err(AppError::conflict(None, "this lead source is switched off"));
+    }
+    let kind = SourceKind::parse(&source.kind).unwrap_or(SourceKind::Webhook);
+    let mut fields = lead.fields.clone();
+    let email = match lead
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        Some(raw) => match Email::parse("email", raw) {
+            Ok(e) => Some(e.into_string()),
+            Err(_) => {
+                fields.insert("email (as sent)".into(), raw.to_owned());
+                None
+            }
+        },
+        None => None,
+    };
+    let phone = match lead
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        Some(raw) => match parse_phone("phone", raw) {
+            Ok(p) => Some(p),
+            Err(_) => {
+                fields.insert("phone (as sent)".into(), raw.to_owned());
+                None
+            }
+        },
+        None => None,
+    };
+    let name = display_name(&Lead {
+        email: email.clone(),
+        phone: phone.clone(),
+        ..lead.clone()
+    });
+    let mut stored: Map<String, Value> =
+        fields.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    if let Some(p) = &lead.facebook_page_id {
+        stored.insert("facebook_page_id".into(), json!(p));
+    }
+    if let Some(f) = &lead.facebook_form_id {
+        stored.insert("facebook_form_id".into(), json!(f));
+    }
+    if lead.awaiting_details {
+        stored.insert("awaiting_details".into(), json!("true"));
+    }
+    Ok(Prepared {
+        source: source.clone(),
+        kind,
+        name,
+        email,
+        phone,
+        facts: LeadFacts {
+            source_kind: kind,
+            source_id: Some(source.id),
+            facebook_page_id: lead.facebook_page_id,
+            facebook_form_id: lead.facebook_form_id,
+            fields,
+        },
+        fields_json: Value::Object(stored).to_string(),
+        source_lead_id: lead.source_lead_id,
+        key: key.map(str::to_owned),
+    })
+}
+
+/// Stores a lead from `source` and routes it. A lead delivered twice (same
+/// source lead id, or same `Idempotency-Key`) is stored once.
+pub async fn ingest(
+    app: &App,
+    source: &SourceRow,
+    lead: Lead,
+    idempotency_key: Option<&str>,
+) -> Result<Ingested, AppError> {
+    let prepared = prepare(source, lead, idempotency_key)?;
+    app.intake.submit(app, prepared).await
+}
+
+/// Leads waiting for the writer, with where to send each answer.
+struct Job {
+    lead: Prepared,
+    reply: oneshot::Sender<Result<Ingested, AppError>>,
+}
+
+/// The most leads stored in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// This process's intake writers (started on first use).
+#[derive(Clone, Default)]
+pub struct IntakeQueue {
+    sender: Arc<OnceLock<mpsc::UnboundedSender<Job>>>,
+}
+
+impl IntakeQueue {
+    async fn submit(&self, app: &App, lead: Prepared) -> Result<Ingested, AppError> {
+        let sender = self.sender.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let rx = Arc::new(Mutex::new(rx));
+            // SQLite has one writer at a time; PostgreSQL takes two batches
+            // at once (positions come from sequences, capacity rows are
+            // locked in id order, so they never wait on each other in a cycle).
+            let writers = match app.db.engine() {
+                leadteam_store::Engine::Sqlite => 1,
+                leadteam_store::Engine::Postgres => 2,
+            };
+            for _ in 0..writers {
+                tokio::spawn(writer(app.clone(), Arc::clone(&rx)));
+            }
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        sender
+            .send(Job { lead, reply })
+            .map_err(|_| AppError::Internal("the intake writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| AppError::Internal("the intake writer stopped".into()))?
+    }
+}
+
+/// Takes every lead waiting (up to [`MAX_BATCH`]) and stores them together.
+async fn writer(app: App, rx: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
+    loop {
+        let jobs = {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else {
+                return;
+            };
+            let mut jobs = vec![first];
+            while jobs.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => break,
+                }
+            }
+            jobs
+        };
+        let leads: Vec<Prepared> = jobs.iter().map(|j| j.lead.clone()).collect();
+        match batch::store(&app, &leads).await {
+            Ok(answers) => {
+                for (job, answer) in jobs.into_iter().zip(answers) {
+                    let _ = job.reply.send(Ok(answer));
+                }
+            }
+            Err(e) => {
+                if jobs.len() > 1 {
+                    tracing::debug!(error = %e, leads = jobs.len(), "intake batch failed; storing its leads one by one");
+                }
+                for job in jobs {
+                    let answer = alone(&app, &job.lead).await;
+                    let _ = job.reply.send(answer);
+                }
+            }
+        }
+    }
+}
+
+/// Stores one lead in its own transaction; after losing a race with a
+/// concurrent delivery of the same lead, answers with the stored one.
+async fn alone(app: &App, lead: &Prepared) -> Result<Ingested, AppError> {
+    match batch::store(app, std::slice::from_ref(lead)).await {
+        Ok(mut answers) => answers
+            .pop()
+            .ok_or_else(|| AppError::Internal("an intake batch gave no answer".into())),
+        Err(e) => match batch::stored_already(app, lead).await? {
+            Some(found) => Ok(found),
+            None => Err(e),
+        },
+    }
+}

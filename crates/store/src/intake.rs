@@ -1,0 +1,336 @@
+//! Bulk statements of lead intake: a batch of leads is looked up, stored,
+//! logged and announced with a handful of statements whatever its size, in
+//! the one transaction of the batch.
+//!
+//! Ids come back from multi-row inserts sorted ascending: within one INSERT
+//! the rows take ids in the order of the VALUES list on both engines (SQLite
+//! under its write lock, PostgreSQL from the table's sequence, one call per
+//! row in order), so the sorted ids line up with the rows given.
+
+use crate::{Conn, StoreError};
+use leadteam_domain::{AccountId, ClientId, MemberId, Timestamp};
+use sqlx::Row;
+use std::collections::HashMap;
+
+/// Rows per multi-row statement.
+const CHUNK: usize = 64;
+
+/// `($o+1, ..., $o+cols), (...)` for `rows` rows.
+fn values(rows: usize, cols: usize, offset: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(offset + r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// `$o+1, ..., $o+n`.
+fn list(n: usize, offset: usize) -> String {
+    (0..n)
+        .map(|i| format!("${}", offset + i + 1))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The clients already stored for these (source, idempotency key) pairs.
+pub async fn clients_of_keys(
+    c: &mut Conn,
+    pairs: &[(i64, &str)],
+) -> Result<HashMap<(i64, String), ClientId>, StoreError> {
+    lookup(
+        c,
+        pairs,
+        "SELECT source_id AS s, key AS k, client_id AS id FROM idempotency_keys",
+        "source_id",
+        "key",
+    )
+    .await
+}
+
+/// The clients already stored for these (source, source's lead id) pairs.
+pub async fn clients_of_source_leads(
+    c: &mut Conn,
+    pairs: &[(i64, &str)],
+) -> Result<HashMap<(i64, String), ClientId>, StoreError> {
+    lookup(
+        c,
+        pairs,
+        "SELECT source_id AS s, source_lead_id AS k, id FROM clients",
+        "source_id",
+        "source_lead_id",
+    )
+    .await
+}
+
+async fn lookup(
+    c: &mut Conn,
+    pairs: &[(i64, &str)],
+    select: &str,
+    source_col: &str,
+    key_col: &str,
+) -> Result<HashMap<(i64, String), ClientId>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in pairs.chunks(CHUNK) {
+        let mut sources: Vec<i64> = chunk.iter().map(|p| p.0).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let sql = format!(
+            "{select} WHERE {source_col} IN ({}) AND {key_col} IN ({})",
+            list(sources.len(), 0),
+            list(chunk.len(), sources.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for s in &sources {
+            q = q.bind(*s);
+        }
+        for p in chunk {
+            q = q.bind(p.1);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            let key = (r.try_get::<i64, _>("s")?, r.try_get::<String, _>("k")?);
+            if chunk.iter().any(|p| p.0 == key.0 && p.1 == key.1) {
+                out.insert(key, ClientId(r.try_get("id")?));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The assignee and routing reason of each client.
+pub async fn routing_of(
+    c: &mut Conn,
+    ids: &[ClientId],
+) -> Result<HashMap<ClientId, (Option<MemberId>, Option<String>)>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT id, assignee_id, routing_reason FROM clients WHERE id IN ({})",
+            list(chunk.len(), 0)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(id.0);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            out.insert(
+                ClientId(r.try_get("id")?),
+                (
+                    r.try_get::<Option<i64>, _>("assignee_id")?.map(MemberId),
+                    r.try_get("routing_reason")?,
+                ),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// One routed lead to store.
+#[derive(Debug, Clone)]
+pub struct LeadRow {
+    pub account: AccountId,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub source: &'static str,
+    pub source_id: i64,
+    pub source_lead_id: Option<String>,
+    pub fields_json: String,
+    pub assignee: Option<MemberId>,
+    pub reason: String,
+}
+
+/// Stores the leads; gives their ids in the order of `rows`.
+pub async fn insert_leads(
+    c: &mut Conn,
+    rows: &[LeadRow],
+    now: Timestamp,
+) -> Result<Vec<ClientId>, StoreError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO clients (account_id, name, email, phone, source, source_id, source_lead_id, fields_json, \
+             assignee_id, ever_assigned, routing_reason, created_at, updated_at, assigned_at) VALUES {} RETURNING id",
+            values(chunk.len(), 14, 0)
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+        for r in chunk {
+            q = q
+                .bind(r.account.0)
+                .bind(r.name.as_str())
+                .bind(r.email.as_deref())
+                .bind(r.phone.as_deref())
+                .bind(r.source)
+                .bind(r.source_id)
+                .bind(r.source_lead_id.as_deref())
+                .bind(r.fields_json.as_str())
+                .bind(r.assignee.map(|m| m.0))
+                .bind(i64::from(r.assignee.is_some()))
+                .bind(r.reason.as_str())
+                .bind(now.0)
+                .bind(now.0)
+                .bind(r.assignee.map(|_| now.0));
+        }
+        let mut ids = q.fetch_all(&mut *c).await?;
+        ids.sort_unstable();
+        out.extend(ids.into_iter().map(ClientId));
+    }
+    Ok(out)
+}
+
+/// Records idempotency keys; gives how many were new (fewer than given when
+/// another delivery recorded one first).
+pub async fn insert_keys(
+    c: &mut Conn,
+    rows: &[(i64, &str, ClientId)],
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let mut n = 0;
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO idempotency_keys (source_id, key, client_id, created_at) VALUES {} ON CONFLICT DO NOTHING",
+            values(chunk.len(), 4, 0)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (s, k, id) in chunk {
+            q = q.bind(*s).bind(*k).bind(id.0).bind(now.0);
+        }
+        n += q.execute(&mut *c).await?.rows_affected();
+    }
+    Ok(n)
+}
+
+/// One timeline event of a new lead.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub account: AccountId,
+    pub client: ClientId,
+    pub kind: &'static str,
+    pub body: String,
+    pub data_json: String,
+}
+
+pub async fn insert_events(
+    c: &mut Conn,
+    rows: &[EventRow],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO client_events (account_id, client_id, kind, actor_member_id, body, data_json, at) VALUES {}",
+            values(chunk.len(), 7, 0)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for e in chunk {
+            q = q
+                .bind(e.account.0)
+                .bind(e.client.0)
+                .bind(e.kind)
+                .bind(None::<i64>)
+                .bind(e.body.as_str())
+                .bind(e.data_json.as_str())
+                .bind(now.0);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// One audit row written by the system (no actor).
+#[derive(Debug, Clone)]
+pub struct SystemAudit {
+    pub account: AccountId,
+    pub action: &'static str,
+    pub target_kind: &'static str,
+    pub target_id: i64,
+    pub after_json: String,
+}
+
+pub async fn insert_audit(
+    c: &mut Conn,
+    rows: &[SystemAudit],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO audit_log (account_id, actor_user_id, actor_member_id, action, target_kind, target_id, before_json, after_json, at) VALUES {}",
+            values(chunk.len(), 9, 0)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for a in chunk {
+            q = q
+                .bind(a.account.0)
+                .bind(None::<i64>)
+                .bind(None::<i64>)
+                .bind(a.action)
+                .bind(a.target_kind)
+                .bind(a.target_id)
+                .bind(None::<String>)
+                .bind(a.after_json.as_str())
+                .bind(now.0);
+        }
+        q.execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// One notification to store.
+#[derive(Debug, Clone)]
+pub struct NotificationRow {
+    pub account: AccountId,
+    pub member: MemberId,
+    pub kind: &'static str,
+    pub client: Option<ClientId>,
+    pub body: String,
+}
+
+/// Stores the notifications; gives their ids in the order of `rows`.
+pub async fn insert_notifications(
+    c: &mut Conn,
+    rows: &[NotificationRow],
+    now: Timestamp,
+) -> Result<Vec<i64>, StoreError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO notifications (account_id, member_id, kind, client_id, body, created_at) VALUES {} RETURNING id",
+            values(chunk.len(), 6, 0)
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+        for n in chunk {
+            q = q
+                .bind(n.account.0)
+                .bind(n.member.0)
+                .bind(n.kind)
+                .bind(n.client.map(|c| c.0))
+                .bind(n.body.as_str())
+                .bind(now.0);
+        }
+        let mut ids = q.fetch_all(&mut *c).await?;
+        ids.sort_unstable();
+        out.extend(ids);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{list, values};
+
+    #[test]
+    fn placeholders_count_from_the_offset() {
+        assert_eq!(values(2, 2, 0), "($1, $2), ($3, $4)");
+        assert_eq!(values(1, 3, 4), "($5, $6, $7)");
+        assert_eq!(list(3, 2), "$3, $4, $5");
+    }
+}
