@@ -136,15 +136,7 @@ impl Alerts {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let id = notifications::insert(conn, account, member, kind, client, body, now).await?;
-        self.pending.push(BusEvent::Notification {
-            account,
-            member,
-            id,
-            kind: kind.to_owned(),
-            client,
-            body: body.to_owned(),
-            at: now,
-        });
+        self.written(account, member, id, kind, client, body, now);
         Ok(())
     }
 
