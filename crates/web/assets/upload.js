@@ -19,9 +19,10 @@
     return (n / 1048576).toFixed(n < 10485760 ? 1 : 0) + " MiB";
   }
 
-  // The new panel replaces the old; its file input is swapped for the old
-  // one (which still holds the chosen file, so a dry run can be followed by
-  // the real import without choosing it again), taking the new attributes.
+  // The new panel replaces the old. When it says `data-keep-file`, its file
+  // input is swapped for the old one (which still holds the chosen file, so
+  // a dry run can be followed by the real import without choosing it again),
+  // taking the new attributes; after a real import the chooser is emptied.
   function swap(panel, html) {
     var oldInput = panel.querySelector("input[type=file]");
     var box = document.createElement("div");
@@ -32,7 +33,7 @@
     }
     panel.replaceWith(fresh);
     var newInput = oldInput && oldInput.id ? fresh.querySelector("#" + CSS.escape(oldInput.id)) : null;
-    if (newInput && oldInput.files && oldInput.files.length) {
+    if (newInput && fresh.hasAttribute("data-keep-file") && oldInput.files && oldInput.files.length) {
       var names = [];
       for (var i = 0; i < oldInput.attributes.length; i++) {
         names.push(oldInput.attributes[i].name);

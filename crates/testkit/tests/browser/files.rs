@@ -203,7 +203,7 @@ async fn p5_p8_a_file_is_uploaded_to_content_and_downloaded() {
     let fake = temp_file(test, "prices.pdf", b"just text");
     choose(&b, "#file", &fake).await;
     b.click("#upload-button").await;
-    b.wait_text("#file-error", "not application/pdf").await;
+    b.wait_text("#file-error", "content is not PDF").await;
     b.shot("content-file-refused").await;
     let r = app
         .get(&owner.token, &format!("/api/v1/content/{id}"))

@@ -22,7 +22,7 @@ use leadteam_app::content::{self, ContentInput, ContentView, Upload};
 use leadteam_app::me;
 use leadteam_domain::ContentId;
 use leadteam_domain::authz::Action;
-use leadteam_domain::content::{FILE_TYPES, MAX_FILE_BYTES};
+use leadteam_domain::content::{FILE_TYPES, FileType, MAX_FILE_BYTES};
 use serde::Deserialize;
 
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
@@ -378,10 +378,10 @@ async fn upload(
     up: RawUpload,
 ) -> Result<Response, UiError> {
     let htmx = up.htmx;
+    let content_type = up.content_type.clone();
     let result = if up.is_empty() {
         Err(AppError::field("file", "Choose the file to upload."))
     } else {
-        let content_type = up.content_type.clone();
         let meta = Upload {
             content_type: &content_type,
             length: up.length,
@@ -409,7 +409,21 @@ async fn upload(
         _ => None,
     };
     let e = match e {
-        AppError::TooLarge(m) | AppError::UnsupportedType(m) => AppError::field("file", m),
+        AppError::TooLarge(m) => AppError::field("file", m),
+        // In words, not media types: the hint above the field lists the kinds.
+        AppError::UnsupportedType(_) => AppError::field(
+            "file",
+            match FileType::from_content_type(&content_type) {
+                Some(t) => format!(
+                    "This file's content is not {} as its name says: choose another file, \
+                     or save it again in that format",
+                    t.ext.to_uppercase()
+                ),
+                None => "This kind of file is not accepted: choose one of the kinds listed \
+                         above"
+                    .to_owned(),
+            },
+        ),
         // Not allowed, not found, not a file: the error page.
         e @ (AppError::Denied(_) | AppError::NotFound(_) | AppError::Conflict { .. }) => {
             return Err(e.into());

@@ -98,6 +98,14 @@ pub(super) struct Panel {
     max_bytes: u64,
 }
 
+impl Panel {
+    /// The chosen file stays chosen (after a refusal or a dry run), but not
+    /// after the real import, so it is not imported twice by accident.
+    pub fn keep_file(&self) -> bool {
+        self.report.as_ref().is_none_or(|r| r.dry_run)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "clients_import.html")]
 struct ImportPage {
