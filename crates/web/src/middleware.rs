@@ -28,9 +28,11 @@ pub(crate) fn wrap(routes: Router<AppState>, state: AppState) -> Router {
 }
 
 /// Answers 503 when a handler takes longer than [`HANDLER_TIMEOUT`], except
-/// on the CSV import, which reads a file of any length as it arrives.
+/// on the CSV import (API and page), which reads a file of any length as it
+/// arrives.
 async fn time_limit(req: Request, next: Next) -> Response {
-    if req.uri().path() == crate::api::import::IMPORT_PATH {
+    let path = req.uri().path();
+    if path == crate::api::import::IMPORT_PATH || path == crate::ui::IMPORT_PATH {
         return next.run(req).await;
     }
     match tokio::time::timeout(HANDLER_TIMEOUT, next.run(req)).await {

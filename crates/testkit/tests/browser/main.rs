@@ -5,8 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod files;
+mod files_http;
 mod harness;
 mod identity;
+mod keys;
 mod leads;
 mod pages;
 mod settings;

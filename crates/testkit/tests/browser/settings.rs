@@ -11,7 +11,7 @@ async fn tick(b: &crate::harness::Browser, id: &str) {
     b.click(&format!("label[for='{id}']")).await;
 }
 
-async fn phone_shots(b: &mut crate::harness::Browser, pages: &[(&str, &str, &str)]) {
+pub async fn phone_shots(b: &mut crate::harness::Browser, pages: &[(&str, &str, &str)]) {
     let (w, h) = b.c.get_window_size().await.unwrap();
     b.c.set_window_size(360, 800).await.unwrap();
     for (path, h1, name) in pages {

@@ -4,12 +4,12 @@
 use crate::work::{join, send_lead, webhook_source};
 use leadteam_testkit::{Engine, TestApp, spawn_app};
 
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     let at = html.find(r#"name="_csrf" value=""#).expect("a CSRF field") + 20;
     html[at..].split('"').next().unwrap().to_owned()
 }
 
-async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
+pub async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
     let r = app
         .http
         .get(app.url(path))
@@ -20,7 +20,7 @@ async fn page(app: &TestApp, token: &str, path: &str) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-async fn post_form(app: &TestApp, token: &str, path: &str, form: &[(&str, &str)]) -> u16 {
+pub async fn post_form(app: &TestApp, token: &str, path: &str, form: &[(&str, &str)]) -> u16 {
     app.http
         .post(app.url(path))
         .header("cookie", format!("lt_session={token}"))

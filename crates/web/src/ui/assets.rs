@@ -20,6 +20,8 @@ const CSS: &str = concat!(
 const HTMX: &[u8] = include_bytes!("../../assets/htmx.min.js");
 /// The live alerts of the bell (server-sent events), hand-written.
 const LIVE: &str = include_str!("../../assets/live.js");
+/// The file forms (raw-body uploads, see `ui::upload`), hand-written.
+const UPLOAD: &str = include_str!("../../assets/upload.js");
 
 fn versioned(path: &str, body: &[u8]) -> String {
     let hash = Sha256::digest(body);
@@ -30,6 +32,8 @@ fn versioned(path: &str, body: &[u8]) -> String {
 static CSS_URL: LazyLock<String> = LazyLock::new(|| versioned("/assets/app.css", CSS.as_bytes()));
 static HTMX_URL: LazyLock<String> = LazyLock::new(|| versioned("/assets/htmx.min.js", HTMX));
 static LIVE_URL: LazyLock<String> = LazyLock::new(|| versioned("/assets/live.js", LIVE.as_bytes()));
+static UPLOAD_URL: LazyLock<String> =
+    LazyLock::new(|| versioned("/assets/upload.js", UPLOAD.as_bytes()));
 
 pub(crate) fn css_url() -> &'static str {
     CSS_URL.as_str()
@@ -43,10 +47,15 @@ pub(crate) fn live_url() -> &'static str {
     LIVE_URL.as_str()
 }
 
+pub(crate) fn upload_url() -> &'static str {
+    UPLOAD_URL.as_str()
+}
+
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     r.route("/assets/app.css", get(css))
         .route("/assets/htmx.min.js", get(htmx))
         .route("/assets/live.js", get(live))
+        .route("/assets/upload.js", get(upload))
 }
 
 fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
@@ -70,4 +79,8 @@ async fn htmx() -> Response {
 
 async fn live() -> Response {
     asset("text/javascript; charset=utf-8", LIVE.as_bytes())
+}
+
+async fn upload() -> Response {
+    asset("text/javascript; charset=utf-8", UPLOAD.as_bytes())
 }

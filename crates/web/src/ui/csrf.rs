@@ -70,6 +70,23 @@ pub(crate) fn valid(parts: &Parts, submitted: &str) -> bool {
         })
 }
 
+/// The whole check of a state-changing UI request: same origin, and
+/// `submitted` (the form field, or the header) is this browser's token.
+/// Both [`super::UiForm`] (urlencoded forms) and [`super::upload::RawUpload`]
+/// (files sent as the raw body) pass through it.
+pub(crate) fn check(parts: &Parts, submitted: Option<&str>) -> Result<(), Response> {
+    if crate::middleware::same_origin(parts).is_err() {
+        return Err(refused());
+    }
+    let submitted = submitted
+        .or_else(|| parts.headers.get(HEADER).and_then(|v| v.to_str().ok()))
+        .unwrap_or("");
+    if !valid(parts, submitted) {
+        return Err(refused());
+    }
+    Ok(())
+}
+
 /// The CSRF token for the forms of a public page (sign-in, sign-up), from the
 /// `lt_csrf` cookie; when the browser has none yet, a new secret and the
 /// cookie that gives it to the browser.

@@ -46,17 +46,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for UiForm<T> {
         let submitted = pairs
             .iter()
             .find(|(k, _)| k == csrf::FIELD)
-            .map(|(_, v)| v.as_str())
-            .or_else(|| {
-                parts
-                    .headers
-                    .get(csrf::HEADER)
-                    .and_then(|v| v.to_str().ok())
-            })
-            .unwrap_or("");
-        if !csrf::valid(&parts, submitted) {
-            return Err(csrf::refused());
-        }
+            .map(|(_, v)| v.as_str());
+        csrf::check(&parts, submitted)?;
         let data = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|e| {
             tracing::debug!(error = %e, "unreadable form");
             bad_form(StatusCode::BAD_REQUEST, "The form could not be read")

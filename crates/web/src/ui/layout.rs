@@ -77,6 +77,14 @@ impl Layout {
         nav::allowed(self.actor.as_ref(), &action)
     }
 
+    /// Whether the caller may manage API keys (a struct-like action, which
+    /// templates cannot spell).
+    pub fn may_manage_api_keys(&self) -> bool {
+        self.may(Action::ManageApiKeys {
+            grants: leadteam_domain::authz::PermissionSet::EMPTY,
+        })
+    }
+
     /// The `hx-headers` value that sends the CSRF token with htmx requests.
     pub fn hx_headers(&self) -> String {
         serde_json::json!({ super::csrf::HEADER: self.csrf }).to_string()

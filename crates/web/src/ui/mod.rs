@@ -31,6 +31,7 @@ mod qr;
 mod security;
 mod session;
 mod signin;
+mod upload;
 mod work;
 
 pub(crate) use csrf::refused as csrf_refused;
@@ -38,6 +39,7 @@ pub(crate) use error::UiError;
 pub(crate) use form::{FormErrors, UiForm};
 pub(crate) use layout::see_other;
 pub(crate) use session::SignedIn;
+pub(crate) use work::IMPORT_PATH;
 
 use crate::AppState;
 use axum::Router;

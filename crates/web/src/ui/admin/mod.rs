@@ -8,6 +8,7 @@
 //! with the error next to its field.
 
 mod account;
+mod api_keys;
 mod audit;
 mod billing;
 mod fields;
@@ -30,6 +31,7 @@ pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     let r = roles::routes(r);
     let r = teams::routes(r);
     let r = account::routes(r);
+    let r = api_keys::routes(r);
     let r = audit::routes(r);
     billing::routes(r)
 }
@@ -59,6 +61,7 @@ pub(super) fn notice(key: Option<&str>) -> Option<&'static str> {
         "code_sent" => "A confirmation code is on its way to your email. It works for 15 minutes.",
         "owner_transferred" => "Ownership is transferred. You are now an admin of the account.",
         "seats" => "The number of seats is changed.",
+        "key_revoked" => "The API key is revoked: it no longer works.",
         other => return super::layout::notice(Some(other)),
     })
 }

@@ -1,11 +1,15 @@
-//! Content (`/api/v1/content`, P5, P8): message templates and pages (and the
-//! files uploaded through the API), private or shared; `content.edit`
-//! creates and edits, the owner and admins delete. The list shows what
-//! `content_scope` admits and each action as `decide` says (`ContentView`).
+//! Content (`/api/v1/content`, P5, P8): message templates, pages and files,
+//! private or shared; `content.edit` creates and edits (and uploads a file's
+//! bytes), the owner and admins delete. The list shows what `content_scope`
+//! admits and each action as `decide` says (`ContentView`). A file is sent
+//! by the page's script as the raw body (`ui::upload`) into the same
+//! `content::upload` as `POST /api/v1/content/{id}/file`, and downloaded from
+//! that API address (the session cookie is its credential).
 
 use super::{may, notice};
 use crate::AppState;
 use crate::ui::layout::{Layout, render, see_other};
+use crate::ui::upload::{RawUpload, drain};
 use crate::ui::{FormErrors, SignedIn, UiError, UiForm};
 use askama::Template;
 use axum::Router;
@@ -13,16 +17,19 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use leadteam_app::content::{self, ContentInput, ContentView};
+use leadteam_app::AppError;
+use leadteam_app::content::{self, ContentInput, ContentView, Upload};
 use leadteam_app::me;
 use leadteam_domain::ContentId;
 use leadteam_domain::authz::Action;
+use leadteam_domain::content::{FILE_TYPES, FileType, MAX_FILE_BYTES};
 use serde::Deserialize;
 
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     r.route("/content", get(show).post(create))
         .route("/content/{id}", get(edit_form).post(edit))
         .route("/content/{id}/delete", post(delete))
+        .route("/content/{id}/file", post(upload))
 }
 
 /// The kinds as the filter and the form name them.
@@ -50,6 +57,7 @@ pub(super) struct ItemView {
     author: Option<String>,
     updated: String,
     file: Option<String>,
+    is_file: bool,
     can_edit: bool,
     can_delete: bool,
 }
@@ -70,6 +78,7 @@ fn item(v: ContentView) -> ItemView {
         author: r.author.map(|(_, n)| n),
         updated: super::when(r.updated_at),
         file: r.file.map(|f| f.name),
+        is_file: r.kind == "file",
         can_edit: v.can_edit,
         can_delete: v.can_delete,
     }
@@ -119,6 +128,63 @@ struct ContentEditPage {
     kind: &'static str,
     form: ContentForm,
     errors: FormErrors,
+    /// The file and its upload form (content of kind file).
+    file_panel: Option<FilePanel>,
+}
+
+/// The stored file of a content, as the page shows it.
+pub(super) struct FileView {
+    name: String,
+    mime: String,
+    size: String,
+}
+
+/// The file of a `file` content and the form that uploads it: the part
+/// `upload.js` swaps when an upload is refused.
+pub(super) struct FilePanel {
+    csrf: String,
+    id: i64,
+    file: Option<FileView>,
+    errors: FormErrors,
+    accept: String,
+    max_bytes: u64,
+}
+
+#[derive(Template)]
+#[template(path = "content_file_panel.html")]
+struct FilePanelOnly {
+    panel: FilePanel,
+}
+
+/// "2.4 MiB", "830 KiB", "12 bytes".
+fn size_words(n: i64) -> String {
+    const KIB: i64 = 1024;
+    match n {
+        n if n >= KIB * KIB => format!("{:.1} MiB", n as f64 / (KIB * KIB) as f64),
+        n if n >= KIB => format!("{} KiB", (n + KIB / 2) / KIB),
+        1 => "1 byte".to_owned(),
+        n => format!("{n} bytes"),
+    }
+}
+
+fn file_panel(who: &SignedIn, c: &ContentView, errors: FormErrors) -> FilePanel {
+    let accept = FILE_TYPES
+        .iter()
+        .flat_map(|t| [format!(".{}", t.ext), t.mime.to_owned()])
+        .collect::<Vec<_>>()
+        .join(",");
+    FilePanel {
+        csrf: crate::ui::csrf::token_for(&who.token),
+        id: c.row.id.0,
+        file: c.row.file.as_ref().map(|f| FileView {
+            name: f.name.clone(),
+            mime: f.mime.clone(),
+            size: size_words(f.size),
+        }),
+        errors,
+        accept,
+        max_bytes: MAX_FILE_BYTES,
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -180,6 +246,11 @@ async fn create(
     f: UiForm<ContentForm>,
 ) -> Result<Response, UiError> {
     match content::create(&s.app, &who.caller, f.data.input(true)).await {
+        // A file is uploaded on its own page, the next step.
+        Ok(v) if v.row.kind == "file" => Ok(see_other(
+            &format!("/content/{}?notice=file_next", v.row.id.0),
+            f.htmx,
+        )),
         Ok(_) => Ok(see_other("/content?notice=content_added", f.htmx)),
         Err(e) => {
             let (status, errors) = FormErrors::from_app(e, &[])?;
@@ -193,13 +264,20 @@ async fn create(
     }
 }
 
+#[derive(Default)]
+struct EditExtra {
+    form: Option<ContentForm>,
+    errors: FormErrors,
+    file_errors: FormErrors,
+    notice: Option<String>,
+}
+
 async fn edit_page(
     s: &AppState,
     who: &SignedIn,
     status: StatusCode,
     id: i64,
-    form: Option<ContentForm>,
-    errors: FormErrors,
+    x: EditExtra,
 ) -> Result<Response, UiError> {
     let c = content::get(&s.app, &who.caller, ContentId(id)).await?;
     if !c.can_edit {
@@ -208,7 +286,8 @@ async fn edit_page(
             .map_err(leadteam_app::AppError::from)?;
     }
     let v = me::me(&s.app, &who.caller).await?;
-    let form = form.unwrap_or(ContentForm {
+    let file_panel = (c.row.kind == "file").then(|| file_panel(who, &c, x.file_errors));
+    let form = x.form.unwrap_or(ContentForm {
         kind: c.row.kind.clone(),
         title: c.row.title.clone(),
         subject: c.row.subject.clone().unwrap_or_default(),
@@ -216,11 +295,13 @@ async fn edit_page(
         shared: c.row.shared.then(|| "1".to_owned()),
     });
     let page = ContentEditPage {
-        page: Layout::signed_in(&format!("Edit {}", c.row.title), "/content", who, &v),
+        page: Layout::signed_in(&format!("Edit {}", c.row.title), "/content", who, &v)
+            .with_notice(notice(x.notice.as_deref())),
         id,
         kind: kind_words(&c.row.kind),
         form,
-        errors,
+        errors: x.errors,
+        file_panel,
     };
     Ok(render(status, &page))
 }
@@ -229,8 +310,13 @@ async fn edit_form(
     State(s): State<AppState>,
     who: SignedIn,
     Path(id): Path<i64>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Response, UiError> {
-    edit_page(&s, &who, StatusCode::OK, id, None, FormErrors::default()).await
+    let x = EditExtra {
+        notice: q.notice,
+        ..EditExtra::default()
+    };
+    edit_page(&s, &who, StatusCode::OK, id, x).await
 }
 
 async fn edit(
@@ -243,7 +329,12 @@ async fn edit(
         Ok(_) => Ok(see_other("/content?notice=content_saved", f.htmx)),
         Err(e) => {
             let (status, errors) = FormErrors::from_app(e, &[])?;
-            edit_page(&s, &who, status, id, Some(f.data), errors).await
+            let x = EditExtra {
+                form: Some(f.data),
+                errors,
+                ..EditExtra::default()
+            };
+            edit_page(&s, &who, status, id, x).await
         }
     }
 }
@@ -268,4 +359,87 @@ async fn delete(
             content_page(&s, &who, status, &ListQuery::default(), extra).await
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct FileQuery {
+    /// The chosen file's name.
+    name: Option<String>,
+}
+
+/// Stores the file sent as the raw body; a refusal is shown next to the
+/// file field (the panel alone for the script, else the whole page).
+async fn upload(
+    State(s): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+    Query(q): Query<FileQuery>,
+    up: RawUpload,
+) -> Result<Response, UiError> {
+    let htmx = up.htmx;
+    let content_type = up.content_type.clone();
+    let result = if up.is_empty() {
+        Err(AppError::field("file", "Choose the file to upload."))
+    } else {
+        let meta = Upload {
+            content_type: &content_type,
+            length: up.length,
+            name: super::non_empty(&q.name),
+        };
+        let mut reader = up.reader();
+        let r = content::upload(&s.app, &who.caller, ContentId(id), meta, &mut reader).await;
+        if r.is_err() {
+            drain(&mut reader).await;
+        }
+        r
+    };
+    let e = match result {
+        Ok(_) => {
+            return Ok(see_other(
+                &format!("/content/{id}?notice=file_uploaded"),
+                htmx,
+            ));
+        }
+        Err(e) => e,
+    };
+    let status = match &e {
+        AppError::TooLarge(_) => Some(StatusCode::PAYLOAD_TOO_LARGE),
+        AppError::UnsupportedType(_) => Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        _ => None,
+    };
+    let e = match e {
+        AppError::TooLarge(m) => AppError::field("file", m),
+        // In words, not media types: the hint above the field lists the kinds.
+        AppError::UnsupportedType(_) => AppError::field(
+            "file",
+            match FileType::from_content_type(&content_type) {
+                Some(t) => format!(
+                    "This file's content is not {} as its name says: choose another file, \
+                     or save it again in that format",
+                    t.ext.to_uppercase()
+                ),
+                None => "This kind of file is not accepted: choose one of the kinds listed \
+                         above"
+                    .to_owned(),
+            },
+        ),
+        // Not allowed, not found, not a file: the error page.
+        e @ (AppError::Denied(_) | AppError::NotFound(_) | AppError::Conflict { .. }) => {
+            return Err(e.into());
+        }
+        e => e,
+    };
+    let (st, errors) = FormErrors::from_app(e, &[])?;
+    let status = status.unwrap_or(st);
+    if htmx {
+        let c = content::get(&s.app, &who.caller, ContentId(id)).await?;
+        let panel = file_panel(&who, &c, errors);
+        return Ok(render(status, &FilePanelOnly { panel }));
+    }
+    let x = EditExtra {
+        file_errors: errors,
+        ..EditExtra::default()
+    };
+    edit_page(&s, &who, status, id, x).await
 }

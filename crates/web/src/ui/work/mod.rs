@@ -8,10 +8,13 @@ mod client;
 mod clients;
 mod content;
 mod groups;
+mod import;
 mod rule_form;
 mod rules;
 mod sources;
 mod team;
+
+pub(crate) use import::IMPORT_PATH;
 
 use super::nav::{NavItem, allowed};
 use super::{SignedIn, UiError};
@@ -60,6 +63,7 @@ pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     let r = sources::routes(r);
     let r = alerts::routes(r);
     let r = groups::routes(r);
+    let r = import::routes(r);
     content::routes(r)
 }
 
@@ -180,6 +184,8 @@ fn notice(key: Option<&str>) -> Option<&'static str> {
         "content_added" => "The content is created.",
         "content_saved" => "The content is saved.",
         "content_deleted" => "The content is deleted.",
+        "file_next" => "The file content is created. Now choose the file to upload.",
+        "file_uploaded" => "The file is uploaded.",
         _ => return None,
     })
 }
