@@ -5,10 +5,9 @@
 //! sign-in in flight.
 
 use crate::error::AppError;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString, rand_core::OsRng,
-};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString, rand_core::OsRng};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::cell::RefCell;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{OnceCell, oneshot};
@@ -69,35 +68,100 @@ pub struct PasswordHasher {
     dummy: Arc<OnceCell<String>>,
 }
 
-fn argon() -> Result<Argon2<'static>, AppError> {
-    let params =
-        Params::new(19 * 1024, 2, 1, None).map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+fn params() -> Result<Params, AppError> {
+    Params::new(19 * 1024, 2, 1, None).map_err(internal)
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(e.to_string())
+}
+
+thread_local! {
+    /// The 19 MiB of argon2 state, allocated once per hashing thread.
+    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The raw argon2 output for `password` and `salt`, computed in this
+/// thread's reused memory.
+fn raw_hash(
+    argon: &Argon2<'_>,
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    len: usize,
+) -> Result<Output, AppError> {
+    BLOCKS.with(|cell| {
+        let mut blocks = cell.borrow_mut();
+        if blocks.len() != params.block_count() {
+            *blocks = vec![Block::default(); params.block_count()];
+        }
+        Output::init_with(len, |out| {
+            argon
+                .hash_password_into_with_memory(password, salt, out, blocks.as_mut_slice())
+                .map_err(|_| argon2::password_hash::Error::Password)
+        })
+        .map_err(internal)
+    })
+}
+
+/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) of `password`.
+fn hash_now(password: &[u8]) -> Result<String, AppError> {
+    let params = params()?;
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let salt = SaltString::generate(&mut OsRng);
+    let mut raw = [0u8; 64];
+    let salt_bytes = salt.as_salt().decode_b64(&mut raw).map_err(internal)?;
+    let hash = raw_hash(
+        &argon,
+        &params,
+        password,
+        salt_bytes,
+        Params::DEFAULT_OUTPUT_LEN,
+    )?;
+    Ok(PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(internal)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(hash),
+    }
+    .to_string())
+}
+
+/// Whether `password` matches the PHC string `stored` (its own parameters).
+fn verify_now(password: &[u8], stored: &str) -> Result<bool, AppError> {
+    let parsed = PasswordHash::new(stored).map_err(internal)?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(internal)?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(internal)?
+        .unwrap_or_default();
+    let params = Params::try_from(&parsed).map_err(internal)?;
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(AppError::Internal(
+            "a stored password hash without salt or hash".into(),
+        ));
+    };
+    let mut raw = [0u8; 64];
+    let salt_bytes = salt.decode_b64(&mut raw).map_err(internal)?;
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let got = raw_hash(&argon, &params, password, salt_bytes, expected.len())?;
+    // Output's equality is constant-time.
+    Ok(got == expected)
 }
 
 impl PasswordHasher {
     pub async fn hash(&self, password: &str) -> Result<String, AppError> {
         let password = password.to_owned();
-        on_hashing_thread(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon()?
-                .hash_password(password.as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| AppError::Internal(e.to_string()))
-        })
-        .await?
+        on_hashing_thread(move || hash_now(password.as_bytes())).await?
     }
 
     pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, AppError> {
         let password = password.to_owned();
         let hash = hash.to_owned();
-        on_hashing_thread(move || {
-            let parsed = PasswordHash::new(&hash).map_err(|e| AppError::Internal(e.to_string()))?;
-            Ok(argon()?
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok())
-        })
-        .await?
+        on_hashing_thread(move || verify_now(password.as_bytes(), &hash)).await?
     }
 
     /// Spends the same work as a real verification and answers false.
@@ -119,5 +183,33 @@ impl PasswordHasher {
             .clone();
         self.verify(password, &hash).await?;
         Ok(false)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::{hash_now, params, verify_now};
+    use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+    use argon2::{Algorithm, Argon2, PasswordHash, Version};
+
+    #[test]
+    fn hashes_are_standard_phc_strings_both_ways() {
+        let ours = hash_now(b"correct horse").unwrap();
+        assert!(
+            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{ours}"
+        );
+        let std = Argon2::new(Algorithm::Argon2id, Version::V0x13, params().unwrap());
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(std.verify_password(b"correct horse", &parsed).is_ok());
+        assert!(std.verify_password(b"wrong horse", &parsed).is_err());
+        let theirs = std
+            .hash_password(b"battery staple", &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string();
+        assert!(verify_now(b"battery staple", &theirs).unwrap());
+        assert!(!verify_now(b"battery stapler", &theirs).unwrap());
+        assert!(!verify_now(b"correct horse", &hash_now(b"correct horsf").unwrap()).unwrap());
     }
 }

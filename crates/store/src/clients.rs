@@ -32,6 +32,9 @@ pub struct ClientRow {
     pub assigned_at: Option<Timestamp>,
 }
 
+mod list;
+use list::list_sql;
+
 const SELECT: &str = "SELECT c.id, c.account_id, c.name, c.email, c.phone, c.source, c.source_id, c.fields_json, \
      c.status, c.outcome, c.team_id, c.assignee_id, m.name AS assignee_name, c.ever_assigned, c.routing_reason, \
      c.created_at, c.updated_at, c.assigned_at FROM clients c LEFT JOIN members m ON m.id = c.assignee_id";
@@ -263,38 +266,6 @@ fn bind_all<'q>(
         };
     }
     q
-}
-
-/// The statement of a list page and its parameters.
-fn list_sql(account: AccountId, scope: &ClientScope, f: &ListFilter) -> (String, Vec<Bind>) {
-    let mut p = Predicate {
-        sql: String::new(),
-        binds: Vec::new(),
-    };
-    scope_predicate(&mut p, account, scope, f.kinds);
-    let mut sql = format!("{SELECT} WHERE {}", p.sql);
-    if let Some(a) = f.assignee {
-        let x = p.param(Bind::I64(a.0));
-        sql.push_str(&format!(" AND c.assignee_id = {x}"));
-    }
-    if let Some(t) = f.team {
-        let x = p.param(Bind::I64(t.0));
-        sql.push_str(&format!(" AND c.team_id = {x}"));
-    }
-    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
-        let x = p.param(Bind::Text(pattern));
-        sql.push_str(&format!(
-            " AND (LOWER(c.name) LIKE {x} OR c.email LIKE {x} OR c.phone LIKE {x})"
-        ));
-    }
-    if let Some(after) = f.after {
-        let x = p.param(Bind::I64(after.0));
-        sql.push_str(&format!(" AND c.id < {x}"));
-    }
-    let lim = p.param(Bind::I64(f.limit));
-    sql.push_str(&format!(" ORDER BY c.id DESC LIMIT {lim}"));
-    (sql, p.binds)
 }
 
 /// A page of the clients the scope lets the member see, newest first.
