@@ -253,7 +253,14 @@ async fn writer(app: App, rx: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
             jobs
         };
         let leads: Vec<Prepared> = jobs.iter().map(|j| j.lead.clone()).collect();
-        match batch::store(&app, &leads).await {
+        let started = std::time::Instant::now();
+        let stored = batch::store(&app, &leads).await;
+        tracing::trace!(
+            leads = leads.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "intake batch"
+        );
+        match stored {
             Ok(answers) => {
                 for (job, answer) in jobs.into_iter().zip(answers) {
                     let _ = job.reply.send(Ok(answer));
