@@ -12,8 +12,33 @@ use leadteam_domain::{AccountId, ClientId, MemberId, Timestamp};
 use sqlx::Row;
 use std::collections::HashMap;
 
-/// Rows per multi-row statement.
-const CHUNK: usize = 64;
+/// Rows per multi-row statement: a batch is cut into pieces of these sizes
+/// (largest first), so each statement has one of a few shapes and stays
+/// prepared in the connection's statement cache (an odd-sized statement
+/// would be parsed and planned anew for every batch).
+const SIZES: [usize; 4] = [64, 16, 4, 1];
+
+/// `rows` cut into pieces of the sizes in [`SIZES`].
+fn pieces<T>(mut rows: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    while !rows.is_empty() {
+        let n = SIZES
+            .iter()
+            .copied()
+            .find(|s| *s <= rows.len())
+            .unwrap_or(1);
+        let (head, tail) = rows.split_at(n);
+        out.push(head);
+        rows = tail;
+    }
+    out
+}
+
+/// The size of an IN list of `n` values: the next of [`SIZES`] (the list is
+/// padded by repeating a value), for the same reason.
+fn padded(n: usize) -> usize {
+    SIZES.iter().rev().copied().find(|s| *s >= n).unwrap_or(n)
+}
 
 /// `($o+1, ..., $o+cols), (...)` for `rows` rows.
 fn values(rows: usize, cols: usize, offset: usize) -> String {
@@ -81,21 +106,22 @@ async fn lookup(
     key_col: &str,
 ) -> Result<HashMap<(i64, String), ClientId>, StoreError> {
     let mut out = HashMap::new();
-    for chunk in pairs.chunks(CHUNK) {
+    for chunk in pairs.chunks(SIZES[0]) {
         let mut sources: Vec<i64> = chunk.iter().map(|p| p.0).collect();
         sources.sort_unstable();
         sources.dedup();
+        let (ns, nk) = (padded(sources.len()), padded(chunk.len()));
         let sql = format!(
             "{select} WHERE {source_col} IN ({}) AND {key_col} IN ({})",
-            list(sources.len(), 0),
-            list(chunk.len(), sources.len())
+            list(ns, 0),
+            list(nk, ns)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for s in &sources {
-            q = q.bind(*s);
+        for i in 0..ns {
+            q = q.bind(sources[i.min(sources.len() - 1)]);
         }
-        for p in chunk {
-            q = q.bind(p.1);
+        for i in 0..nk {
+            q = q.bind(chunk[i.min(chunk.len() - 1)].1);
         }
         for r in q.fetch_all(&mut *c).await? {
             let key = (r.try_get::<i64, _>("s")?, r.try_get::<String, _>("k")?);
@@ -113,14 +139,15 @@ pub async fn routing_of(
     ids: &[ClientId],
 ) -> Result<HashMap<ClientId, (Option<MemberId>, Option<String>)>, StoreError> {
     let mut out = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
+    for chunk in ids.chunks(SIZES[0]) {
+        let n = padded(chunk.len());
         let sql = format!(
             "SELECT id, assignee_id, routing_reason FROM clients WHERE id IN ({})",
-            list(chunk.len(), 0)
+            list(n, 0)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(id.0);
+        for i in 0..n {
+            q = q.bind(chunk[i.min(chunk.len() - 1)].0);
         }
         for r in q.fetch_all(&mut *c).await? {
             out.insert(
@@ -157,7 +184,7 @@ pub async fn insert_leads(
     now: Timestamp,
 ) -> Result<Vec<ClientId>, StoreError> {
     let mut out = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in pieces(rows) {
         let sql = format!(
             "INSERT INTO clients (account_id, name, email, phone, source, source_id, source_lead_id, fields_json, \
              assignee_id, ever_assigned, routing_reason, created_at, updated_at, assigned_at) VALUES {} RETURNING id",
@@ -196,7 +223,7 @@ pub async fn insert_keys(
     now: Timestamp,
 ) -> Result<u64, StoreError> {
     let mut n = 0;
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in pieces(rows) {
         let sql = format!(
             "INSERT INTO idempotency_keys (source_id, key, client_id, created_at) VALUES {} ON CONFLICT DO NOTHING",
             values(chunk.len(), 4, 0)
@@ -225,7 +252,7 @@ pub async fn insert_events(
     rows: &[EventRow],
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in pieces(rows) {
         let sql = format!(
             "INSERT INTO client_events (account_id, client_id, kind, actor_member_id, body, data_json, at) VALUES {}",
             values(chunk.len(), 7, 0)
@@ -261,7 +288,7 @@ pub async fn insert_audit(
     rows: &[SystemAudit],
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in pieces(rows) {
         let sql = format!(
             "INSERT INTO audit_log (account_id, actor_user_id, actor_member_id, action, target_kind, target_id, before_json, after_json, at) VALUES {}",
             values(chunk.len(), 9, 0)
@@ -301,7 +328,7 @@ pub async fn insert_notifications(
     now: Timestamp,
 ) -> Result<Vec<i64>, StoreError> {
     let mut out = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(CHUNK) {
+    for chunk in pieces(rows) {
         let sql = format!(
             "INSERT INTO notifications (account_id, member_id, kind, client_id, body, created_at) VALUES {} RETURNING id",
             values(chunk.len(), 6, 0)
@@ -326,6 +353,16 @@ pub async fn insert_notifications(
 #[cfg(test)]
 mod tests {
     use super::{list, values};
+
+    #[test]
+    fn batches_are_cut_into_few_shapes() {
+        let rows: Vec<u32> = (0..87).collect();
+        let sizes: Vec<usize> = super::pieces(&rows).iter().map(|p| p.len()).collect();
+        assert_eq!(sizes, vec![64, 16, 4, 1, 1, 1]);
+        assert_eq!(super::padded(3), 4);
+        assert_eq!(super::padded(17), 64);
+        assert_eq!(super::padded(1), 1);
+    }
 
     #[test]
     fn placeholders_count_from_the_offset() {

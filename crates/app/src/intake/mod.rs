@@ -202,6 +202,9 @@ struct Job {
 /// The most leads stored in one transaction.
 const MAX_BATCH: usize = 256;
 
+/// Intake writers on PostgreSQL (each holds a pooled connection while it writes).
+const PG_WRITERS: usize = 2;
+
 /// This process's intake writers (started on first use).
 #[derive(Clone, Default)]
 pub struct IntakeQueue {
@@ -213,12 +216,15 @@ impl IntakeQueue {
         let sender = self.sender.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             let rx = Arc::new(Mutex::new(rx));
-            // SQLite has one writer at a time; PostgreSQL takes two batches
-            // at once (positions come from sequences, capacity rows are
-            // locked in id order, so they never wait on each other in a cycle).
+            // SQLite has one writer at a time. PostgreSQL takes two batches
+            // at once, so one batch is built while the other waits for its
+            // commit's WAL flush (more writers measured no faster on two
+            // cores: see BENCHMARKS.md). Positions come from sequences and
+            // capacity rows are locked in id order, so writers never wait on
+            // each other in a cycle.
             let writers = match app.db.engine() {
                 leadteam_store::Engine::Sqlite => 1,
-                leadteam_store::Engine::Postgres => 2,
+                leadteam_store::Engine::Postgres => PG_WRITERS,
             };
             for _ in 0..writers {
                 tokio::spawn(writer(app.clone(), Arc::clone(&rx)));
