@@ -566,7 +566,33 @@ pub async fn claim(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRow
         return Err(taken(owner, won, &actor));
     }
     let mut tx = app.db.write().await?;
-    if !clients::claim(&mut tx, actor.account, id, actor.member, now).await? {
+    let claimed = clients::claim(&mut tx, actor.account, id, actor.member, now).await?;
+    if claimed {
+        // A plan may make claiming cost credits (B5): refused, and nothing
+        // written, when the balance is short.
+        let cost = leadteam_store::billing::plan(&mut tx, actor.account, "")
+            .await?
+            .map_or(0, |p| p.claim_cost_credits);
+        if !leadteam_store::credits::charge(
+            &mut tx,
+            actor.account,
+            actor.member,
+            cost,
+            "claimed a lead",
+            now,
+        )
+        .await?
+        {
+            drop(tx);
+            return Err(AppError::conflict(
+                Some("credits"),
+                format!(
+                    "claiming a lead costs {cost} credits and your balance is short; ask an admin for credits"
+                ),
+            ));
+        }
+    }
+    if !claimed {
         let now_row = clients::get(&mut tx, actor.account, id, "")
             .await?
             .ok_or(AppError::NotFound("client"))?;

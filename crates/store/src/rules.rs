@@ -230,6 +230,23 @@ pub async fn candidates(
         .bind(account.0)
         .fetch_all(&mut *c)
         .await?;
+    // Where the plan enforces agent licences (B4), only agents on duty (who
+    // hold a licence now) get leads.
+    let enforce: Option<i64> =
+        sqlx::query_scalar("SELECT enforce_licences FROM billing_plans WHERE account_id = $1")
+            .bind(account.0)
+            .fetch_optional(&mut *c)
+            .await?;
+    let on_duty: Option<Vec<i64>> = if enforce.is_some_and(flag) {
+        Some(
+            sqlx::query_scalar("SELECT member_id FROM on_duty WHERE account_id = $1")
+                .bind(account.0)
+                .fetch_all(&mut *c)
+                .await?,
+        )
+    } else {
+        None
+    };
     for r in rows {
         let id = MemberId(r.try_get("id")?);
         let status: String = r.try_get("status")?;
@@ -261,7 +278,7 @@ pub async fn candidates(
                 agent: flag(r.try_get("agent")?),
                 open_clients: open,
                 capacity: capacity.map(|c| c.clamp(0, i64::from(u32::MAX)) as u32),
-                on_duty: None,
+                on_duty: on_duty.as_ref().map(|d| d.contains(&id.0)),
             },
         );
     }

@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 both_engines!(
     r_b4_concurrent_start_work_never_puts_more_agents_on_duty_than_licences,
     r_b5_credits_are_allocated_taken_back_never_below_zero_and_ledgered,
+    r_b4_a5_only_agents_on_duty_get_leads_when_licences_are_enforced,
+    r_b5_claiming_costs_credits_when_the_plan_says_so,
 );
 
 async fn r_b4_concurrent_start_work_never_puts_more_agents_on_duty_than_licences(app: &TestApp) {
@@ -230,4 +232,115 @@ async fn r_b5_credits_are_allocated_taken_back_never_below_zero_and_ledgered(app
             .await
             .unwrap()
     );
+}
+
+async fn r_b4_a5_only_agents_on_duty_get_leads_when_licences_are_enforced(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann Owner", "ann@acme.test").await;
+    let (al, al_id) = join(app, &owner, "Al", "al@acme.test", "Member").await;
+    let (bo, bo_id) = join(app, &owner, "Bo", "bo@acme.test", "Member").await;
+    let r = app
+        .patch(
+            &owner.token,
+            "/api/v1/billing",
+            json!({"licences": 1, "enforce_licences": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .put(
+            &owner.token,
+            "/api/v1/assignment-rules/default",
+            json!({"type": "round_robin", "members": [
+                {"member_id": al_id, "leads_per_round": 1},
+                {"member_id": bo_id, "leads_per_round": 1},
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let import = |csv: &'static str| {
+        let req = app
+            .http
+            .post(app.url("/api/v1/clients/import?route=true"))
+            .bearer_auth(&owner.token)
+            .header("content-type", "text/csv")
+            .body(csv);
+        async move { TestApp::read(req.send().await.unwrap()).await }
+    };
+    // Nobody holds a licence: the leads stay unassigned.
+    let r = import("name\nL1\nL2\n").await;
+    assert_eq!(r.body["unassigned"], 2, "{}", r.text);
+    // Al starts work (the one licence): every lead goes to Al, Bo is skipped.
+    let r = app.post(&al.token, "/api/v1/me/duty", json!({})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = import("name\nL3\nL4\nL5\n").await;
+    assert_eq!(
+        r.body["assigned"],
+        json!([{"member_id": al_id, "clients": 3}]),
+        "{}",
+        r.text
+    );
+    // Al stops, Bo takes the licence: the next lead goes to Bo.
+    assert_eq!(app.delete(&al.token, "/api/v1/me/duty").await.status, 200);
+    let r = app.post(&bo.token, "/api/v1/me/duty", json!({})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = import("name\nL6\n").await;
+    assert_eq!(
+        r.body["assigned"],
+        json!([{"member_id": bo_id, "clients": 1}]),
+        "{}",
+        r.text
+    );
+}
+
+async fn r_b5_claiming_costs_credits_when_the_plan_says_so(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann Owner", "ann@acme.test").await;
+    let (bob, bob_id) = join(app, &owner, "Bob", "bob@acme.test", "Member").await;
+    let r = app
+        .patch(
+            &owner.token,
+            "/api/v1/billing",
+            json!({"claim_cost_credits": 5}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let account = owner.account_id.unwrap();
+    let lead = crate::support::unassigned_client(app, account, "Costly lead").await;
+    let claim = format!("/api/v1/clients/{lead}/claim");
+    // No credits: refused, naming the credits; nothing written.
+    let before = (
+        app.count("credit_ledger").await,
+        app.count("audit_log").await,
+    );
+    let r = app.post(&bob.token, &claim, json!({})).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(r.field(), Some("credits"), "{}", r.text);
+    assert!(r.text.contains("costs 5 credits"), "{}", r.text);
+    assert_eq!(
+        (
+            app.count("credit_ledger").await,
+            app.count("audit_log").await
+        ),
+        before
+    );
+    let c = app
+        .get(&owner.token, &format!("/api/v1/clients/{lead}"))
+        .await;
+    assert!(c.body["client"]["assignee_id"].is_null(), "{}", c.text);
+    // With credits the claim goes through and is paid for in the ledger.
+    let r = app
+        .post(
+            &owner.token,
+            &format!("/api/v1/members/{bob_id}/credits"),
+            json!({"delta": 12, "reason": "allowance"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app.post(&bob.token, &claim, json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .get(&bob.token, &format!("/api/v1/members/{bob_id}/credits"))
+        .await;
+    assert_eq!(r.body["balance"], 7, "{}", r.text);
+    assert_eq!(r.body["ledger"][0]["reason"], "claimed a lead");
+    assert_eq!(r.body["ledger"][0]["delta"], -5);
 }
