@@ -267,15 +267,18 @@ async fn flush(
         .filter_map(|(_, r)| r.phone.as_deref())
         .collect();
     if report.dry_run {
-        let mut c = app.db.conn().await?;
+        let mut c = app.db.read().await?;
+        app.db.prefer_indexes(&mut c).await?;
         let (e, p) =
             store_import::existing_contacts(&mut c, actor.account, &emails, &phones).await?;
+        drop(c);
         flag_duplicates(&rows, &e, &p, report);
         report.stored += rows.len() as u64;
         return Ok(());
     }
     let now = app.now();
     let mut tx = app.db.write().await?;
+    app.db.prefer_indexes(&mut tx).await?;
     let (e, p) = store_import::existing_contacts(&mut tx, actor.account, &emails, &phones).await?;
     let decisions = match ruleset {
         Some(set) => route(app, &mut tx, actor, set, &rows).await?,
