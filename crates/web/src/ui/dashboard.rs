@@ -5,6 +5,7 @@
 use super::layout::{Layout, notice, render, see_other};
 use super::{SignedIn, UiError, UiForm};
 use crate::AppState;
+use crate::ui::form::NoticeQuery;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -69,12 +70,6 @@ struct DashboardPage {
     memberships: Vec<MembershipView>,
     permissions: Vec<PermissionView>,
     duty: Option<super::admin::DutyCard>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn dashboard(

@@ -230,3 +230,10 @@ mod tests {
         ));
     }
 }
+
+/// `?notice=...`: which message a page shows after a redirect.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub(crate) struct NoticeQuery {
+    pub notice: Option<String>,
+}

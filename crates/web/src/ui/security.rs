@@ -5,6 +5,7 @@
 use super::layout::{Layout, notice, render, see_other};
 use super::{FormErrors, SignedIn, UiError, UiForm};
 use crate::AppState;
+use crate::ui::form::NoticeQuery;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -58,12 +59,6 @@ async fn security_page(
         errors,
     };
     Ok(render(status, &page))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn show(

@@ -7,6 +7,7 @@ use super::super::{FormErrors, SignedIn, UiError, UiForm};
 use super::fields::Fields;
 use super::view;
 use crate::AppState;
+use crate::ui::form::NoticeQuery;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
@@ -16,7 +17,6 @@ use axum::routing::{get, post};
 use leadteam_app::{AppError, account, members};
 use leadteam_domain::MemberId;
 use leadteam_domain::authz::{Action, Permission};
-use serde::Deserialize;
 
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     // `POST /account` is the account switcher of the dashboard.
@@ -125,12 +125,6 @@ async fn account_page(
         page,
     };
     Ok(render(status, &body))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn show(

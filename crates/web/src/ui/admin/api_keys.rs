@@ -10,6 +10,7 @@ use super::super::{FormErrors, SignedIn, UiError, UiForm};
 use super::fields::Fields;
 use super::view::{self, PermBox, PermChip};
 use crate::AppState;
+use crate::ui::form::NoticeQuery;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -19,7 +20,6 @@ use axum::routing::{get, post};
 use leadteam_app::api_keys::{self, NewKey};
 use leadteam_domain::ApiKeyId;
 use leadteam_domain::authz::{Action, Permission, PermissionSet};
-use serde::Deserialize;
 
 /// The page's address.
 pub(crate) const HOME: &str = "/account/api-keys";
@@ -114,12 +114,6 @@ async fn keys_page(
         page,
     };
     Ok(render(status, &body))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn show(

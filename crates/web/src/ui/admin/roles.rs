@@ -8,6 +8,7 @@ use super::super::{FormErrors, SignedIn, UiError, UiForm};
 use super::fields::Fields;
 use super::view::{self, PermBox, PermChip};
 use crate::AppState;
+use crate::ui::form::NoticeQuery;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -18,7 +19,6 @@ use leadteam_app::{AppError, roles};
 use leadteam_domain::RoleId;
 use leadteam_domain::authz::{Action, Permission, PermissionSet};
 use leadteam_store::roles::RoleWithCount;
-use serde::Deserialize;
 
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     r.route("/roles", get(list).post(create))
@@ -137,12 +137,6 @@ async fn roles_page(
         page,
     };
     Ok(render(status, &body))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn list(

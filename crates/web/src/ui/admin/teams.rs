@@ -7,6 +7,7 @@ use super::super::{FormErrors, SignedIn, UiError, UiForm};
 use super::fields::Fields;
 use super::view;
 use crate::AppState;
+use crate::ui::form::NoticeQuery;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -16,7 +17,6 @@ use axum::routing::{get, post};
 use leadteam_app::{AppError, members, teams};
 use leadteam_domain::TeamId;
 use leadteam_domain::authz::{Action, MemberStatus};
-use serde::Deserialize;
 
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     r.route("/teams", get(list).post(create))
@@ -116,12 +116,6 @@ async fn teams_page(
         page,
     };
     Ok(render(status, &body))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn list(

@@ -4,6 +4,7 @@
 
 use super::{Pick, assign_targets, facts, may, members_of, notice, number, when};
 use crate::AppState;
+use crate::ui::form::NoticeQuery;
 use crate::ui::layout::{Layout, render, see_other};
 use crate::ui::{FormErrors, SignedIn, UiError, UiForm};
 use askama::Template;
@@ -308,12 +309,6 @@ pub(super) async fn page_with_alert(
         ..Errors::default()
     };
     client_page(s, who, id, status, None, errors, Values::default()).await
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn show(

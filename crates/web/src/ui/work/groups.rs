@@ -3,6 +3,7 @@
 
 use super::{may, notice};
 use crate::AppState;
+use crate::ui::form::NoticeQuery;
 use crate::ui::layout::{Layout, render, see_other};
 use crate::ui::{FormErrors, SignedIn, UiError, UiForm};
 use askama::Template;
@@ -129,12 +130,6 @@ async fn groups_page(
         alert,
     };
     Ok(render(status, &page))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn show(

@@ -8,6 +8,7 @@ use super::rule_form::{
 };
 use super::{Pick, members_of, notice, one_of};
 use crate::AppState;
+use crate::ui::form::NoticeQuery;
 use crate::ui::layout::{Layout, render, see_other};
 use crate::ui::{FormErrors, SignedIn, UiError, UiForm};
 use askama::Template;
@@ -132,12 +133,6 @@ async fn dashboard(
         alert,
     };
     Ok(render(status, &page))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn show(

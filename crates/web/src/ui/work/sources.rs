@@ -4,6 +4,7 @@
 
 use super::{notice, when};
 use crate::AppState;
+use crate::ui::form::NoticeQuery;
 use crate::ui::layout::{Layout, render, see_other};
 use crate::ui::{FormErrors, SignedIn, UiError, UiForm};
 use askama::Template;
@@ -146,12 +147,6 @@ fn shown(s: &AppState, w: SourceWithSecret, rotated: bool) -> Shown {
         verify_token: w.verify_token,
         rotated,
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn show(

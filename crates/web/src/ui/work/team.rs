@@ -4,6 +4,7 @@
 
 use super::{all_of, may, notice};
 use crate::AppState;
+use crate::ui::form::NoticeQuery;
 use crate::ui::layout::{Layout, render, see_other};
 use crate::ui::{FormErrors, SignedIn, UiError, UiForm};
 use askama::Template;
@@ -14,7 +15,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use leadteam_app::{clients, me};
 use leadteam_domain::authz::Action;
-use serde::Deserialize;
 
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     r.route("/clients/team", get(show))
@@ -123,12 +123,6 @@ async fn team_page(
         errors,
     };
     Ok(render(status, &page))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct NoticeQuery {
-    notice: Option<String>,
 }
 
 async fn show(
