@@ -5,7 +5,7 @@
 //! store; this module decides, for a header and for each row, what it means.
 
 use crate::FieldError;
-use crate::validate::{Email, Name, parse_phone};
+use crate::validate::{Email, Name, join_names, parse_phone};
 use std::collections::{BTreeMap, HashSet};
 
 /// At most this many columns become custom fields.
@@ -279,15 +279,10 @@ impl Columns {
                 Target::Ignore => {}
             }
         }
-        if row.name.is_none() {
-            let joined = [first, last]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
-            if !joined.is_empty() {
-                row.name = Some(Name::parse("name", &joined, MAX_NAME)?.into_string());
-            }
+        if row.name.is_none()
+            && let Some(joined) = join_names(first, last)
+        {
+            row.name = Some(Name::parse("name", &joined, MAX_NAME)?.into_string());
         }
         if row.name.is_none() && row.email.is_none() && row.phone.is_none() {
             return Err(FieldError::new(

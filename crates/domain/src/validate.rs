@@ -195,6 +195,18 @@ mod tests {
     }
 }
 
+/// A full name from a first and a last name, when either is given.
+pub fn join_names(first: Option<&str>, last: Option<&str>) -> Option<String> {
+    let joined = [first, last]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!joined.is_empty()).then_some(joined)
+}
+
 /// A phone number normalised to `+` and digits (spaces, dots, dashes and
 /// brackets dropped); 6 to 20 digits.
 pub fn parse_phone(field: &str, raw: &str) -> Result<String, FieldError> {

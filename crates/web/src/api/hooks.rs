@@ -13,6 +13,7 @@ use leadteam_app::AppError;
 use leadteam_app::intake::{self, Ingested, Lead};
 use leadteam_domain::SourceId;
 use leadteam_domain::secret::{SignatureError, constant_time_eq, verify_sha256_signature};
+use leadteam_domain::validate::join_names;
 use leadteam_store::sources::{self, SourceRow};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -183,14 +184,7 @@ fn lead_from_map(map: &BTreeMap<String, String>) -> Lead {
         }
     }
     if lead.name.is_none() {
-        let joined = [first, last]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !joined.is_empty() {
-            lead.name = Some(joined);
-        }
+        lead.name = join_names(first.as_deref(), last.as_deref());
     }
     lead
 }

@@ -11,7 +11,7 @@ use super::csrf;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::Response;
 use futures::TryStreamExt;
 use tokio::io::AsyncRead;
@@ -81,4 +81,14 @@ pub(crate) async fn drain(reader: &mut (impl AsyncRead + Unpin)) {
     const DRAIN_BYTES: u64 = 32 * 1024 * 1024;
     let mut rest = tokio::io::AsyncReadExt::take(reader, DRAIN_BYTES);
     let _ = tokio::io::copy(&mut rest, &mut tokio::io::sink()).await;
+}
+
+/// The status of a page that refuses an uploaded file: 413 for a file over
+/// the limit, 415 for one of a type not taken; other errors keep their own.
+pub(crate) fn refusal_status(e: &leadteam_app::AppError) -> Option<StatusCode> {
+    match e {
+        leadteam_app::AppError::TooLarge(_) => Some(StatusCode::PAYLOAD_TOO_LARGE),
+        leadteam_app::AppError::UnsupportedType(_) => Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        _ => None,
+    }
 }

@@ -403,11 +403,7 @@ async fn upload(
         }
         Err(e) => e,
     };
-    let status = match &e {
-        AppError::TooLarge(_) => Some(StatusCode::PAYLOAD_TOO_LARGE),
-        AppError::UnsupportedType(_) => Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        _ => None,
-    };
+    let status = crate::ui::upload::refusal_status(&e);
     let e = match e {
         AppError::TooLarge(m) => AppError::field("file", m),
         // In words, not media types: the hint above the field lists the kinds.

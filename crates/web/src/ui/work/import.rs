@@ -282,11 +282,7 @@ async fn run(
             answer(&s, &who, StatusCode::OK, fragment, p).await
         }
         Err(e) => {
-            let status = match &e {
-                AppError::TooLarge(_) => Some(StatusCode::PAYLOAD_TOO_LARGE),
-                AppError::UnsupportedType(_) => Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
-                _ => None,
-            };
+            let status = crate::ui::upload::refusal_status(&e);
             let e = match e {
                 AppError::TooLarge(m) => AppError::field("file", m),
                 AppError::UnsupportedType(_) => AppError::field(
