@@ -1,6 +1,8 @@
 //! The account: settings, require 2FA (O5), ownership transfer (O3), deletion
 //! with an emailed code (O4), export, and the audit log (X1).
 
+pub use leadteam_store::audit::AuditRow;
+
 use crate::App;
 use crate::auth::Caller;
 use crate::error::AppError;
@@ -9,9 +11,10 @@ use leadteam_domain::authz::{Action, MemberStatus, Permission};
 use leadteam_domain::secret::{constant_time_eq, token_hash};
 use leadteam_domain::validate::Name;
 use leadteam_domain::{MemberId, Timestamp};
+use leadteam_store::Lock;
 use leadteam_store::accounts::{self, AccountRow};
-use leadteam_store::audit::{self, AuditEntry, AuditRow};
-use leadteam_store::{StoreError, members, outbox};
+use leadteam_store::audit::{self, AuditEntry};
+use leadteam_store::{members, outbox};
 use serde_json::{Value, json};
 
 /// Deletion codes: digits, lifetime and tries.
@@ -83,7 +86,7 @@ pub async fn update(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     get(app, caller).await
 }
 
@@ -98,7 +101,7 @@ pub async fn transfer_ownership(
     let actor = caller.may(&Action::TransferOwnership)?.clone();
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let lock = app.db.for_update();
+    let lock = Lock::ForUpdate;
     let me = members::get(&mut tx, actor.account, actor.member, lock)
         .await?
         .ok_or(AppError::NotFound("member"))?;
@@ -129,7 +132,7 @@ pub async fn transfer_ownership(
             "ownership changed meanwhile; reload and try again",
         ));
     }
-    let after = members::get(&mut tx, actor.account, target.id, "")
+    let after = members::get(&mut tx, actor.account, target.id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("member"))?;
     audit_member(
@@ -142,7 +145,7 @@ pub async fn transfer_ownership(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -208,7 +211,7 @@ pub async fn request_deletion(app: &App, caller: &Caller) -> Result<Timestamp, A
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     app.mail_queued();
     Ok(expires)
 }
@@ -265,7 +268,7 @@ pub async fn delete(app: &App, caller: &Caller, code: &str) -> Result<i64, AppEr
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     crate::files::remove_account(&app.config, actor.account).await;
     Ok(n)
 }

@@ -2,6 +2,8 @@
 //! the permissions given to it — never more than that member holds at the
 //! time of each request. Deactivating the member revokes its keys (M5).
 
+pub use leadteam_store::api_keys::ApiKeyRow;
+
 use crate::App;
 use crate::auth::{Caller, random_token};
 use crate::error::{AppError, AuthFailure};
@@ -9,9 +11,9 @@ use leadteam_domain::authz::{Action, PermissionSet};
 use leadteam_domain::secret::token_hash;
 use leadteam_domain::validate::Name;
 use leadteam_domain::{ApiKeyId, SessionId};
-use leadteam_store::api_keys::{self, ApiKeyRow};
+use leadteam_store::api_keys::{self};
 use leadteam_store::audit::{self, AuditEntry};
-use leadteam_store::{StoreError, accounts, users};
+use leadteam_store::{accounts, users};
 use serde_json::json;
 
 /// Every API key starts with this, so a credential says what it is.
@@ -107,7 +109,7 @@ pub async fn create(
     let key = api_keys::get(&mut tx, actor.account, id)
         .await?
         .ok_or(AppError::NotFound("API key"))?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(NewKey { key, token })
 }
 
@@ -140,6 +142,6 @@ pub async fn revoke(app: &App, caller: &Caller, id: ApiKeyId) -> Result<(), AppE
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }

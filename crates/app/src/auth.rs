@@ -154,9 +154,7 @@ pub async fn signup(
     )
     .await?;
     let token = insert_session(app, &mut tx, user, Some(account), client, now).await?;
-    tx.commit()
-        .await
-        .map_err(leadteam_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(token)
 }
 
@@ -289,9 +287,7 @@ pub async fn signin(
     let memberships = accounts::memberships_of(&mut tx, user.id).await?;
     let account = memberships.first().map(|m| m.account);
     let token = insert_session(app, &mut tx, user.id, account, client, app.now()).await?;
-    tx.commit()
-        .await
-        .map_err(leadteam_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(token)
 }
 
@@ -309,9 +305,7 @@ async fn record_failure(app: &App, email_key: &str, ip_key: Option<&str>) -> Res
             throttle::lock(&mut tx, k, now.plus_millis(policy.lock_ms)).await?;
         }
     }
-    tx.commit()
-        .await
-        .map_err(leadteam_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -393,9 +387,7 @@ pub async fn signout(app: &App, caller: &Caller) -> Result<(), AppError> {
     let mut tx = app.db.write().await?;
     sessions::delete(&mut tx, caller.session).await?;
     crate::billing::duty::release(&mut tx, caller, "signed out", app.now()).await?;
-    tx.commit()
-        .await
-        .map_err(leadteam_store::StoreError::from)?;
+    tx.commit().await?;
     app.bus.publish(crate::bus::BusEvent::SessionEnded {
         session: caller.session,
     });
@@ -415,8 +407,6 @@ pub async fn switch_account(
         return Err(AppError::NotFound("account"));
     };
     sessions::set_account(&mut tx, caller.session, account).await?;
-    tx.commit()
-        .await
-        .map_err(leadteam_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(m.member)
 }

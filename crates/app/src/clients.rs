@@ -2,6 +2,8 @@
 //! rule, claiming, assigning, bulk reassignment, deletion, delivery, guests,
 //! the timeline, the team view and the team overview (C1-C9, P2, P6, P7).
 
+pub use leadteam_store::clients::{ClientRow, EventRow};
+
 use crate::App;
 use crate::auth::Caller;
 use crate::bus::Alerts;
@@ -13,9 +15,8 @@ use leadteam_domain::validate::{Email, Name, parse_phone};
 use leadteam_domain::{
     AccountId, ClientId, FieldError, MemberId, TeamId, Timestamp, ValidationErrors,
 };
-use leadteam_store::clients::{
-    self, ClientChanges, ClientRow, Kinds, ListFilter, NewClient, NewEvent,
-};
+use leadteam_store::Lock;
+use leadteam_store::clients::{self, ClientChanges, Kinds, ListFilter, NewClient, NewEvent};
 use leadteam_store::{Conn, StoreError, members};
 use serde_json::{Value, json};
 
@@ -53,7 +54,7 @@ async fn load_visible(
     conn: &mut Conn,
     actor: &Actor,
     id: ClientId,
-    lock: &str,
+    lock: Lock,
 ) -> Result<(ClientRow, ClientFacts), AppError> {
     let c = clients::get(conn, actor.account, id, lock)
         .await?
@@ -243,7 +244,7 @@ pub async fn create(
         now,
     )
     .await?;
-    let c = clients::get(&mut tx, actor.account, id, "")
+    let c = clients::get(&mut tx, actor.account, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;
     audit_client(
@@ -266,7 +267,7 @@ pub async fn create(
         id,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(ClientView {
         client: c,
         duplicates,
@@ -308,7 +309,7 @@ pub async fn get(
 ) -> Result<(ClientView, Vec<clients::EventRow>), AppError> {
     let actor = caller.actor()?.clone();
     let mut tx = app.db.read().await?;
-    let (c, _) = load_visible(&mut tx, &actor, id, "").await?;
+    let (c, _) = load_visible(&mut tx, &actor, id, Lock::None).await?;
     let scope = client_scope(&actor);
     let duplicates = clients::visible_duplicates(
         &mut tx,
@@ -447,11 +448,11 @@ pub async fn update(
     let actor = caller.actor()?.clone();
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let (before, f) = load_visible(&mut tx, &actor, id, app.db.for_update()).await?;
+    let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
     decide(&actor, &Action::UpdateClient(&f))?;
     let ch = parse_input(&mut tx, actor.account, &input, false).await?;
     clients::update(&mut tx, id, &ch, now).await?;
-    let after = clients::get(&mut tx, actor.account, id, "")
+    let after = clients::get(&mut tx, actor.account, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;
     event(
@@ -485,7 +486,7 @@ pub async fn update(
         id,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(ClientView {
         client: after,
         duplicates,
@@ -510,7 +511,7 @@ pub async fn add_note(
     }
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let (_, f) = load_visible(&mut tx, &actor, id, app.db.for_update()).await?;
+    let (_, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
     decide(&actor, &Action::UpdateClient(&f))?;
     let eid = clients::add_event(
         &mut tx,
@@ -525,7 +526,7 @@ pub async fn add_note(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(eid)
 }
 
@@ -535,7 +536,7 @@ pub async fn claim(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRow
     let actor = caller.actor()?.clone();
     let now = app.now();
     let mut c = app.db.conn().await?;
-    let current = clients::get(&mut c, actor.account, id, "")
+    let current = clients::get(&mut c, actor.account, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;
     let f = facts(&mut c, &actor, &current).await?;
@@ -570,7 +571,7 @@ pub async fn claim(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRow
     if claimed {
         // A plan may make claiming cost credits (B5): refused, and nothing
         // written, when the balance is short.
-        let cost = leadteam_store::billing::plan(&mut tx, actor.account, "")
+        let cost = leadteam_store::billing::plan(&mut tx, actor.account, Lock::None)
             .await?
             .map_or(0, |p| p.claim_cost_credits);
         if !leadteam_store::credits::charge(
@@ -593,7 +594,7 @@ pub async fn claim(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRow
         }
     }
     if !claimed {
-        let now_row = clients::get(&mut tx, actor.account, id, "")
+        let now_row = clients::get(&mut tx, actor.account, id, Lock::None)
             .await?
             .ok_or(AppError::NotFound("client"))?;
         drop(tx);
@@ -628,10 +629,10 @@ pub async fn claim(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRow
         now,
     )
     .await?;
-    let row = clients::get(&mut tx, actor.account, id, "")
+    let row = clients::get(&mut tx, actor.account, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     *outcome = Some(row.clone());
     app.claims.land(id);
     Ok(row)
@@ -687,7 +688,7 @@ async fn target(
     to: MemberId,
     field: &str,
 ) -> Result<members::MemberRow, AppError> {
-    let m = members::get(conn, account, to, "")
+    let m = members::get(conn, account, to, Lock::None)
         .await?
         .ok_or_else(|| AppError::field(field, "is not a member of this account"))?;
     if m.status != MemberStatus::Active {
@@ -707,7 +708,7 @@ pub async fn assign(
     let actor = caller.actor()?.clone();
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let (before, f) = load_visible(&mut tx, &actor, id, app.db.for_update()).await?;
+    let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
     let to_member = target(&mut tx, actor.account, to, "member_id").await?;
     decide(
         &actor,
@@ -718,10 +719,10 @@ pub async fn assign(
     )?;
     let mut alerts = Alerts::default();
     assign_locked(&mut tx, &actor, &before, &to_member, &mut alerts, now).await?;
-    let after = clients::get(&mut tx, actor.account, id, "")
+    let after = clients::get(&mut tx, actor.account, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     alerts.publish(&app.bus);
     Ok(after)
 }
@@ -826,7 +827,7 @@ pub async fn bulk_assign(
             (ids, None)
         }
         BulkSelection::AllOf(m) => {
-            members::get(&mut tx, actor.account, m, "")
+            members::get(&mut tx, actor.account, m, Lock::None)
                 .await?
                 .ok_or_else(|| AppError::field("from_member", "is not a member of this account"))?;
             (
@@ -843,8 +844,7 @@ pub async fn bulk_assign(
     let mut alerts = Alerts::default();
     let mut changed = 0usize;
     for id in ids {
-        let Some(before) = clients::get(&mut tx, actor.account, id, app.db.for_update()).await?
-        else {
+        let Some(before) = clients::get(&mut tx, actor.account, id, Lock::ForUpdate).await? else {
             out.push(BulkResult {
                 client: id,
                 outcome: "not_found",
@@ -912,7 +912,7 @@ pub async fn bulk_assign(
         }
     }
     let _ = changed;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     alerts.publish(&app.bus);
     Ok(out)
 }
@@ -922,7 +922,7 @@ pub async fn delete(app: &App, caller: &Caller, id: ClientId) -> Result<(), AppE
     let actor = caller.actor()?.clone();
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let (before, f) = load_visible(&mut tx, &actor, id, app.db.for_update()).await?;
+    let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
     decide(&actor, &Action::DeleteClient(&f))?;
     clients::delete(&mut tx, id).await?;
     audit_client(
@@ -935,7 +935,7 @@ pub async fn delete(app: &App, caller: &Caller, id: ClientId) -> Result<(), AppE
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -961,7 +961,7 @@ pub async fn deliver(
     }
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let (before, f) = load_visible(&mut tx, &actor, id, app.db.for_update()).await?;
+    let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
     decide(&actor, &Action::DeliverClient(&f))?;
     let mut alerts = Alerts::default();
     let data = match to {
@@ -1018,10 +1018,10 @@ pub async fn deliver(
         now,
     )
     .await?;
-    let after = clients::get(&mut tx, actor.account, id, "")
+    let after = clients::get(&mut tx, actor.account, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     alerts.publish(&app.bus);
     Ok(after)
 }
@@ -1038,7 +1038,7 @@ pub async fn invite_guest(
     let actor = caller.actor()?.clone();
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let (_, f) = load_visible(&mut tx, &actor, id, app.db.for_update()).await?;
+    let (_, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
     decide(&actor, &Action::InviteGuest(&f))?;
     let email_norm = Email::parse("email", email)?;
     let member = match members::by_email(&mut tx, actor.account, email_norm.as_str()).await? {
@@ -1082,7 +1082,7 @@ pub async fn invite_guest(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     app.mail_queued();
     Ok(member)
 }
@@ -1146,7 +1146,7 @@ pub async fn set_team_view(
     }
     let mut tx = app.db.write().await?;
     clients::set_team_view(&mut tx, actor.member, &chosen.join(",")).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(chosen.into_iter().map(str::to_owned).collect())
 }
 

@@ -14,8 +14,9 @@ use leadteam_domain::content::{
 };
 use leadteam_domain::validate::Name;
 use leadteam_domain::{AccountId, ContentId, Timestamp, ValidationErrors};
+use leadteam_store::Lock;
 use leadteam_store::content::{self, ContentFields, ContentRow, StoredFile};
-use leadteam_store::{Conn, StoreError, Tx};
+use leadteam_store::{Conn, Tx};
 use serde_json::{Value, json};
 
 /// A piece of content with what the caller may do with it.
@@ -64,7 +65,7 @@ async fn load(
     conn: &mut Conn,
     account: AccountId,
     id: ContentId,
-    lock: &str,
+    lock: Lock,
 ) -> Result<ContentRow, AppError> {
     content::get(conn, account, id, lock)
         .await?
@@ -92,7 +93,7 @@ pub async fn list(
 pub async fn get(app: &App, caller: &Caller, id: ContentId) -> Result<ContentView, AppError> {
     let actor = caller.actor()?;
     let mut c = app.db.conn().await?;
-    let row = load(&mut c, actor.account, id, "").await?;
+    let row = load(&mut c, actor.account, id, Lock::None).await?;
     decide(actor, &Action::ViewContent(&row.facts()))?;
     Ok(view(actor, row))
 }
@@ -188,8 +189,9 @@ fn fields(c: &Checked) -> ContentFields<'_> {
 }
 
 fn kind_of(row: &ContentRow) -> Result<ContentKind, AppError> {
-    ContentKind::parse("kind", &row.kind)
-        .map_err(|_| AppError::Internal(format!("content {} has kind {:?}", row.id, row.kind)))
+    ContentKind::parse("kind", &row.kind).map_err(|_| {
+        AppError::Internal(format!("content {} has kind {:?}", row.id, row.kind).into())
+    })
 }
 
 /// Creates content authored by the caller (private unless `shared`).
@@ -218,7 +220,7 @@ pub async fn create(
         now,
     )
     .await?;
-    let after = load(&mut tx, actor.account, id, "").await?;
+    let after = load(&mut tx, actor.account, id, Lock::None).await?;
     audit_content(
         &mut tx,
         caller,
@@ -229,7 +231,7 @@ pub async fn create(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(view(&actor, after))
 }
 
@@ -248,7 +250,7 @@ pub async fn edit(
     }
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let before = load(&mut tx, actor.account, id, app.db.for_update()).await?;
+    let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     decide(&actor, &Action::EditContent(&before.facts()))?;
     let base = Checked {
         title: before.title.clone(),
@@ -258,7 +260,7 @@ pub async fn edit(
     };
     let checked = check(kind_of(&before)?, base, &input)?;
     content::update(&mut tx, id, &fields(&checked), now).await?;
-    let after = load(&mut tx, actor.account, id, "").await?;
+    let after = load(&mut tx, actor.account, id, Lock::None).await?;
     audit_content(
         &mut tx,
         caller,
@@ -269,7 +271,7 @@ pub async fn edit(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(view(&actor, after))
 }
 
@@ -278,7 +280,7 @@ pub async fn delete(app: &App, caller: &Caller, id: ContentId) -> Result<(), App
     let actor = caller.may(&Action::DeleteContent)?.clone();
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let before = load(&mut tx, actor.account, id, app.db.for_update()).await?;
+    let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     content::delete(&mut tx, id).await?;
     audit_content(
         &mut tx,
@@ -290,7 +292,7 @@ pub async fn delete(app: &App, caller: &Caller, id: ContentId) -> Result<(), App
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     if before.file.is_some() {
         files::remove_quietly(&files::content_path(&app.config, actor.account, id)).await;
     }
@@ -348,7 +350,7 @@ pub async fn upload<R: tokio::io::AsyncRead + Unpin>(
     let actor = caller.actor()?.clone();
     let row = {
         let mut c = app.db.conn().await?;
-        load(&mut c, actor.account, id, "").await?
+        load(&mut c, actor.account, id, Lock::None).await?
     };
     may_upload(&actor, &row)?;
     let Some(ft) = FileType::from_content_type(up.content_type) else {
@@ -385,7 +387,7 @@ pub async fn upload<R: tokio::io::AsyncRead + Unpin>(
     };
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let before = load(&mut tx, actor.account, id, app.db.for_update()).await?;
+    let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     may_upload(&actor, &before)?;
     let dest = files::content_path(&app.config, actor.account, id);
     let placed = files::place(got.temp, &dest).await?;
@@ -409,7 +411,7 @@ async fn record_upload(
     now: Timestamp,
 ) -> Result<ContentRow, AppError> {
     content::set_file(&mut tx, before.id, stored, now).await?;
-    let after = load(&mut tx, before.account, before.id, "").await?;
+    let after = load(&mut tx, before.account, before.id, Lock::None).await?;
     audit_content(
         &mut tx,
         caller,
@@ -420,7 +422,7 @@ async fn record_upload(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -435,15 +437,18 @@ pub async fn download(app: &App, caller: &Caller, id: ContentId) -> Result<Downl
     let actor = caller.actor()?;
     let row = {
         let mut c = app.db.conn().await?;
-        load(&mut c, actor.account, id, "").await?
+        load(&mut c, actor.account, id, Lock::None).await?
     };
     decide(actor, &Action::ViewContent(&row.facts()))?;
     let Some(file) = row.file else {
         return Err(AppError::NotFound("file"));
     };
     let path = files::content_path(&app.config, actor.account, id);
-    let data = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| AppError::Internal(format!("cannot open {}: {e}", path.display())))?;
+    let data = tokio::fs::File::open(&path).await.map_err(|e| {
+        AppError::Internal(crate::Fault::new(
+            format!("cannot open {}", path.display()),
+            e,
+        ))
+    })?;
     Ok(Download { file, data })
 }

@@ -15,6 +15,10 @@ pub enum AuthFailure {
     InvalidTotp,
     /// The session has no account in which it is an active member.
     NoAccount,
+    /// A webhook delivery is not signed by its lead source (why, in words).
+    BadSignature(String),
+    /// Facebook's subscription check gave another verify token.
+    BadVerifyToken,
 }
 
 /// The one error type of the use cases; `web` maps each variant to one status.
@@ -46,8 +50,76 @@ pub enum AppError {
     /// An uploaded file's type is not accepted.
     #[error("unsupported type: {0}")]
     UnsupportedType(String),
+    /// A body that cannot be read at all (not JSON, say): the parser's words.
+    #[error("malformed body: {0}")]
+    Malformed(String),
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(Fault),
+}
+
+/// An internal fault: what failed, and the error that caused it (its chain
+/// is kept for the one log line the web layer writes with the request id).
+#[derive(Debug)]
+pub struct Fault {
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Fault {
+    pub fn new(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Fault {
+            message: message.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// The message and every cause, outermost first: `a: b: c`.
+    pub fn chain(&self) -> String {
+        let mut out = self.message.clone();
+        let mut next: Option<&(dyn std::error::Error + 'static)> = match &self.source {
+            Some(s) => Some(s.as_ref()),
+            None => None,
+        };
+        while let Some(e) = next {
+            out.push_str(": ");
+            out.push_str(&e.to_string());
+            next = e.source();
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Fault {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.source {
+            Some(s) => Some(s.as_ref()),
+            None => None,
+        }
+    }
+}
+
+impl From<String> for Fault {
+    fn from(message: String) -> Self {
+        Fault {
+            message,
+            source: None,
+        }
+    }
+}
+
+impl From<&str> for Fault {
+    fn from(message: &str) -> Self {
+        message.to_owned().into()
+    }
 }
 
 impl AppError {
@@ -70,7 +142,7 @@ impl From<StoreError> for AppError {
                 message: "this already exists".into(),
                 field: Some(constraint),
             },
-            other => AppError::Internal(other.to_string()),
+            other => AppError::Internal(Fault::new("storage failed", other)),
         }
     }
 }

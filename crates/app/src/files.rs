@@ -21,7 +21,7 @@ pub(crate) fn content_path(config: &AppConfig, account: AccountId, id: ContentId
 }
 
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> AppError {
-    AppError::Internal(format!("{what} {}: {e}", path.display()))
+    AppError::Internal(crate::Fault::new(format!("{what} {}", path.display()), e))
 }
 
 /// A file removed when dropped, unless it was moved into place.

@@ -1,6 +1,8 @@
 //! Client groups: every member uses them (P6), `groups.edit` creates and
 //! edits them, only the owner and admins delete them (P5).
 
+pub use leadteam_store::groups::GroupRow;
+
 use crate::App;
 use crate::auth::Caller;
 use crate::error::AppError;
@@ -8,7 +10,8 @@ use leadteam_domain::authz::Action;
 use leadteam_domain::content::{MAX_DESCRIPTION_CHARS, color, long_text};
 use leadteam_domain::validate::Name;
 use leadteam_domain::{AccountId, GroupId, Timestamp, ValidationErrors};
-use leadteam_store::groups::{self, GroupRow, NewGroup};
+use leadteam_store::Lock;
+use leadteam_store::groups::{self, NewGroup};
 use leadteam_store::{Conn, StoreError};
 use serde_json::{Value, json};
 
@@ -40,7 +43,7 @@ async fn load(
     conn: &mut Conn,
     account: AccountId,
     id: GroupId,
-    lock: &str,
+    lock: Lock,
 ) -> Result<GroupRow, AppError> {
     groups::get(conn, account, id, lock)
         .await?
@@ -106,7 +109,7 @@ pub async fn list(app: &App, caller: &Caller) -> Result<Vec<GroupRow>, AppError>
 pub async fn get(app: &App, caller: &Caller, id: GroupId) -> Result<GroupRow, AppError> {
     let actor = caller.may(&Action::UseGroups)?;
     let mut c = app.db.conn().await?;
-    load(&mut c, actor.account, id, "").await
+    load(&mut c, actor.account, id, Lock::None).await
 }
 
 pub async fn create(
@@ -142,7 +145,7 @@ pub async fn create(
     )
     .await
     .map_err(on_unique(name.as_str()))?;
-    let after = load(&mut tx, actor.account, id, "").await?;
+    let after = load(&mut tx, actor.account, id, Lock::None).await?;
     audit_group(
         &mut tx,
         caller,
@@ -153,7 +156,7 @@ pub async fn create(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -167,7 +170,7 @@ pub async fn edit(
     let p = parse(&input)?;
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let before = load(&mut tx, actor.account, id, app.db.for_update()).await?;
+    let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     let name = p
         .name
         .map(Name::into_string)
@@ -180,7 +183,7 @@ pub async fn edit(
     groups::update(&mut tx, id, &name, &description, color.as_deref(), now)
         .await
         .map_err(on_unique(&name))?;
-    let after = load(&mut tx, actor.account, id, "").await?;
+    let after = load(&mut tx, actor.account, id, Lock::None).await?;
     audit_group(
         &mut tx,
         caller,
@@ -191,7 +194,7 @@ pub async fn edit(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -199,7 +202,7 @@ pub async fn delete(app: &App, caller: &Caller, id: GroupId) -> Result<(), AppEr
     let actor = caller.may(&Action::DeleteGroups)?.clone();
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let before = load(&mut tx, actor.account, id, app.db.for_update()).await?;
+    let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     groups::delete(&mut tx, id).await?;
     audit_group(
         &mut tx,
@@ -211,6 +214,6 @@ pub async fn delete(app: &App, caller: &Caller, id: GroupId) -> Result<(), AppEr
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }

@@ -15,8 +15,9 @@ use leadteam_domain::routing::{
     DefaultRule, LeadFacts, Outcome, Rule, SourceKind, decide_assignment, match_rule,
 };
 use leadteam_domain::{FieldError, MemberId};
+use leadteam_store::Lock;
 use leadteam_store::import::{self as store_import, ImportedClient};
-use leadteam_store::{StoreError, rules};
+use leadteam_store::rules;
 use std::collections::{BTreeMap, HashMap};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -302,7 +303,7 @@ async fn flush(
         .collect();
     let stored =
         store_import::insert_clients(&mut tx, actor.account, actor.member, &clients, now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     flag_duplicates(&rows, &e, &p, report);
     report.stored += stored;
     for (assignee, _) in &decisions {
@@ -349,7 +350,7 @@ fn flag_duplicates(
 /// round-robin positions of each rule are drawn at once, the candidates read
 /// once, and each assignment counts towards the capacity of the next rows.
 async fn route(
-    app: &App,
+    _app: &App,
     tx: &mut leadteam_store::Conn,
     actor: &Actor,
     set: &RuleSet,
@@ -383,11 +384,10 @@ async fn route(
     }
     let mut positions: HashMap<String, std::vec::IntoIter<u64>> = HashMap::new();
     for (key, n) in needed {
-        let p = store_import::next_positions(tx, app.db.engine(), &key, n).await?;
+        let p = rules::next_positions(tx, &key, n).await?;
         positions.insert(key, p.into_iter());
     }
-    let mut candidates =
-        rules::candidates(tx, actor.account, &members, app.db.for_update()).await?;
+    let mut candidates = rules::candidates(tx, actor.account, &members, Lock::ForUpdate).await?;
     let mut out = Vec::with_capacity(rows.len());
     for ((_, row), (rule, action)) in rows.iter().zip(matched) {
         let position = if action.uses_position() {
@@ -467,7 +467,7 @@ async fn finish(app: &App, actor: &Actor, report: &ImportReport) -> Result<(), A
             }
         }
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     alerts.publish(&app.bus);
     Ok(())
 }

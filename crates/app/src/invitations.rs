@@ -8,6 +8,7 @@ use crate::error::AppError;
 use leadteam_domain::Timestamp;
 use leadteam_domain::authz::MemberStatus;
 use leadteam_domain::secret::token_hash;
+use leadteam_store::Lock;
 use leadteam_store::invitations::{self, InvitationRow};
 use leadteam_store::{Conn, accounts, members, users};
 
@@ -34,7 +35,7 @@ pub(crate) async fn live(
     c: &mut Conn,
     token: &str,
     now: Timestamp,
-    lock: &str,
+    lock: Lock,
 ) -> Result<InvitationRow, AppError> {
     if token.trim().is_empty() {
         return Err(AppError::field("token", "is required"));
@@ -53,8 +54,8 @@ pub(crate) async fn live(
 /// What the link of `token` invites to; nothing changes.
 pub async fn preview(app: &App, token: &str) -> Result<InvitationView, AppError> {
     let mut c = app.db.conn().await?;
-    let inv = live(&mut c, token, app.now(), "").await?;
-    let m = members::get(&mut c, inv.account, inv.member, "")
+    let inv = live(&mut c, token, app.now(), Lock::None).await?;
+    let m = members::get(&mut c, inv.account, inv.member, Lock::None)
         .await?
         .filter(|m| m.status == MemberStatus::Invited)
         .ok_or_else(|| AppError::Gone(LINK_DEAD.into()))?;

@@ -27,7 +27,7 @@ pub mod teams;
 mod trail;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{AppError, AuthFailure};
+pub use error::{AppError, AuthFailure, Fault};
 pub use password::PasswordHasher;
 
 use leadteam_store::Db;

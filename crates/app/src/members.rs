@@ -1,5 +1,7 @@
 //! Members and invitations (M1-M9, P4, O2, X1).
 
+pub use leadteam_store::members::MemberRow;
+
 use crate::App;
 use crate::auth::{Caller, ClientInfo, NewSessionToken, random_token};
 use crate::error::{AppError, AuthFailure};
@@ -9,9 +11,10 @@ use leadteam_domain::billing::SeatEventKind;
 use leadteam_domain::secret::token_hash;
 use leadteam_domain::validate::{Email, Name, NewPassword};
 use leadteam_domain::{AccountId, MemberId, RoleId, TeamId, Timestamp, ValidationErrors};
+use leadteam_store::Lock;
 use leadteam_store::audit::{self, AuditEntry};
-use leadteam_store::members::{self, MemberChanges, MemberRow, NewInvited};
-use leadteam_store::{Conn, StoreError, accounts, invitations, outbox, users};
+use leadteam_store::members::{self, MemberChanges, NewInvited};
+use leadteam_store::{Conn, accounts, invitations, outbox, users};
 use serde_json::{Value, json};
 
 /// The audit picture of a member (before/after).
@@ -51,7 +54,7 @@ async fn load(
     conn: &mut Conn,
     account: AccountId,
     id: MemberId,
-    lock: &str,
+    lock: Lock,
 ) -> Result<MemberRow, AppError> {
     members::get(conn, account, id, lock)
         .await?
@@ -77,7 +80,7 @@ pub async fn list(
 pub async fn get(app: &App, caller: &Caller, id: MemberId) -> Result<MemberRow, AppError> {
     let actor = caller.may(&Action::ListMembers)?;
     let mut c = app.db.conn().await?;
-    load(&mut c, actor.account, id, "").await
+    load(&mut c, actor.account, id, Lock::None).await
 }
 
 /// What to invite.
@@ -109,7 +112,7 @@ pub async fn invite(
 ) -> Result<MemberRow, AppError> {
     let mut tx = app.db.write().await?;
     let row = invite_in(app, &mut tx, caller, input).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     app.mail_queued();
     Ok(row)
 }
@@ -194,7 +197,7 @@ pub(crate) async fn invite_in(
     )
     .await?;
     send_invitation(app, tx, caller, id, email.as_str(), &role.1, now).await?;
-    let row = load(tx, actor.account, id, "").await?;
+    let row = load(tx, actor.account, id, Lock::None).await?;
     audit_member(
         tx,
         caller,
@@ -270,7 +273,7 @@ pub async fn resend(app: &App, caller: &Caller, id: MemberId) -> Result<MemberRo
     let account = account_of(caller)?;
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let m = load(&mut tx, account, id, app.db.for_update()).await?;
+    let m = load(&mut tx, account, id, Lock::ForUpdate).await?;
     if m.status != MemberStatus::Invited {
         return Err(AppError::conflict(
             None,
@@ -288,7 +291,7 @@ pub async fn resend(app: &App, caller: &Caller, id: MemberId) -> Result<MemberRo
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     app.mail_queued();
     Ok(m)
 }
@@ -299,7 +302,7 @@ pub async fn cancel(app: &App, caller: &Caller, id: MemberId) -> Result<(), AppE
     let account = account_of(caller)?;
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let m = load(&mut tx, account, id, app.db.for_update()).await?;
+    let m = load(&mut tx, account, id, Lock::ForUpdate).await?;
     if m.status != MemberStatus::Invited {
         return Err(AppError::conflict(
             None,
@@ -317,7 +320,7 @@ pub async fn cancel(app: &App, caller: &Caller, id: MemberId) -> Result<(), AppE
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -343,7 +346,7 @@ pub async fn accept(
     let now = app.now();
     // Work out the path (and do the slow password work) before the write lock.
     let mut c = app.db.conn().await?;
-    let inv = crate::invitations::live(&mut c, input.token, now, "").await?;
+    let inv = crate::invitations::live(&mut c, input.token, now, Lock::None).await?;
     let hash = token_hash(input.token.trim());
     let existing = users::by_email(&mut c, &inv.email).await?;
     drop(c);
@@ -386,10 +389,10 @@ pub async fn accept(
     };
 
     let mut tx = app.db.write().await?;
-    let inv2 = invitations::by_token_hash(&mut tx, &hash, app.db.for_update())
+    let inv2 = invitations::by_token_hash(&mut tx, &hash, Lock::ForUpdate)
         .await?
         .ok_or_else(|| AppError::Gone(LINK_DEAD.into()))?;
-    let m = load(&mut tx, inv2.account, inv2.member, app.db.for_update()).await?;
+    let m = load(&mut tx, inv2.account, inv2.member, Lock::ForUpdate).await?;
     if m.status != MemberStatus::Invited {
         return Err(AppError::Gone(LINK_DEAD.into()));
     }
@@ -416,7 +419,7 @@ pub async fn accept(
         return Err(AppError::Gone(LINK_DEAD.into()));
     }
     invitations::delete(&mut tx, m.id).await?;
-    let after = load(&mut tx, inv2.account, m.id, "").await?;
+    let after = load(&mut tx, inv2.account, m.id, Lock::None).await?;
     // B2: billing starts at activation.
     crate::billing::record_seat(&mut tx, &after, SeatEventKind::Activated, now).await?;
     audit::record(
@@ -436,7 +439,7 @@ pub async fn accept(
     .await?;
     let token =
         crate::auth::insert_session(app, &mut tx, user, Some(inv2.account), client, now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok((after, token))
 }
 
@@ -460,7 +463,7 @@ pub async fn edit(
     let actor = caller.actor()?.clone();
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let before = load(&mut tx, actor.account, id, app.db.for_update()).await?;
+    let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     let mut ch = MemberChanges::default();
     let mut errs = ValidationErrors::default();
     let mut role_perms = None;
@@ -560,7 +563,7 @@ pub async fn edit(
             ));
         }
     }
-    let after = load(&mut tx, actor.account, id, "").await?;
+    let after = load(&mut tx, actor.account, id, Lock::None).await?;
     audit_member(
         &mut tx,
         caller,
@@ -571,7 +574,7 @@ pub async fn edit(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     app.bus.publish(crate::bus::BusEvent::AccessChanged {
         account: actor.account,
         member: id,
@@ -598,7 +601,7 @@ async fn set_active(
     let actor = caller.actor()?.clone();
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let before = load(&mut tx, actor.account, id, app.db.for_update()).await?;
+    let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     let facts = before.facts();
     let action = if active {
         Action::ReactivateMember { target: &facts }
@@ -635,7 +638,7 @@ async fn set_active(
         // Its API keys stop working too (M5).
         leadteam_store::api_keys::revoke_all_of_member(&mut tx, id, now).await?;
     }
-    let after = load(&mut tx, actor.account, id, "").await?;
+    let after = load(&mut tx, actor.account, id, Lock::None).await?;
     // B2: billing stops at deactivation and restarts at reactivation; B4:
     // deactivation frees the licence.
     let kind = if active {
@@ -659,7 +662,7 @@ async fn set_active(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     app.bus.publish(crate::bus::BusEvent::AccessChanged {
         account: actor.account,
         member: id,
@@ -685,7 +688,7 @@ pub async fn remove(
     let actor = caller.actor()?.clone();
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let before = load(&mut tx, actor.account, id, app.db.for_update()).await?;
+    let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     leadteam_domain::authz::decide(
         &actor,
         &Action::RemoveMember {
@@ -702,7 +705,7 @@ pub async fn remove(
                 "must be another member than the one removed",
             ));
         }
-        let target = members::get(&mut tx, actor.account, to, "")
+        let target = members::get(&mut tx, actor.account, to, Lock::None)
             .await?
             .ok_or_else(|| AppError::field("move_to", "is not a member of this account"))?;
         if target.status != MemberStatus::Active {
@@ -736,7 +739,7 @@ pub async fn remove(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     alerts.publish(&app.bus);
     Ok(affected)
 }

@@ -39,7 +39,12 @@ fn hashing_threads() -> Result<&'static Mutex<Sender<Job>>, AppError> {
                     }
                 }
             })
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+            .map_err(|e| {
+                AppError::Internal(crate::Fault::new(
+                    "cannot start the password hashing thread",
+                    e,
+                ))
+            })?;
     }
     Ok(POOL.get_or_init(|| Mutex::new(tx)))
 }
@@ -73,7 +78,7 @@ fn params() -> Result<Params, AppError> {
 }
 
 fn internal(e: impl std::fmt::Display) -> AppError {
-    AppError::Internal(e.to_string())
+    AppError::Internal(format!("password hashing failed: {e}").into())
 }
 
 thread_local! {

@@ -7,14 +7,17 @@
 //! Members' permissions are read from their role on every request, so a
 //! change takes effect on their very next request.
 
+pub use leadteam_store::roles::RoleWithCount;
+
 use crate::App;
 use crate::auth::Caller;
 use crate::error::AppError;
 use leadteam_domain::authz::{Action, Actor, Permission, PermissionSet};
 use leadteam_domain::validate::Name;
 use leadteam_domain::{AccountId, FieldError, RoleId, Timestamp, ValidationErrors};
+use leadteam_store::Lock;
 use leadteam_store::audit::{self, AuditEntry};
-use leadteam_store::roles::{self, RoleRow, RoleWithCount};
+use leadteam_store::roles::{self, RoleRow};
 use leadteam_store::{Conn, StoreError};
 use serde_json::{Value, json};
 
@@ -68,7 +71,7 @@ pub async fn create(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(RoleWithCount { role, members: 0 })
 }
 
@@ -87,7 +90,7 @@ pub async fn update(
     let perms = permissions.and_then(|p| errs.take(parse_permissions(p)));
     errs.into_result()?;
     let mut tx = app.db.write().await?;
-    let before = roles::get(&mut tx, actor.account, id, app.db.for_update())
+    let before = roles::get(&mut tx, actor.account, id, Lock::ForUpdate)
         .await?
         .ok_or(AppError::NotFound("role"))?;
     if !before.is_editable() {
@@ -123,7 +126,7 @@ pub async fn update(
         .await?;
     }
     let members = roles::member_count(&mut tx, id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(RoleWithCount {
         role: after,
         members,
@@ -134,7 +137,7 @@ pub async fn update(
 pub async fn delete(app: &App, caller: &Caller, id: RoleId) -> Result<(), AppError> {
     let actor = may_manage(caller)?;
     let mut tx = app.db.write().await?;
-    let role = roles::get(&mut tx, actor.account, id, app.db.for_update())
+    let role = roles::get(&mut tx, actor.account, id, Lock::ForUpdate)
         .await?
         .ok_or(AppError::NotFound("role"))?;
     if !role.is_custom() {
@@ -173,7 +176,7 @@ pub async fn delete(app: &App, caller: &Caller, id: RoleId) -> Result<(), AppErr
         app.now(),
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! Configuring lead sources and assignment rules (I1, I2, A1-A3): every call
 //! needs `integrations.manage`.
 
+pub use leadteam_store::sources::SourceRow;
+
 use crate::App;
 use crate::auth::{Caller, random_token};
 use crate::error::AppError;
@@ -10,7 +12,8 @@ use leadteam_domain::routing::{
 };
 use leadteam_domain::validate::Name;
 use leadteam_domain::{FieldError, MemberId, RuleId, SourceId, Timestamp, ValidationErrors};
-use leadteam_store::sources::{self, NewSource, SourceRow};
+use leadteam_store::Lock;
+use leadteam_store::sources::{self, NewSource};
 use leadteam_store::{Conn, StoreError, members, rules};
 use serde_json::{Value, json};
 
@@ -107,7 +110,7 @@ pub async fn create_source(
     let source = sources::get(&mut tx, actor.account, id)
         .await?
         .ok_or(AppError::NotFound("lead source"))?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(SourceWithSecret {
         source,
         secret,
@@ -160,7 +163,7 @@ pub async fn update_source(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     let with = rotated.map(|(secret, verify_token)| SourceWithSecret {
         source: after.clone(),
         secret,
@@ -188,7 +191,7 @@ pub async fn delete_source(app: &App, caller: &Caller, id: SourceId) -> Result<(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -212,7 +215,10 @@ async fn check_refs(
 ) -> Result<(), AppError> {
     let mut errs = ValidationErrors::default();
     for (field, m) in members_named {
-        if members::get(conn, actor.account, *m, "").await?.is_none() {
+        if members::get(conn, actor.account, *m, Lock::None)
+            .await?
+            .is_none()
+        {
             errs.push(FieldError::new(
                 field.clone(),
                 "is not a member of this account",
@@ -260,7 +266,7 @@ pub async fn set_default_rule(
     let mut tx = app.db.write().await?;
     check_refs(&mut tx, &actor, &[], &named).await?;
     let before = rules::default_rule(&mut tx, actor.account).await?;
-    rules::set_default(&mut tx, app.db.engine(), actor.account, &rule, now).await?;
+    rules::set_default(&mut tx, actor.account, &rule, now).await?;
     audit_change(
         &mut tx,
         &actor,
@@ -272,7 +278,7 @@ pub async fn set_default_rule(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(rule)
 }
 
@@ -303,7 +309,6 @@ pub async fn create_rule(
     .await?;
     let id = rules::insert(
         &mut tx,
-        app.db.engine(),
         actor.account,
         &name,
         &draft.criteria,
@@ -323,7 +328,7 @@ pub async fn create_rule(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(rule)
 }
 
@@ -382,7 +387,7 @@ pub async fn update_rule(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(rule)
 }
 
@@ -403,7 +408,7 @@ pub async fn delete_rule(app: &App, caller: &Caller, id: RuleId) -> Result<(), A
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -435,6 +440,6 @@ pub async fn move_rule_by_one(
     )
     .await?;
     let after = rules::list(&mut tx, actor.account).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(after)
 }

@@ -68,7 +68,7 @@ pub async fn change_password(
     let ended =
         sessions::delete_all_of_user_except(&mut tx, caller.user, Some(caller.session)).await?;
     audit_self(&mut tx, caller, "user.password_changed", now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(ended)
 }
 
@@ -107,7 +107,7 @@ pub async fn start_totp(app: &App, caller: &Caller) -> Result<Enrolment, AppErro
         ));
     }
     users::set_pending_totp(&mut tx, caller.user, Some(&b32)).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(enrolment(&caller.email, &secret))
 }
 
@@ -142,7 +142,7 @@ pub async fn confirm_totp(app: &App, caller: &Caller, code: &str) -> Result<Vec<
     caller_may_manage_self(caller)?;
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let user = users::by_id_for_update(&mut tx, caller.user, app.db.for_update())
+    let user = users::by_id_for_update(&mut tx, caller.user)
         .await?
         .ok_or(AppError::NotFound("user"))?;
     if user.totp_secret.is_some() {
@@ -173,7 +173,7 @@ pub async fn confirm_totp(app: &App, caller: &Caller, code: &str) -> Result<Vec<
         .collect();
     users::replace_recovery_codes(&mut tx, caller.user, &hashes).await?;
     audit_self(&mut tx, caller, "user.2fa_enabled", now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(codes)
 }
 
@@ -221,7 +221,7 @@ pub async fn disable_totp(
     users::clear_totp(&mut tx, user.id).await?;
     sessions::delete_all_of_user_except(&mut tx, user.id, Some(caller.session)).await?;
     audit_self(&mut tx, caller, "user.2fa_disabled", now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

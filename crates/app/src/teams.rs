@@ -1,13 +1,16 @@
 //! Teams (T1): admins create, rename and delete teams and set their members;
 //! a member may be in several teams. Everyone with `team.view` lists them.
 
+pub use leadteam_store::teams::TeamRow;
+
 use crate::App;
 use crate::auth::Caller;
 use crate::error::AppError;
 use leadteam_domain::authz::Action;
 use leadteam_domain::validate::Name;
 use leadteam_domain::{AccountId, MemberId, TeamId, Timestamp};
-use leadteam_store::teams::{self, TeamRow};
+use leadteam_store::Lock;
+use leadteam_store::teams::{self};
 use leadteam_store::{Conn, StoreError};
 use serde_json::{Value, json};
 
@@ -39,7 +42,7 @@ async fn load(
     conn: &mut Conn,
     account: AccountId,
     id: TeamId,
-    lock: &str,
+    lock: Lock,
 ) -> Result<TeamRow, AppError> {
     teams::get(conn, account, id, lock)
         .await?
@@ -120,7 +123,7 @@ pub async fn create(
         .await
         .map_err(on_unique(name.as_str()))?;
     teams::set_members(&mut tx, id, &ids).await?;
-    let after = load(&mut tx, actor.account, id, "").await?;
+    let after = load(&mut tx, actor.account, id, Lock::None).await?;
     audit_team(
         &mut tx,
         caller,
@@ -131,7 +134,7 @@ pub async fn create(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -145,14 +148,14 @@ pub async fn rename(
     let name = Name::parse("name", name, MAX_NAME_CHARS)?;
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let before = load(&mut tx, actor.account, id, app.db.for_update()).await?;
+    let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     if teams::name_taken(&mut tx, actor.account, name.as_str(), Some(id)).await? {
         return Err(name_conflict(name.as_str()));
     }
     teams::rename(&mut tx, id, name.as_str())
         .await
         .map_err(on_unique(name.as_str()))?;
-    let after = load(&mut tx, actor.account, id, "").await?;
+    let after = load(&mut tx, actor.account, id, Lock::None).await?;
     audit_team(
         &mut tx,
         caller,
@@ -163,7 +166,7 @@ pub async fn rename(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -177,10 +180,10 @@ pub async fn set_members(
     let actor = caller.may(&Action::ManageTeams)?.clone();
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let before = load(&mut tx, actor.account, id, app.db.for_update()).await?;
+    let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     let ids = member_ids(&mut tx, actor.account, ids).await?;
     teams::set_members(&mut tx, id, &ids).await?;
-    let after = load(&mut tx, actor.account, id, "").await?;
+    let after = load(&mut tx, actor.account, id, Lock::None).await?;
     audit_team(
         &mut tx,
         caller,
@@ -191,7 +194,7 @@ pub async fn set_members(
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -199,7 +202,7 @@ pub async fn delete(app: &App, caller: &Caller, id: TeamId) -> Result<(), AppErr
     let actor = caller.may(&Action::ManageTeams)?.clone();
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let before = load(&mut tx, actor.account, id, app.db.for_update()).await?;
+    let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     teams::delete(&mut tx, id).await?;
     audit_team(
         &mut tx,
@@ -211,6 +214,6 @@ pub async fn delete(app: &App, caller: &Caller, id: TeamId) -> Result<(), AppErr
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }

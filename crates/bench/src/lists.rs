@@ -270,13 +270,6 @@ pub async fn plan(app: &App, w: &World, after: i64) -> Res<String> {
     let actor = caller.actor().map_err(|e| format!("{e:?}"))?.clone();
     let scope = client_scope(&actor);
     let mut c = app.db.conn().await?;
-    let lines = clients::explain_list(
-        &mut c,
-        app.db.engine(),
-        actor.account,
-        &scope,
-        &filter(Some(after)),
-    )
-    .await?;
+    let lines = clients::explain_list(&mut c, actor.account, &scope, &filter(Some(after))).await?;
     Ok(lines.join("\n"))
 }

@@ -10,6 +10,7 @@ pub mod content;
 pub mod error;
 pub mod ids;
 pub mod import;
+pub mod intake;
 pub mod routing;
 pub mod secret;
 pub mod time;

@@ -5,7 +5,7 @@
 //! activation, deactivation, reactivation and removal with its time; the
 //! domain (`leadteam_domain::billing`) turns it into pro-rated charges.
 
-use crate::db::Conn;
+use crate::db::{Conn, Lock};
 use crate::error::StoreError;
 use crate::flag;
 use leadteam_domain::billing::{AnchorDay, Day, SeatEvent, SeatEventKind};
@@ -86,14 +86,15 @@ pub async fn create_default_plan(
     Ok(())
 }
 
-/// The plan of an account. `lock` is `db.for_update()` inside write
+/// The plan of an account. `lock` in write
 /// transactions that decide on it (seats, licences): on PostgreSQL the row
 /// lock serialises them per account; SQLite's `BEGIN IMMEDIATE` already does.
 pub async fn plan(
     c: &mut Conn,
     account: AccountId,
-    lock: &str,
+    lock: Lock,
 ) -> Result<Option<PlanRow>, StoreError> {
+    let lock = lock.clause(c);
     let sql = format!(
         "SELECT account_id, trial_ends_at, anchor_day, price_cents, currency, seats, licences, enforce_licences, \
          claim_cost_credits, accept_cost_credits, updated_at FROM billing_plans WHERE account_id = $1{lock}"

@@ -2,7 +2,7 @@
 //! `leadteam_domain::authz::client_scope`) becomes the SQL of every client
 //! list, count, search and export here, and nowhere else.
 
-use crate::db::{Conn, Engine};
+use crate::db::{Conn, Engine, Lock};
 use crate::error::StoreError;
 use crate::flag;
 use leadteam_domain::authz::{ClientScope, OthersScope};
@@ -111,19 +111,15 @@ pub async fn insert(
     Ok(ClientId(id))
 }
 
-/// One client of the account (a foreign id is not found); `lock` is
-/// `db.for_update()` in write transactions that decide on the row.
+/// One client of the account (a foreign id is not found); `lock` in write
+/// transactions that decide on the row.
 pub async fn get(
     c: &mut Conn,
     account: AccountId,
     id: ClientId,
-    lock: &str,
+    lock: Lock,
 ) -> Result<Option<ClientRow>, StoreError> {
-    let lock = if lock.is_empty() {
-        ""
-    } else {
-        " FOR UPDATE OF c"
-    };
+    let lock = lock.clause_of(c, "c");
     let sql = format!("{SELECT} WHERE c.account_id = $1 AND c.id = $2{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account.0)
@@ -287,13 +283,12 @@ pub async fn list(
 /// the query). For benchmarks and diagnosis.
 pub async fn explain_list(
     c: &mut Conn,
-    engine: Engine,
     account: AccountId,
     scope: &ClientScope,
     f: &ListFilter,
 ) -> Result<Vec<String>, StoreError> {
     let (sql, binds) = list_sql(account, scope, f);
-    match engine {
+    match Engine::of(c) {
         Engine::Sqlite => {
             let rows = bind_all(
                 sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))),

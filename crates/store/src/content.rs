@@ -2,7 +2,7 @@
 //! author or shared with the account. Lists are filtered by the one
 //! `ContentScope` of the domain.
 
-use crate::db::Conn;
+use crate::db::{Conn, Lock};
 use crate::error::StoreError;
 use crate::flag;
 use leadteam_domain::authz::{ContentFacts, ContentScope};
@@ -106,13 +106,9 @@ pub async fn get(
     c: &mut Conn,
     account: AccountId,
     id: ContentId,
-    lock: &str,
+    lock: Lock,
 ) -> Result<Option<ContentRow>, StoreError> {
-    let lock = if lock.is_empty() {
-        ""
-    } else {
-        " FOR UPDATE OF c"
-    };
+    let lock = lock.clause_of(c, "c");
     let sql = format!("{SELECT} WHERE c.account_id = $1 AND c.id = $2{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account.0)

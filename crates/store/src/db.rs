@@ -14,12 +14,12 @@ pub struct Tx {
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.inner.commit().await
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.inner.commit().await?)
     }
 
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.inner.rollback().await
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        Ok(self.inner.rollback().await?)
     }
 }
 
@@ -38,6 +38,41 @@ impl std::ops::DerefMut for Tx {
 /// A connection (or a transaction, through `&mut *tx`) on either engine.
 pub type Conn = AnyConnection;
 
+/// A row lock taken by a read inside a write transaction, for a decision
+/// that reads before it writes. Store renders it for the engine: `FOR
+/// UPDATE` on PostgreSQL; nothing on SQLite, where the write transaction
+/// (`BEGIN IMMEDIATE`) already holds the one write lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lock {
+    #[default]
+    None,
+    ForUpdate,
+}
+
+impl Lock {
+    /// The clause to append to a `SELECT` on `c` (` FOR UPDATE` or nothing).
+    pub(crate) fn clause(self, c: &Conn) -> &'static str {
+        self.clause_of(c, "")
+    }
+
+    /// The same, locking only the rows of the table aliased `of` in a join.
+    pub(crate) fn clause_of(self, c: &Conn, of: &str) -> &'static str {
+        match (self, Engine::of(c)) {
+            (Lock::None, _) | (_, Engine::Sqlite) => "",
+            (Lock::ForUpdate, Engine::Postgres) => match of {
+                "" => " FOR UPDATE",
+                "m" => " FOR UPDATE OF m",
+                "c" => " FOR UPDATE OF c",
+                "g" => " FOR UPDATE OF g",
+                _ => " FOR UPDATE",
+            },
+        }
+    }
+}
+
+/// The database engine behind a connection. Only store looks at it: callers
+/// ask for what they mean ([`Lock`], "next positions", "claim due rows") and
+/// store picks the SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
     Sqlite,
@@ -45,6 +80,15 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// The engine of a connection (or transaction).
+    pub(crate) fn of(c: &Conn) -> Engine {
+        if c.backend_name() == "PostgreSQL" {
+            Engine::Postgres
+        } else {
+            Engine::Sqlite
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Engine::Sqlite => "sqlite",
@@ -112,6 +156,17 @@ impl Db {
         self.engine
     }
 
+    /// How many write transactions of one kind (intake batches) this process
+    /// usefully runs at once: SQLite has one writer; PostgreSQL takes two, so
+    /// one batch is built while the other waits for its commit's WAL flush
+    /// (more were measured no faster on two cores: see BENCHMARKS.md).
+    pub fn write_concurrency(&self) -> usize {
+        match self.engine {
+            Engine::Sqlite => 1,
+            Engine::Postgres => 2,
+        }
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -154,15 +209,6 @@ impl Db {
     /// A pooled connection for single statements.
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<Any>, StoreError> {
         Ok(self.pool.acquire().await?)
-    }
-
-    /// `FOR UPDATE` on PostgreSQL; nothing on SQLite, where `BEGIN IMMEDIATE`
-    /// already holds the write lock.
-    pub fn for_update(&self) -> &'static str {
-        match self.engine {
-            Engine::Sqlite => "",
-            Engine::Postgres => " FOR UPDATE",
-        }
     }
 
     /// For the rest of the transaction `c`, look rows up through indexes

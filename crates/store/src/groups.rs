@@ -1,6 +1,6 @@
 //! Client groups: named lists of clients with a description and a colour.
 
-use crate::db::Conn;
+use crate::db::{Conn, Lock};
 use crate::error::StoreError;
 use leadteam_domain::{AccountId, GroupId, MemberId, Timestamp};
 use sqlx::Row;
@@ -52,13 +52,9 @@ pub async fn get(
     c: &mut Conn,
     account: AccountId,
     id: GroupId,
-    lock: &str,
+    lock: Lock,
 ) -> Result<Option<GroupRow>, StoreError> {
-    let lock = if lock.is_empty() {
-        ""
-    } else {
-        " FOR UPDATE OF g"
-    };
+    let lock = lock.clause_of(c, "g");
     let sql = format!("{SELECT} WHERE g.account_id = $1 AND g.id = $2{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account.0)

@@ -1,7 +1,7 @@
 //! Bulk writes of a CSV import: many clients per statement, and the contact
 //! details among them that the account already has.
 
-use crate::{Conn, Engine, StoreError};
+use crate::{Conn, StoreError};
 use leadteam_domain::{AccountId, MemberId, Timestamp};
 use sqlx::Row;
 use std::collections::HashSet;
@@ -111,45 +111,4 @@ pub async fn existing_contacts(
         }
     }
     Ok((found_emails, found_phones))
-}
-
-/// `n` round-robin positions for `key` at once (see [`crate::rules::next_position`]).
-pub async fn next_positions(
-    c: &mut Conn,
-    engine: Engine,
-    key: &str,
-    n: u64,
-) -> Result<Vec<u64>, StoreError> {
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    match engine {
-        Engine::Postgres => {
-            // Make sure the sequence exists, then draw n values from it.
-            let first = crate::rules::next_position(c, engine, key).await?;
-            let mut out = vec![first];
-            if n > 1 {
-                let rest: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                    "SELECT nextval('lt_rr_{key}') FROM generate_series(1, $1::BIGINT)"
-                )))
-                .bind(i64::try_from(n - 1).unwrap_or(i64::MAX))
-                .fetch_all(&mut *c)
-                .await?;
-                out.extend(rest.into_iter().map(|p| p.max(0) as u64));
-            }
-            Ok(out)
-        }
-        Engine::Sqlite => {
-            // The write lock is held (BEGIN IMMEDIATE): one step of n.
-            let first = crate::rules::next_position(c, engine, key).await?;
-            if n > 1 {
-                sqlx::query("UPDATE rr_counters SET position = position + $1 WHERE key = $2")
-                    .bind(i64::try_from(n - 1).unwrap_or(i64::MAX))
-                    .bind(key)
-                    .execute(&mut *c)
-                    .await?;
-            }
-            Ok((first..first + n).collect())
-        }
-    }
 }

@@ -1,7 +1,7 @@
 //! Invitation links: one live link per invited member; only the hash of the
 //! token is stored. Resending replaces the hash, so the old link dies.
 
-use crate::db::Conn;
+use crate::db::{Conn, Lock};
 use crate::error::StoreError;
 use leadteam_domain::{AccountId, MemberId, Timestamp};
 use sqlx::Row;
@@ -52,8 +52,9 @@ pub async fn upsert(
 pub async fn by_token_hash(
     c: &mut Conn,
     hash: &str,
-    lock: &str,
+    lock: Lock,
 ) -> Result<Option<InvitationRow>, StoreError> {
+    let lock = lock.clause(c);
     let sql = format!(
         "SELECT member_id, account_id, email, expires_at FROM invitations WHERE token_hash = $1{lock}"
     );

@@ -29,12 +29,13 @@ pub mod sessions;
 pub mod sources;
 pub mod teams;
 pub mod teams_lookup;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod throttle;
 pub mod users;
 
-pub use db::{Conn, Db, Engine, Tx};
+pub use db::{Conn, Db, Engine, Lock, Tx};
 pub use error::StoreError;
-pub use migrate::MIGRATIONS;
 
 /// Decodes a 0/1 flag column.
 pub(crate) fn flag(v: i64) -> bool {

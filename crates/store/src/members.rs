@@ -1,7 +1,7 @@
 //! Members: a user's membership of one account, including invited rows.
 
 use crate::accounts::effective_permissions;
-use crate::db::Conn;
+use crate::db::{Conn, Lock};
 use crate::error::StoreError;
 use crate::flag;
 use leadteam_domain::authz::{MemberFacts, MemberStatus, PermissionSet};
@@ -120,19 +120,15 @@ pub async fn list(
     Ok(out)
 }
 
-/// One member of the account (a foreign id is not found). `lock` is
-/// `db.for_update()` inside write transactions that decide on the row.
+/// One member of the account (a foreign id is not found). `lock` in write
+/// transactions that decide on the row.
 pub async fn get(
     c: &mut Conn,
     account: AccountId,
     id: MemberId,
-    lock: &str,
+    lock: Lock,
 ) -> Result<Option<MemberRow>, StoreError> {
-    let lock = if lock.is_empty() {
-        ""
-    } else {
-        " FOR UPDATE OF m"
-    };
+    let lock = lock.clause_of(c, "m");
     let sql = format!("{SELECT} WHERE m.account_id = $1 AND m.id = $2{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account.0)

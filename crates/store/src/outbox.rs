@@ -81,11 +81,11 @@ pub async fn claim_due(
     now: Timestamp,
     o: ClaimOptions,
 ) -> Result<Vec<Claimed>, StoreError> {
-    let suffix = match db.engine() {
+    let mut tx = db.write().await?;
+    let suffix = match Engine::of(&tx) {
         Engine::Sqlite => "",
         Engine::Postgres => " FOR UPDATE SKIP LOCKED",
     };
-    let mut tx = db.write().await?;
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT id, account_id, to_email, subject, body_text, kind, created_at, attempts FROM outbox \
          WHERE sent_at IS NULL AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) \

@@ -2,7 +2,7 @@
 //! custom roles. Every lookup is within one account, so another account's
 //! role ids are simply not found (X3).
 
-use crate::db::Conn;
+use crate::db::{Conn, Lock};
 use crate::error::StoreError;
 use leadteam_domain::authz::{PermissionSet, Preset};
 use leadteam_domain::{AccountId, RoleId, Timestamp};
@@ -95,16 +95,16 @@ pub async fn list(c: &mut Conn, account: AccountId) -> Result<Vec<RoleWithCount>
         .collect()
 }
 
-/// One role of the account; `for_update` (`Db::for_update`) locks its row
-/// for the rest of the transaction on PostgreSQL.
+/// One role of the account; `Lock::ForUpdate` locks its row for the
+/// rest of the transaction.
 pub async fn get(
     c: &mut Conn,
     account: AccountId,
     id: RoleId,
-    for_update: &str,
+    lock: Lock,
 ) -> Result<Option<RoleRow>, StoreError> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM roles r WHERE r.id = $1 AND r.account_id = $2{for_update}");
+    let lock = lock.clause(c);
+    let sql = format!("SELECT {COLUMNS} FROM roles r WHERE r.id = $1 AND r.account_id = $2{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id.0)
         .bind(account.0)

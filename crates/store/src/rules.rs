@@ -1,7 +1,7 @@
 //! Assignment rules, the default rule, round-robin positions and the
 //! candidates a routing decision looks at (A1-A5, A7).
 
-use crate::db::{Conn, Engine};
+use crate::db::{Conn, Lock};
 use crate::error::StoreError;
 use crate::flag;
 use leadteam_domain::authz::MemberStatus;
@@ -50,7 +50,6 @@ pub async fn default_rule(c: &mut Conn, account: AccountId) -> Result<DefaultRul
 
 pub async fn set_default(
     c: &mut Conn,
-    engine: Engine,
     account: AccountId,
     rule: &DefaultRule,
     now: Timestamp,
@@ -65,12 +64,11 @@ pub async fn set_default(
     .bind(now.0)
     .execute(&mut *c)
     .await?;
-    ensure_counter(c, engine, &default_key(account)).await
+    Ok(())
 }
 
 pub async fn insert(
     c: &mut Conn,
-    engine: Engine,
     account: AccountId,
     name: &str,
     criteria: &[Criterion],
@@ -95,7 +93,6 @@ pub async fn insert(
     .bind(now.0)
     .fetch_one(&mut *c)
     .await?;
-    ensure_counter(c, engine, &rule_key(RuleId(id))).await?;
     Ok(RuleId(id))
 }
 
@@ -118,9 +115,14 @@ pub async fn update(
     Ok(())
 }
 
+/// Deletes a rule and its round-robin counter.
 pub async fn delete(c: &mut Conn, id: RuleId) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM assignment_rules WHERE id = $1")
         .bind(id.0)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query("DELETE FROM rr_counters WHERE key = $1")
+        .bind(rule_key(id))
         .execute(c)
         .await?;
     Ok(())
@@ -146,65 +148,36 @@ pub fn rule_key(rule: RuleId) -> String {
     format!("r{}", rule.0)
 }
 
-/// Makes sure the position counter of `key` exists.
-async fn ensure_counter(c: &mut Conn, engine: Engine, key: &str) -> Result<(), StoreError> {
-    match engine {
-        Engine::Postgres => {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "CREATE SEQUENCE IF NOT EXISTS lt_rr_{key} MINVALUE 0 START 0"
-            )))
-            .execute(c)
-            .await?;
-        }
-        Engine::Sqlite => {
-            sqlx::query(
-                "INSERT INTO rr_counters (key, position) VALUES ($1, -1) ON CONFLICT DO NOTHING",
-            )
-            .bind(key)
-            .execute(c)
-            .await?;
-        }
+/// `n` consecutive 0-based round-robin positions of `key`, drawn in the
+/// caller's write transaction with one statement on the counter row. The
+/// row is written (and on PostgreSQL locked until the end of the
+/// transaction), so a transaction that rolls back gives its positions back,
+/// a crash burns none, and concurrent transactions on several nodes take
+/// turns: the shares of A2 stay exact (A7).
+pub async fn next_positions(c: &mut Conn, key: &str, n: u64) -> Result<Vec<u64>, StoreError> {
+    if n == 0 {
+        return Ok(Vec::new());
     }
-    Ok(())
+    let step = i64::try_from(n).unwrap_or(i64::MAX);
+    let last: i64 = sqlx::query_scalar(
+        "INSERT INTO rr_counters (key, position) VALUES ($1, $2 - 1) \
+         ON CONFLICT (key) DO UPDATE SET position = rr_counters.position + $2 RETURNING position",
+    )
+    .bind(key)
+    .bind(step)
+    .fetch_one(c)
+    .await?;
+    let first = (last - step + 1).max(0) as u64;
+    Ok((first..first + n).collect())
 }
 
-/// The next 0-based round-robin position of a rule. On PostgreSQL a
-/// sequence hands out positions without a row lock, so concurrent ingests on
-/// several nodes never wait on one hot row; on SQLite the write transaction
-/// already serialises writers and a counter row is exact and cheap.
-pub async fn next_position(c: &mut Conn, engine: Engine, key: &str) -> Result<u64, StoreError> {
-    let pos: i64 = match engine {
-        Engine::Postgres => {
-            match sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-                "SELECT nextval('lt_rr_{key}')"
-            )))
-            .fetch_one(&mut *c)
-            .await
-            {
-                Ok(p) => p,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Engine::Sqlite => {
-            let p: Option<i64> = sqlx::query_scalar(
-                "UPDATE rr_counters SET position = position + 1 WHERE key = $1 RETURNING position",
-            )
-            .bind(key)
-            .fetch_optional(&mut *c)
-            .await?;
-            match p {
-                Some(p) => p,
-                None => {
-                    ensure_counter(c, engine, key).await?;
-                    sqlx::query_scalar("UPDATE rr_counters SET position = position + 1 WHERE key = $1 RETURNING position")
-                        .bind(key)
-                        .fetch_one(&mut *c)
-                        .await?
-                }
-            }
-        }
-    };
-    Ok(pos.max(0) as u64)
+/// The next 0-based round-robin position of `key` (see [`next_positions`]).
+pub async fn next_position(c: &mut Conn, key: &str) -> Result<u64, StoreError> {
+    Ok(next_positions(c, key, 1)
+        .await?
+        .first()
+        .copied()
+        .unwrap_or(0))
 }
 
 /// The routing facts of these members: status, agent flag, capacity and,
@@ -215,8 +188,9 @@ pub async fn candidates(
     c: &mut Conn,
     account: AccountId,
     members: &[MemberId],
-    lock: &str,
+    lock: Lock,
 ) -> Result<HashMap<MemberId, Candidate>, StoreError> {
+    let lock = lock.clause(c);
     let mut out = HashMap::new();
     if members.is_empty() {
         return Ok(out);

@@ -6,7 +6,7 @@ use crate::flag;
 use leadteam_domain::{AccountId, ClientId, SourceId, Timestamp};
 use sqlx::Row;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SourceRow {
     pub id: SourceId,
     pub account: AccountId,
@@ -18,6 +18,25 @@ pub struct SourceRow {
     pub verify_token: Option<String>,
     pub enabled: bool,
     pub created_at: Timestamp,
+}
+
+/// Shows everything but the secrets (logs and panics must not carry them).
+impl std::fmt::Debug for SourceRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceRow")
+            .field("id", &self.id)
+            .field("account", &self.account)
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("secret", &"<redacted>")
+            .field(
+                "verify_token",
+                &self.verify_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("enabled", &self.enabled)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 const SELECT: &str = "SELECT id, account_id, kind, name, secret, verify_token, enabled, created_at FROM lead_sources";

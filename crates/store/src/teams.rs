@@ -1,6 +1,6 @@
 //! Teams (T1): named sets of members of one account; a member may be in several.
 
-use crate::db::Conn;
+use crate::db::{Conn, Lock};
 use crate::error::StoreError;
 use leadteam_domain::{AccountId, MemberId, TeamId, Timestamp};
 use sqlx::Row;
@@ -66,14 +66,15 @@ pub async fn list(c: &mut Conn, account: AccountId) -> Result<Vec<TeamRow>, Stor
     Ok(out)
 }
 
-/// One team of the account (a foreign id is not found). `lock` is
-/// `db.for_update()` inside write transactions that decide on the row.
+/// One team of the account (a foreign id is not found). `lock` in write
+/// transactions that decide on the row.
 pub async fn get(
     c: &mut Conn,
     account: AccountId,
     id: TeamId,
-    lock: &str,
+    lock: Lock,
 ) -> Result<Option<TeamRow>, StoreError> {
+    let lock = lock.clause(c);
     let sql = format!("{SELECT} WHERE account_id = $1 AND id = $2{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account.0)

@@ -1,6 +1,6 @@
 //! Users: people with a login, who may belong to several accounts.
 
-use crate::db::Conn;
+use crate::db::{Conn, Lock};
 use crate::error::StoreError;
 use leadteam_domain::{Timestamp, UserId};
 use sqlx::Row;
@@ -73,12 +73,10 @@ pub async fn by_id(c: &mut Conn, id: UserId) -> Result<Option<UserRow>, StoreErr
 
 /// Locks the user row for the rest of the transaction (PostgreSQL), so that
 /// TOTP steps and recovery codes are consumed once under concurrency.
-pub async fn by_id_for_update(
-    c: &mut Conn,
-    id: UserId,
-    for_update: &str,
-) -> Result<Option<UserRow>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1{for_update}");
+/// A user, its row locked for the rest of the write transaction.
+pub async fn by_id_for_update(c: &mut Conn, id: UserId) -> Result<Option<UserRow>, StoreError> {
+    let lock = Lock::ForUpdate.clause(c);
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id.0)
         .fetch_optional(c)

@@ -10,10 +10,10 @@
 mod client;
 mod fixtures;
 mod mail;
-mod pg;
 
 pub use client::{EventStream, PASSWORD, Resp, User};
 pub use leadteam_app::{Clock, ManualClock};
+pub use leadteam_store::testing::TempDir;
 pub use mail::{Mail, link_in, parse_eml, read_mail_dir};
 
 use leadteam_app::{App, AppConfig, SigninPolicy};
@@ -95,7 +95,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
     let (url, pg_db) = match engine {
         Engine::Sqlite => (String::new(), None),
         Engine::Postgres => {
-            let (url, name) = pg::create_database().await?;
+            let (url, name) = leadteam_store::testing::create_pg_database().await?;
             (url, Some(name))
         }
     };
@@ -254,7 +254,7 @@ impl TestApp {
         }
         self.db.close().await;
         if let Some(name) = self.pg_db.take() {
-            pg::drop_database(&name).await;
+            leadteam_store::testing::drop_pg_database(&name).await;
         }
     }
 }
@@ -272,38 +272,11 @@ impl Drop for TestApp {
                     .enable_all()
                     .build()
                 {
-                    rt.block_on(pg::drop_database(&name));
+                    rt.block_on(leadteam_store::testing::drop_pg_database(&name));
                 }
             })
             .join();
         }
-    }
-}
-
-/// A temporary folder removed on drop.
-pub struct TempDir {
-    pub path: std::path::PathBuf,
-}
-
-impl TempDir {
-    pub fn new() -> Self {
-        use rand::Rng;
-        let n: u64 = rand::thread_rng().r#gen();
-        let path = std::env::temp_dir().join(format!("leadteam-test-{n:016x}"));
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir { path }
-    }
-}
-
-impl Default for TempDir {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 

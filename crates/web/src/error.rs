@@ -89,6 +89,17 @@ impl From<AppError> for ApiError {
                     "no-active-membership",
                     "You are not an active member of this account any more",
                 ),
+                AuthFailure::BadSignature(why) => ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid-signature",
+                    "The delivery is not signed by this lead source",
+                )
+                .detail(why),
+                AuthFailure::BadVerifyToken => ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "invalid-verify-token",
+                    "The verify token does not match this lead source",
+                ),
             },
             AppError::Denied(d) => denied(d),
             AppError::NotFound(what) => ApiError::new(
@@ -120,8 +131,17 @@ impl From<AppError> for ApiError {
                 "This type of file is not accepted",
                 json!(leadteam_domain::content::FileType::accepted()),
             ),
-            AppError::Internal(msg) => {
-                tracing::error!(error = %msg, "internal error");
+            AppError::Malformed(why) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "The body is not valid JSON",
+            )
+            .detail(why)
+            .field("body", "is not valid JSON"),
+            AppError::Internal(fault) => {
+                // The one log line of the fault, inside the request's span
+                // (so with its request id), with the whole chain of causes.
+                tracing::error!(error = %fault.chain(), "internal error");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
@@ -168,12 +188,6 @@ fn denied(d: Denied) -> ApiError {
             a
         }
         other => ApiError::new(StatusCode::FORBIDDEN, "forbidden", other.to_string()),
-    }
-}
-
-impl From<leadteam_store::StoreError> for ApiError {
-    fn from(e: leadteam_store::StoreError) -> Self {
-        AppError::from(e).into()
     }
 }
 

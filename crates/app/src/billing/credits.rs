@@ -10,8 +10,9 @@ use crate::members::audit_member;
 use leadteam_domain::authz::Action;
 use leadteam_domain::validate::Name;
 use leadteam_domain::{FieldError, MemberId, ValidationErrors};
+use leadteam_store::Lock;
 use leadteam_store::credits::{self, CreditEntry};
-use leadteam_store::{StoreError, members};
+use leadteam_store::members;
 use serde_json::json;
 
 /// Largest change of one allocation, either way.
@@ -34,7 +35,7 @@ pub struct CreditsView {
 pub async fn view(app: &App, caller: &Caller, member: MemberId) -> Result<CreditsView, AppError> {
     let actor = caller.may(&Action::ViewCredits { member })?;
     let mut c = app.db.conn().await?;
-    members::get(&mut c, actor.account, member, "")
+    members::get(&mut c, actor.account, member, Lock::None)
         .await?
         .ok_or(AppError::NotFound("member"))?;
     Ok(CreditsView {
@@ -71,7 +72,7 @@ pub async fn allocate(
     };
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let target = members::get(&mut tx, actor.account, member, app.db.for_update())
+    let target = members::get(&mut tx, actor.account, member, Lock::ForUpdate)
         .await?
         .ok_or(AppError::NotFound("member"))?;
     let before = credits::balance(&mut tx, member).await?;
@@ -116,7 +117,7 @@ pub async fn allocate(
     )
     .await?;
     let ledger = credits::ledger(&mut tx, member, LEDGER_LIMIT).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(CreditsView {
         member,
         balance: after,

@@ -10,8 +10,9 @@ use crate::error::AppError;
 use crate::members::audit_member;
 use leadteam_domain::Timestamp;
 use leadteam_domain::authz::{Action, MemberStatus};
+use leadteam_store::Lock;
 use leadteam_store::duty::{self, Start};
-use leadteam_store::{Conn, StoreError, members};
+use leadteam_store::{Conn, members};
 use serde_json::json;
 
 /// Where the caller stands, and the account's licences.
@@ -27,7 +28,7 @@ pub struct DutyView {
 
 async fn view_in(conn: &mut Conn, caller: &Caller) -> Result<DutyView, AppError> {
     let actor = caller.actor()?;
-    let plan = plan_in(conn, actor.account, "").await?;
+    let plan = plan_in(conn, actor.account, Lock::None).await?;
     Ok(DutyView {
         since: duty::is_on_duty(conn, actor.member).await?,
         licences: plan.licences,
@@ -52,9 +53,9 @@ pub async fn start_work(app: &App, caller: &Caller) -> Result<(DutyView, bool), 
     let now = app.now();
     let mut tx = app.db.write().await?;
     // B4: the plan row lock serialises concurrent starts (PostgreSQL).
-    plan_in(&mut tx, actor.account, app.db.for_update()).await?;
+    plan_in(&mut tx, actor.account, Lock::ForUpdate).await?;
     // The member may have been deactivated since the request began.
-    let me = members::get(&mut tx, actor.account, actor.member, app.db.for_update())
+    let me = members::get(&mut tx, actor.account, actor.member, Lock::ForUpdate)
         .await?
         .ok_or(AppError::NotFound("member"))?;
     if me.status != MemberStatus::Active {
@@ -86,7 +87,7 @@ pub async fn start_work(app: &App, caller: &Caller) -> Result<(DutyView, bool), 
         }
     };
     let v = view_in(&mut tx, caller).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok((v, started))
 }
 
@@ -98,7 +99,7 @@ pub async fn stop_work(app: &App, caller: &Caller) -> Result<DutyView, AppError>
     let mut tx = app.db.write().await?;
     release(&mut tx, caller, "stopped work", now).await?;
     let v = view_in(&mut tx, caller).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(v)
 }
 

@@ -22,9 +22,10 @@ use leadteam_domain::billing::{
     BillingCycle, Cycle, Day, Invoice, InvoiceLine, SeatCheck, SeatEventKind, invoice,
 };
 use leadteam_domain::{AccountId, MemberId, Timestamp};
+use leadteam_store::Lock;
 use leadteam_store::billing::{self, PlanRow};
 use leadteam_store::members::{self, MemberRow};
-use leadteam_store::{Conn, Db, StoreError, accounts, duty as duty_store};
+use leadteam_store::{Conn, Db, accounts, duty as duty_store};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -33,7 +34,7 @@ use std::collections::BTreeMap;
 pub(crate) async fn plan_in(
     conn: &mut Conn,
     account: AccountId,
-    lock: &str,
+    lock: Lock,
 ) -> Result<PlanRow, AppError> {
     if let Some(p) = billing::plan(conn, account, lock).await? {
         return Ok(p);
@@ -52,13 +53,13 @@ pub(crate) async fn plan_in(
 /// gets its default plan in a write transaction of its own.
 async fn plan_of(db: &Db, account: AccountId) -> Result<PlanRow, AppError> {
     let mut c = db.conn().await?;
-    if let Some(p) = billing::plan(&mut c, account, "").await? {
+    if let Some(p) = billing::plan(&mut c, account, Lock::None).await? {
         return Ok(p);
     }
     drop(c);
     let mut tx = db.write().await?;
-    let p = plan_in(&mut tx, account, "").await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    let p = plan_in(&mut tx, account, Lock::None).await?;
+    tx.commit().await?;
     Ok(p)
 }
 
@@ -88,12 +89,12 @@ fn seat_check(plan: &PlanRow, used: i64) -> SeatCheck {
 /// taken, once the trial is over. Locks the plan row, so that concurrent
 /// invitations are counted one after the other. Hook of `members::invite`.
 pub(crate) async fn check_seat_for_invite(
-    db: &Db,
+    _db: &Db,
     conn: &mut Conn,
     account: AccountId,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    let plan = plan_in(conn, account, db.for_update()).await?;
+    let plan = plan_in(conn, account, Lock::ForUpdate).await?;
     if plan.in_trial(now) {
         return Ok(());
     }
@@ -107,12 +108,12 @@ pub(crate) async fn check_seat_for_invite(
 /// refused when none is free once the trial is over. Hook of
 /// `members::set_active`.
 pub(crate) async fn check_seat_for_reactivation(
-    db: &Db,
+    _db: &Db,
     conn: &mut Conn,
     account: AccountId,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    let plan = plan_in(conn, account, db.for_update()).await?;
+    let plan = plan_in(conn, account, Lock::ForUpdate).await?;
     if plan.in_trial(now) {
         return Ok(());
     }
@@ -212,7 +213,7 @@ pub async fn view(app: &App, caller: &Caller, day: Option<Day>) -> Result<Billin
     let (invited, active, _) = members::count_by_status(&mut tx, account).await?;
     let seats_used = billing::seats_used(&mut tx, account).await?;
     let licences_in_use = duty_store::in_use(&mut tx, account).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     let lines = inv
         .lines
         .iter()

@@ -7,9 +7,10 @@ use crate::error::AppError;
 use leadteam_domain::authz::Action;
 use leadteam_domain::billing::{AnchorDay, SeatError};
 use leadteam_domain::{FieldError, ValidationErrors};
+use leadteam_store::Lock;
 use leadteam_store::audit::{self, AuditEntry};
 use leadteam_store::billing::{self, PlanRow};
-use leadteam_store::{StoreError, duty};
+use leadteam_store::duty;
 use serde_json::json;
 
 /// Highest price per member per cycle, in cents.
@@ -105,7 +106,7 @@ pub async fn update_plan(app: &App, caller: &Caller, ch: PlanChanges) -> Result<
 
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let before = plan_in(&mut tx, actor.account, app.db.for_update()).await?;
+    let before = plan_in(&mut tx, actor.account, Lock::ForUpdate).await?;
     if let Some(l) = licences {
         let on_duty = duty::in_use(&mut tx, actor.account).await?;
         if l < on_duty {
@@ -159,7 +160,7 @@ pub async fn update_plan(app: &App, caller: &Caller, ch: PlanChanges) -> Result<
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(after)
 }
 
@@ -176,7 +177,7 @@ pub async fn set_seats(app: &App, caller: &Caller, seats: i64) -> Result<PlanRow
     }
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let before = plan_in(&mut tx, actor.account, app.db.for_update()).await?;
+    let before = plan_in(&mut tx, actor.account, Lock::ForUpdate).await?;
     let used = billing::seats_used(&mut tx, actor.account).await?;
     if seats < before.seats {
         let wanted = u32::try_from(seats).unwrap_or(u32::MAX);
@@ -208,6 +209,6 @@ pub async fn set_seats(app: &App, caller: &Caller, seats: i64) -> Result<PlanRow
         now,
     )
     .await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok(after)
 }

@@ -13,8 +13,9 @@ use leadteam_domain::routing::{
     DefaultRule, Outcome, Rule, RuleRef, decide_assignment, match_rule,
 };
 use leadteam_domain::{AccountId, ClientId, MemberId};
+use leadteam_store::Lock;
 use leadteam_store::intake::{self as bulk, EventRow, LeadRow, NotificationRow, SystemAudit};
-use leadteam_store::{StoreError, import as positions, rules};
+use leadteam_store::rules;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
@@ -122,12 +123,12 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
     }
     let mut drawn: HashMap<String, std::vec::IntoIter<u64>> = HashMap::new();
     for (key, n) in needed {
-        let p = positions::next_positions(&mut tx, app.db.engine(), &key, n).await?;
+        let p = rules::next_positions(&mut tx, &key, n).await?;
         drawn.insert(key, p.into_iter());
     }
     let mut candidates = HashMap::new();
     for (account, list) in &members {
-        let found = rules::candidates(&mut tx, *account, list, app.db.for_update()).await?;
+        let found = rules::candidates(&mut tx, *account, list, Lock::ForUpdate).await?;
         candidates.insert(*account, found);
     }
     let mut decisions: Vec<(RuleRef, Option<MemberId>, String)> = Vec::with_capacity(fresh.len());
@@ -274,7 +275,7 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
     } else {
         bulk::routing_of(&mut tx, &earlier).await?
     };
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     alerts.publish(&app.bus);
 
     let answer_new = |n: usize, duplicate: bool| Ingested {

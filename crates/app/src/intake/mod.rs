@@ -13,6 +13,7 @@
 //! leads is retried alone, so one lead never sinks another.
 
 mod batch;
+pub mod hooks;
 
 use crate::App;
 use crate::error::AppError;
@@ -22,24 +23,10 @@ use leadteam_domain::{ClientId, MemberId};
 use leadteam_store::rules;
 use leadteam_store::sources::SourceRow;
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-/// A lead as a source delivered it, already parsed from its wire format.
-#[derive(Debug, Clone, Default)]
-pub struct Lead {
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub fields: BTreeMap<String, String>,
-    /// The source's own id of the lead (dedupes retries).
-    pub source_lead_id: Option<String>,
-    pub facebook_page_id: Option<String>,
-    pub facebook_form_id: Option<String>,
-    /// Facebook sent only ids: the details are to be fetched from the Graph API.
-    pub awaiting_details: bool,
-}
+pub use leadteam_domain::intake::Lead;
 
 /// What happened to a delivered lead.
 #[derive(Debug, Clone)]
@@ -93,8 +80,9 @@ pub(crate) fn counter_key(account: leadteam_domain::AccountId, rule: RuleRef) ->
     }
 }
 
-/// A lead checked and parsed, ready for the writer.
-#[derive(Debug, Clone)]
+/// A lead checked and parsed, ready for the writer. (Not `Debug`: it holds
+/// the source and its secrets.)
+#[derive(Clone)]
 pub(crate) struct Prepared {
     source: SourceRow,
     kind: SourceKind,
@@ -202,9 +190,6 @@ struct Job {
 /// The most leads stored in one transaction.
 const MAX_BATCH: usize = 256;
 
-/// Intake writers on PostgreSQL (each holds a pooled connection while it writes).
-const PG_WRITERS: usize = 2;
-
 /// This process's intake writers (started on first use).
 #[derive(Clone, Default)]
 pub struct IntakeQueue {
@@ -216,17 +201,11 @@ impl IntakeQueue {
         let sender = self.sender.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             let rx = Arc::new(Mutex::new(rx));
-            // SQLite has one writer at a time. PostgreSQL takes two batches
-            // at once, so one batch is built while the other waits for its
-            // commit's WAL flush (more writers measured no faster on two
-            // cores: see BENCHMARKS.md). Positions come from sequences and
-            // capacity rows are locked in id order, so writers never wait on
-            // each other in a cycle.
-            let writers = match app.db.engine() {
-                leadteam_store::Engine::Sqlite => 1,
-                leadteam_store::Engine::Postgres => PG_WRITERS,
-            };
-            for _ in 0..writers {
+            // As many writers as the engine usefully runs at once (see
+            // `Db::write_concurrency`). Counter rows are locked in key order
+            // and capacity rows in id order, so writers never wait on each
+            // other in a cycle.
+            for _ in 0..app.db.write_concurrency() {
                 tokio::spawn(writer(app.clone(), Arc::clone(&rx)));
             }
             tx

@@ -9,8 +9,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use leadteam_app::api_keys;
+use leadteam_app::api_keys::ApiKeyRow;
 use leadteam_domain::ApiKeyId;
-use leadteam_store::api_keys::ApiKeyRow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

@@ -11,8 +11,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use leadteam_app::AppError;
 use leadteam_app::clients::{self, BulkSelection, ClientInput, DeliverTo, ListQuery};
+use leadteam_app::clients::{ClientRow, EventRow};
 use leadteam_domain::{ClientId, MemberId, TeamId};
-use leadteam_store::clients::{ClientRow, EventRow};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

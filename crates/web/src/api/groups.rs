@@ -11,9 +11,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use leadteam_app::groups::GroupRow;
 use leadteam_app::groups::{self, GroupInput};
 use leadteam_domain::GroupId;
-use leadteam_store::groups::GroupRow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

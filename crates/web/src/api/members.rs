@@ -9,9 +9,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use leadteam_app::members::MemberRow;
 use leadteam_app::members::{self, AcceptInput, ClientsOnRemoval, EditInput, InviteInput};
 use leadteam_domain::MemberId;
-use leadteam_store::members::MemberRow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 

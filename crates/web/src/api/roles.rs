@@ -10,8 +10,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use leadteam_app::roles;
+use leadteam_app::roles::RoleWithCount;
 use leadteam_domain::RoleId;
-use leadteam_store::roles::RoleWithCount;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

@@ -9,12 +9,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use leadteam_app::AppError;
+use leadteam_app::routing_admin::SourceRow;
 use leadteam_app::routing_admin::{self as ra, SourceWithSecret};
 use leadteam_domain::routing::{
     Criterion, DefaultRule, Direction, LeadsPerRound, RrEntry, Rule, RuleAction,
 };
 use leadteam_domain::{FieldError, MemberId, RuleId, SourceId, ValidationErrors};
-use leadteam_store::sources::SourceRow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

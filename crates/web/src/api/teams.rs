@@ -10,8 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use leadteam_app::teams;
+use leadteam_app::teams::TeamRow;
 use leadteam_domain::{MemberId, TeamId};
-use leadteam_store::teams::TeamRow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

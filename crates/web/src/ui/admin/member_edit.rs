@@ -14,11 +14,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use leadteam_app::members::MemberRow;
 use leadteam_app::members::{self, ClientsOnRemoval, EditInput};
 use leadteam_app::{AppError, roles, teams};
 use leadteam_domain::MemberId;
 use leadteam_domain::authz::{Action, MemberStatus, Permission, PermissionSet, Preset};
-use leadteam_store::members::MemberRow;
 
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     r.route("/members/{id}/edit", get(edit_page).post(save))

@@ -15,10 +15,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use leadteam_app::roles::RoleWithCount;
 use leadteam_app::{AppError, roles};
 use leadteam_domain::RoleId;
 use leadteam_domain::authz::{Action, Permission, PermissionSet};
-use leadteam_store::roles::RoleWithCount;
 
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     r.route("/roles", get(list).post(create))

@@ -13,12 +13,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use leadteam_app::clients::EventRow;
 use leadteam_app::clients::{self, ClientInput, DeliverTo};
+use leadteam_app::members::MemberRow;
 use leadteam_app::{AppError, me, teams};
 use leadteam_domain::authz::{Action, MemberStatus};
 use leadteam_domain::{ClientId, MemberId, TeamId};
-use leadteam_store::clients::EventRow;
-use leadteam_store::members::MemberRow;
 use serde::Deserialize;
 
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {

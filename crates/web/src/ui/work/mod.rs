@@ -21,11 +21,11 @@ use super::{SignedIn, UiError};
 use crate::AppState;
 use axum::Router;
 use leadteam_app::AppError;
+use leadteam_app::clients::ClientRow;
 use leadteam_app::me::MeView;
+use leadteam_app::members::MemberRow;
 use leadteam_domain::authz::{Action, Actor, ClientFacts, ContentFacts};
 use leadteam_domain::{MemberId, Timestamp};
-use leadteam_store::clients::ClientRow;
-use leadteam_store::members::MemberRow;
 
 /// The navigation items of these pages (joined to `nav::NAV` after the dashboard).
 pub(crate) const NAV: &[NavItem] = &[

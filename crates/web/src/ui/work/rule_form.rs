@@ -4,10 +4,10 @@
 //! every check is the use case's (`Rule::check`, `LeadsPerRound::parse`).
 
 use super::{all_of, one_of};
+use leadteam_app::members::MemberRow;
 use leadteam_domain::authz::MemberStatus;
 use leadteam_domain::routing::{Criterion, LeadsPerRound, RrEntry, Rule, RuleAction};
 use leadteam_domain::{FieldError, MemberId, SourceId, ValidationErrors};
-use leadteam_store::members::MemberRow;
 
 /// One member's line of a round-robin table.
 pub(super) struct RrRow {

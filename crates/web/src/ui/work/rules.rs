@@ -17,12 +17,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use leadteam_app::members::MemberRow;
 use leadteam_app::routing_admin as ra;
 use leadteam_app::{AppError, me};
 use leadteam_domain::RuleId;
 use leadteam_domain::authz::MemberStatus;
 use leadteam_domain::routing::{DefaultRule, Direction, Rule, RuleAction};
-use leadteam_store::members::MemberRow;
 use serde::Deserialize;
 
 const HOME: &str = "/leads/assignment";

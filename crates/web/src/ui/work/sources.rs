@@ -14,9 +14,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use leadteam_app::me;
+use leadteam_app::routing_admin::SourceRow;
 use leadteam_app::routing_admin::{self as ra, SourceWithSecret};
 use leadteam_domain::SourceId;
-use leadteam_store::sources::SourceRow;
 use serde::Deserialize;
 
 const HOME: &str = "/leads/sources";

@@ -1,6 +1,6 @@
 -- API keys: act as the member who made them, with at most its permissions.
 CREATE TABLE api_keys (
-    id ID_PK,
+    id INTEGER PRIMARY KEY,
     account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     member_id BIGINT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
     name TEXT NOT NULL,

@@ -28,7 +28,7 @@ CREATE TABLE billing_plans (
 -- members: the ledger outlives a removed member, whose name and email are
 -- kept here for the invoice.
 CREATE TABLE seat_ledger (
-    id ID_PK,
+    id INTEGER PRIMARY KEY,
     account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     member_id BIGINT NOT NULL,
     member_name TEXT NOT NULL,
@@ -59,7 +59,7 @@ CREATE TABLE credit_balances (
 -- the member charged for an action. The rows go with the member (a removed
 -- member's id may be reused on SQLite); the audit log keeps the history.
 CREATE TABLE credit_ledger (
-    id ID_PK,
+    id INTEGER PRIMARY KEY,
     account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     member_id BIGINT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
     delta BIGINT NOT NULL,
