@@ -6,14 +6,14 @@ pub use leadteam_store::audit::AuditRow;
 use crate::App;
 use crate::auth::Caller;
 use crate::error::AppError;
-use crate::members::{audit_member, snapshot};
+use crate::trail::Audited;
 use leadteam_domain::authz::{Action, MemberStatus, Permission};
 use leadteam_domain::secret::{constant_time_eq, token_hash};
 use leadteam_domain::validate::Name;
 use leadteam_domain::{MemberId, Timestamp};
 use leadteam_store::Lock;
 use leadteam_store::accounts::{self, AccountRow};
-use leadteam_store::audit::{self, AuditEntry};
+use leadteam_store::audit::{self};
 use leadteam_store::{members, outbox};
 use serde_json::{Value, json};
 
@@ -71,18 +71,14 @@ pub async fn update(
     let after = accounts::by_id(&mut tx, actor.account)
         .await?
         .ok_or(AppError::NotFound("account"))?;
-    audit::record(
+    crate::trail::record(
         &mut tx,
-        AuditEntry {
-            account: Some(actor.account),
-            actor_user: Some(actor.user),
-            actor_member: Some(actor.member),
-            action: "account.updated",
-            target_kind: Some("account"),
-            target_id: Some(actor.account.0),
-            before: Some(json!({"name": before.name, "require_2fa": before.require_2fa})),
-            after: Some(json!({"name": after.name, "require_2fa": after.require_2fa})),
-        },
+        &actor,
+        "account.updated",
+        "account",
+        actor.account.0,
+        Some(json!({"name": before.name, "require_2fa": before.require_2fa})),
+        Some(json!({"name": after.name, "require_2fa": after.require_2fa})),
         now,
     )
     .await?;
@@ -135,15 +131,7 @@ pub async fn transfer_ownership(
     let after = members::get(&mut tx, actor.account, target.id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("member"))?;
-    audit_member(
-        &mut tx,
-        caller,
-        "account.ownership_transferred",
-        target.id,
-        Some(json!({"owner": me.id.0})),
-        Some(json!({"owner": target.id.0, "former_owner_role": "Admin", "new_owner": snapshot(&after)})),
-        now,
-    )
+    crate::trail::record(&mut tx, caller, "account.ownership_transferred", "member", target.id.0, Some(json!({"owner": me.id.0})), Some(json!({"owner": target.id.0, "former_owner_role": "Admin", "new_owner": after.picture()})), now)
     .await?;
     tx.commit().await?;
     Ok(after)
@@ -196,18 +184,14 @@ pub async fn request_deletion(app: &App, caller: &Caller) -> Result<Timestamp, A
         now,
     )
     .await?;
-    audit::record(
+    crate::trail::record(
         &mut tx,
-        AuditEntry {
-            account: Some(actor.account),
-            actor_user: Some(actor.user),
-            actor_member: Some(actor.member),
-            action: "account.deletion_requested",
-            target_kind: Some("account"),
-            target_id: Some(actor.account.0),
-            before: None,
-            after: None,
-        },
+        &actor,
+        "account.deletion_requested",
+        "account",
+        actor.account.0,
+        None,
+        None,
         now,
     )
     .await?;
@@ -253,18 +237,18 @@ pub async fn delete(app: &App, caller: &Caller, code: &str) -> Result<i64, AppEr
     }
     let mut tx = app.db.write().await?;
     let n = accounts::delete_account(&mut tx, actor.account).await?;
-    audit::record(
+    crate::trail::record(
         &mut tx,
-        AuditEntry {
+        crate::trail::By::Member {
             account: None,
-            actor_user: Some(actor.user),
-            actor_member: Some(actor.member),
-            action: "account.deleted",
-            target_kind: Some("account"),
-            target_id: Some(actor.account.0),
-            before: Some(json!({"members": n})),
-            after: None,
+            user: Some(actor.user),
+            member: Some(actor.member),
         },
+        "account.deleted",
+        "account",
+        actor.account.0,
+        Some(json!({"members": n})),
+        None,
         now,
     )
     .await?;
@@ -285,7 +269,7 @@ pub async fn export(app: &App, caller: &Caller) -> Result<Value, AppError> {
     Ok(json!({
         "account": {"id": account.id.0, "name": account.name, "require_2fa": account.require_2fa, "created_at": account.created_at.0},
         "roles": roles.iter().map(|(id, name, preset, perms)| json!({"id": id.0, "name": name, "preset": preset, "permissions": perms.names()})).collect::<Vec<_>>(),
-        "members": members.iter().map(snapshot).collect::<Vec<_>>(),
+        "members": members.iter().map(Audited::picture).collect::<Vec<_>>(),
     }))
 }
 

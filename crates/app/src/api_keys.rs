@@ -12,7 +12,6 @@ use leadteam_domain::secret::token_hash;
 use leadteam_domain::validate::Name;
 use leadteam_domain::{ApiKeyId, SessionId};
 use leadteam_store::api_keys::{self};
-use leadteam_store::audit::{self, AuditEntry};
 use leadteam_store::{accounts, users};
 use serde_json::json;
 
@@ -91,18 +90,14 @@ pub async fn create(
         now,
     )
     .await?;
-    audit::record(
+    crate::trail::record(
         &mut tx,
-        AuditEntry {
-            account: Some(actor.account),
-            actor_user: Some(actor.user),
-            actor_member: Some(actor.member),
-            action: "api_key.created",
-            target_kind: Some("api_key"),
-            target_id: Some(id.0),
-            before: None,
-            after: Some(json!({"name": name.as_str(), "permissions": perms.names()})),
-        },
+        &actor,
+        "api_key.created",
+        "api_key",
+        id.0,
+        None,
+        Some(json!({"name": name.as_str(), "permissions": perms.names()})),
         now,
     )
     .await?;
@@ -127,18 +122,14 @@ pub async fn revoke(app: &App, caller: &Caller, id: ApiKeyId) -> Result<(), AppE
     if !api_keys::revoke(&mut tx, id, now).await? {
         return Err(AppError::conflict(None, "this API key is already revoked"));
     }
-    audit::record(
+    crate::trail::record(
         &mut tx,
-        AuditEntry {
-            account: Some(actor.account),
-            actor_user: Some(actor.user),
-            actor_member: Some(actor.member),
-            action: "api_key.revoked",
-            target_kind: Some("api_key"),
-            target_id: Some(id.0),
-            before: Some(json!({"name": key.name})),
-            after: None,
-        },
+        &actor,
+        "api_key.revoked",
+        "api_key",
+        id.0,
+        Some(json!({"name": key.name})),
+        None,
         now,
     )
     .await?;

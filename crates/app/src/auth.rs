@@ -7,7 +7,6 @@ use leadteam_domain::authz::{Action, Actor, decide};
 use leadteam_domain::secret::token_hash;
 use leadteam_domain::validate::{Email, Name, NewPassword};
 use leadteam_domain::{AccountId, MemberId, SessionId, Timestamp, UserId, ValidationErrors};
-use leadteam_store::audit::{self, AuditEntry};
 use leadteam_store::{accounts, sessions, throttle, users};
 use serde_json::json;
 
@@ -59,9 +58,27 @@ impl Caller {
     /// Checks `action` with the one decision.
     pub fn may(&self, action: &Action<'_>) -> Result<&Actor, AppError> {
         let actor = self.actor()?;
-        decide(actor, action)?;
+        check(actor, action)?;
         Ok(actor)
     }
+}
+
+/// `decide` for a use case that acts on its answer: a refusal is logged once,
+/// here, as kanidm logs its decisions (what was asked, by which member, in
+/// which account). Probes that only shape a page (`decide(..).is_ok()`) are
+/// not refusals and are not logged.
+pub(crate) fn check(actor: &Actor, action: &Action<'_>) -> Result<(), AppError> {
+    decide(actor, action).map_err(|denied| {
+        tracing::info!(
+            target: "leadteam::authz",
+            action = ?action,
+            member = actor.member.0,
+            account = actor.account.0,
+            denied = %denied,
+            "access denied"
+        );
+        AppError::from(denied)
+    })
 }
 
 /// A fresh session: the token is given to the client once and never stored.
@@ -138,18 +155,18 @@ pub async fn signup(
         now,
     )
     .await?;
-    audit::record(
+    crate::trail::record(
         &mut tx,
-        AuditEntry {
+        crate::trail::By::Member {
             account: Some(account),
-            actor_user: Some(user),
-            actor_member: Some(member),
-            action: "account.created",
-            target_kind: Some("account"),
-            target_id: Some(account.0),
-            before: None,
-            after: Some(json!({"name": account_name.as_str(), "owner": email.as_str()})),
+            user: Some(user),
+            member: Some(member),
         },
+        "account.created",
+        "account",
+        account.0,
+        None,
+        Some(json!({"name": account_name.as_str(), "owner": email.as_str()})),
         now,
     )
     .await?;

@@ -36,29 +36,26 @@ fn view(actor: &Actor, row: ContentRow) -> ContentView {
     }
 }
 
-fn snapshot(c: &ContentRow) -> Value {
-    json!({
-        "id": c.id.0,
-        "kind": c.kind,
-        "title": c.title,
-        "subject": c.subject,
-        "body_chars": c.body.chars().count(),
-        "shared": c.shared,
-        "author": c.author.as_ref().map(|a| a.0.0),
-        "file": c.file.as_ref().map(|f| json!({"name": f.name, "type": f.mime, "size": f.size})),
-    })
-}
+/// The audit picture of a content (before/after).
+impl crate::trail::Audited for ContentRow {
+    const KIND: &'static str = "content";
 
-async fn audit_content(
-    conn: &mut Conn,
-    caller: &Caller,
-    action: &str,
-    id: ContentId,
-    before: Option<Value>,
-    after: Option<Value>,
-    now: Timestamp,
-) -> Result<(), AppError> {
-    crate::trail::record(conn, caller, action, "content", id.0, before, after, now).await
+    fn audit_id(&self) -> i64 {
+        self.id.0
+    }
+
+    fn picture(&self) -> Value {
+        json!({
+            "id": self.id.0,
+            "kind": self.kind,
+            "title": self.title,
+            "subject": self.subject,
+            "body_chars": self.body.chars().count(),
+            "shared": self.shared,
+            "author": self.author.as_ref().map(|a| a.0.0),
+            "file": self.file.as_ref().map(|f| json!({"name": f.name, "type": f.mime, "size": f.size})),
+        })
+    }
 }
 
 async fn load(
@@ -94,7 +91,7 @@ pub async fn get(app: &App, caller: &Caller, id: ContentId) -> Result<ContentVie
     let actor = caller.actor()?;
     let mut c = app.db.conn().await?;
     let row = load(&mut c, actor.account, id, Lock::None).await?;
-    decide(actor, &Action::ViewContent(&row.facts()))?;
+    crate::auth::check(actor, &Action::ViewContent(&row.facts()))?;
     Ok(view(actor, row))
 }
 
@@ -221,16 +218,7 @@ pub async fn create(
     )
     .await?;
     let after = load(&mut tx, actor.account, id, Lock::None).await?;
-    audit_content(
-        &mut tx,
-        caller,
-        "content.created",
-        id,
-        None,
-        Some(snapshot(&after)),
-        now,
-    )
-    .await?;
+    crate::trail::change(&mut tx, caller, "content.created", None, Some(&after), now).await?;
     tx.commit().await?;
     Ok(view(&actor, after))
 }
@@ -251,7 +239,7 @@ pub async fn edit(
     let now = app.now();
     let mut tx = app.db.write().await?;
     let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
-    decide(&actor, &Action::EditContent(&before.facts()))?;
+    crate::auth::check(&actor, &Action::EditContent(&before.facts()))?;
     let base = Checked {
         title: before.title.clone(),
         subject: before.subject.clone(),
@@ -261,13 +249,12 @@ pub async fn edit(
     let checked = check(kind_of(&before)?, base, &input)?;
     content::update(&mut tx, id, &fields(&checked), now).await?;
     let after = load(&mut tx, actor.account, id, Lock::None).await?;
-    audit_content(
+    crate::trail::change(
         &mut tx,
         caller,
         "content.updated",
-        id,
-        Some(snapshot(&before)),
-        Some(snapshot(&after)),
+        Some(&before),
+        Some(&after),
         now,
     )
     .await?;
@@ -282,16 +269,7 @@ pub async fn delete(app: &App, caller: &Caller, id: ContentId) -> Result<(), App
     let mut tx = app.db.write().await?;
     let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     content::delete(&mut tx, id).await?;
-    audit_content(
-        &mut tx,
-        caller,
-        "content.deleted",
-        id,
-        Some(snapshot(&before)),
-        None,
-        now,
-    )
-    .await?;
+    crate::trail::change(&mut tx, caller, "content.deleted", Some(&before), None, now).await?;
     tx.commit().await?;
     if before.file.is_some() {
         files::remove_quietly(&files::content_path(&app.config, actor.account, id)).await;
@@ -324,7 +302,7 @@ fn unsupported(what: String) -> AppError {
 /// Who may upload to this content, checked before a byte is read and again
 /// under the lock: an editor of it, and only content of kind `file`.
 fn may_upload(actor: &Actor, row: &ContentRow) -> Result<(), AppError> {
-    decide(actor, &Action::EditContent(&row.facts()))?;
+    crate::auth::check(actor, &Action::EditContent(&row.facts()))?;
     if kind_of(row)? != ContentKind::File {
         return Err(AppError::conflict(
             None,
@@ -412,13 +390,12 @@ async fn record_upload(
 ) -> Result<ContentRow, AppError> {
     content::set_file(&mut tx, before.id, stored, now).await?;
     let after = load(&mut tx, before.account, before.id, Lock::None).await?;
-    audit_content(
+    crate::trail::change(
         &mut tx,
         caller,
         "content.file_uploaded",
-        before.id,
-        Some(snapshot(before)),
-        Some(snapshot(&after)),
+        Some(before),
+        Some(&after),
         now,
     )
     .await?;
@@ -439,7 +416,7 @@ pub async fn download(app: &App, caller: &Caller, id: ContentId) -> Result<Downl
         let mut c = app.db.conn().await?;
         load(&mut c, actor.account, id, Lock::None).await?
     };
-    decide(actor, &Action::ViewContent(&row.facts()))?;
+    crate::auth::check(actor, &Action::ViewContent(&row.facts()))?;
     let Some(file) = row.file else {
         return Err(AppError::NotFound("file"));
     };

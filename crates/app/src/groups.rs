@@ -9,7 +9,7 @@ use crate::error::AppError;
 use leadteam_domain::authz::Action;
 use leadteam_domain::content::{MAX_DESCRIPTION_CHARS, color, long_text};
 use leadteam_domain::validate::Name;
-use leadteam_domain::{AccountId, GroupId, Timestamp, ValidationErrors};
+use leadteam_domain::{AccountId, GroupId, ValidationErrors};
 use leadteam_store::Lock;
 use leadteam_store::groups::{self, NewGroup};
 use leadteam_store::{Conn, StoreError};
@@ -18,25 +18,22 @@ use serde_json::{Value, json};
 /// Longest group name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 
-fn snapshot(g: &GroupRow) -> Value {
-    json!({
-        "id": g.id.0,
-        "name": g.name,
-        "description": g.description,
-        "color": g.color,
-    })
-}
+/// The audit picture of a group (before/after).
+impl crate::trail::Audited for GroupRow {
+    const KIND: &'static str = "group";
 
-async fn audit_group(
-    conn: &mut Conn,
-    caller: &Caller,
-    action: &str,
-    group: GroupId,
-    before: Option<Value>,
-    after: Option<Value>,
-    now: Timestamp,
-) -> Result<(), AppError> {
-    crate::trail::record(conn, caller, action, "group", group.0, before, after, now).await
+    fn audit_id(&self) -> i64 {
+        self.id.0
+    }
+
+    fn picture(&self) -> Value {
+        json!({
+            "id": self.id.0,
+            "name": self.name,
+            "description": self.description,
+            "color": self.color,
+        })
+    }
 }
 
 async fn load(
@@ -146,16 +143,7 @@ pub async fn create(
     .await
     .map_err(on_unique(name.as_str()))?;
     let after = load(&mut tx, actor.account, id, Lock::None).await?;
-    audit_group(
-        &mut tx,
-        caller,
-        "group.created",
-        id,
-        None,
-        Some(snapshot(&after)),
-        now,
-    )
-    .await?;
+    crate::trail::change(&mut tx, caller, "group.created", None, Some(&after), now).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -184,13 +172,12 @@ pub async fn edit(
         .await
         .map_err(on_unique(&name))?;
     let after = load(&mut tx, actor.account, id, Lock::None).await?;
-    audit_group(
+    crate::trail::change(
         &mut tx,
         caller,
         "group.updated",
-        id,
-        Some(snapshot(&before)),
-        Some(snapshot(&after)),
+        Some(&before),
+        Some(&after),
         now,
     )
     .await?;
@@ -204,16 +191,7 @@ pub async fn delete(app: &App, caller: &Caller, id: GroupId) -> Result<(), AppEr
     let mut tx = app.db.write().await?;
     let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     groups::delete(&mut tx, id).await?;
-    audit_group(
-        &mut tx,
-        caller,
-        "group.deleted",
-        id,
-        Some(snapshot(&before)),
-        None,
-        now,
-    )
-    .await?;
+    crate::trail::change(&mut tx, caller, "group.deleted", Some(&before), None, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -426,7 +426,7 @@ async fn finish(app: &App, actor: &Actor, report: &ImportReport) -> Result<(), A
         .iter()
         .map(|(m, n)| (m.0.to_string(), serde_json::json!(n)))
         .collect();
-    crate::trail::record_actor(
+    crate::trail::record(
         &mut tx,
         actor,
         "clients.imported",

@@ -129,6 +129,11 @@ impl App {
         }
     }
 
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ready(&self) -> Result<(), AppError> {
+        Ok(self.db.ping().await?)
+    }
+
     pub fn now(&self) -> leadteam_domain::Timestamp {
         self.clock.now()
     }

@@ -14,7 +14,7 @@ pub async fn list(
     limit: i64,
 ) -> Result<(Vec<NotificationRow>, i64), AppError> {
     let actor = caller.actor()?;
-    decide(actor, &Action::CreateClient)?;
+    crate::auth::check(actor, &Action::CreateClient)?;
     if !(1..=200).contains(&limit) {
         return Err(AppError::field("limit", "must be between 1 and 200"));
     }
@@ -26,7 +26,7 @@ pub async fn list(
 
 pub async fn mark_read(app: &App, caller: &Caller, id: i64) -> Result<(), AppError> {
     let actor = caller.actor()?;
-    decide(actor, &Action::CreateClient)?;
+    crate::auth::check(actor, &Action::CreateClient)?;
     let mut c = app.db.conn().await?;
     if notifications::mark_read(&mut c, actor.member, id, app.now()).await? {
         Ok(())
@@ -55,6 +55,6 @@ pub fn open_stream(
     caller: &Caller,
 ) -> Result<tokio::sync::broadcast::Receiver<crate::bus::BusEvent>, AppError> {
     let actor = caller.actor()?;
-    decide(actor, &Action::CreateClient)?;
+    crate::auth::check(actor, &Action::CreateClient)?;
     Ok(app.bus.subscribe())
 }

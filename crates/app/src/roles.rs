@@ -14,9 +14,8 @@ use crate::auth::Caller;
 use crate::error::AppError;
 use leadteam_domain::authz::{Action, Actor, Permission, PermissionSet};
 use leadteam_domain::validate::Name;
-use leadteam_domain::{AccountId, FieldError, RoleId, Timestamp, ValidationErrors};
+use leadteam_domain::{AccountId, FieldError, RoleId, ValidationErrors};
 use leadteam_store::Lock;
-use leadteam_store::audit::{self, AuditEntry};
 use leadteam_store::roles::{self, RoleRow};
 use leadteam_store::{Conn, StoreError};
 use serde_json::{Value, json};
@@ -61,16 +60,7 @@ pub async fn create(
         permissions: perms,
         created_at: now,
     };
-    record(
-        &mut tx,
-        caller,
-        actor,
-        "role.created",
-        None,
-        Some(&role),
-        now,
-    )
-    .await?;
+    crate::trail::change(&mut tx, caller, "role.created", None, Some(&role), now).await?;
     tx.commit().await?;
     Ok(RoleWithCount { role, members: 0 })
 }
@@ -114,10 +104,9 @@ pub async fn update(
         roles::update(&mut tx, actor.account, id, &after.name, after.permissions)
             .await
             .map_err(|e| name_taken(e, &after.name))?;
-        record(
+        crate::trail::change(
             &mut tx,
             caller,
-            actor,
             "role.updated",
             Some(&before),
             Some(&after),
@@ -166,10 +155,9 @@ pub async fn delete(app: &App, caller: &Caller, id: RoleId) -> Result<(), AppErr
             ),
         ));
     }
-    record(
+    crate::trail::change(
         &mut tx,
         caller,
-        actor,
         "role.deleted",
         Some(&role),
         None,
@@ -230,37 +218,19 @@ fn name_taken(e: StoreError, name: &str) -> AppError {
     }
 }
 
-fn snapshot(r: &RoleRow) -> Value {
-    json!({
-        "name": r.name,
-        "preset": r.preset.map(|p| p.key()),
-        "permissions": r.permissions.names(),
-    })
-}
+/// The audit picture of a role (before/after).
+impl crate::trail::Audited for RoleRow {
+    const KIND: &'static str = "role";
 
-async fn record(
-    c: &mut Conn,
-    caller: &Caller,
-    actor: &Actor,
-    action: &str,
-    before: Option<&RoleRow>,
-    after: Option<&RoleRow>,
-    now: Timestamp,
-) -> Result<(), AppError> {
-    audit::record(
-        c,
-        AuditEntry {
-            account: Some(actor.account),
-            actor_user: Some(caller.user),
-            actor_member: Some(actor.member),
-            action,
-            target_kind: Some("role"),
-            target_id: before.or(after).map(|r| r.id.0),
-            before: before.map(snapshot),
-            after: after.map(snapshot),
-        },
-        now,
-    )
-    .await?;
-    Ok(())
+    fn audit_id(&self) -> i64 {
+        self.id.0
+    }
+
+    fn picture(&self) -> Value {
+        json!({
+            "name": self.name,
+            "preset": self.preset.map(|p| p.key()),
+            "permissions": self.permissions.names(),
+        })
+    }
 }

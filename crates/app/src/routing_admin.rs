@@ -11,25 +11,11 @@ use leadteam_domain::routing::{
     Criterion, DefaultRule, Direction, Rule, RuleAction, SourceKind, move_rule,
 };
 use leadteam_domain::validate::Name;
-use leadteam_domain::{FieldError, MemberId, RuleId, SourceId, Timestamp, ValidationErrors};
+use leadteam_domain::{FieldError, MemberId, RuleId, SourceId, ValidationErrors};
 use leadteam_store::Lock;
 use leadteam_store::sources::{self, NewSource};
 use leadteam_store::{Conn, StoreError, members, rules};
-use serde_json::{Value, json};
-
-#[allow(clippy::too_many_arguments)]
-async fn audit_change(
-    conn: &mut Conn,
-    actor: &Actor,
-    action: &str,
-    kind: &str,
-    id: i64,
-    before: Option<Value>,
-    after: Option<Value>,
-    now: Timestamp,
-) -> Result<(), AppError> {
-    crate::trail::record_actor(conn, actor, action, kind, id, before, after, now).await
-}
+use serde_json::json;
 
 /// A source with its secret, shown once (creation and rotation).
 #[derive(Debug, Clone)]
@@ -96,7 +82,7 @@ pub async fn create_source(
         ),
         other => other.into(),
     })?;
-    audit_change(
+    crate::trail::record(
         &mut tx,
         &actor,
         "lead_source.created",
@@ -152,7 +138,7 @@ pub async fn update_source(
     let after = sources::get(&mut tx, actor.account, id)
         .await?
         .ok_or(AppError::NotFound("lead source"))?;
-    audit_change(
+    crate::trail::record(
         &mut tx,
         &actor,
         "lead_source.updated",
@@ -180,7 +166,7 @@ pub async fn delete_source(app: &App, caller: &Caller, id: SourceId) -> Result<(
         .await?
         .ok_or(AppError::NotFound("lead source"))?;
     sources::delete(&mut tx, id).await?;
-    audit_change(
+    crate::trail::record(
         &mut tx,
         &actor,
         "lead_source.deleted",
@@ -267,7 +253,7 @@ pub async fn set_default_rule(
     check_refs(&mut tx, &actor, &[], &named).await?;
     let before = rules::default_rule(&mut tx, actor.account).await?;
     rules::set_default(&mut tx, actor.account, &rule, now).await?;
-    audit_change(
+    crate::trail::record(
         &mut tx,
         &actor,
         "assignment_rule.default_set",
@@ -317,7 +303,7 @@ pub async fn create_rule(
     )
     .await?;
     let rule = Rule { id, ..draft };
-    audit_change(
+    crate::trail::record(
         &mut tx,
         &actor,
         "assignment_rule.created",
@@ -376,7 +362,7 @@ pub async fn update_rule(
     )
     .await?;
     rules::update(&mut tx, id, &rule.name, &rule.criteria, &rule.action, now).await?;
-    audit_change(
+    crate::trail::record(
         &mut tx,
         &actor,
         "assignment_rule.updated",
@@ -397,7 +383,7 @@ pub async fn delete_rule(app: &App, caller: &Caller, id: RuleId) -> Result<(), A
     let mut tx = app.db.write().await?;
     let (_, before) = load_rule(&mut tx, &actor, id).await?;
     rules::delete(&mut tx, id).await?;
-    audit_change(
+    crate::trail::record(
         &mut tx,
         &actor,
         "assignment_rule.deleted",
@@ -428,7 +414,7 @@ pub async fn move_rule_by_one(
     move_rule(&mut order, id, dir)
         .map_err(|e| AppError::conflict(Some("direction"), e.to_string()))?;
     rules::reorder(&mut tx, &order).await?;
-    audit_change(
+    crate::trail::record(
         &mut tx,
         &actor,
         "assignment_rule.moved",

@@ -9,7 +9,6 @@ use leadteam_domain::secret::token_hash;
 use leadteam_domain::totp;
 use leadteam_domain::validate::{Email, NewPassword};
 use leadteam_domain::{Timestamp, UserId};
-use leadteam_store::audit::{self, AuditEntry};
 use leadteam_store::{Conn, StoreError, sessions, users};
 
 /// Number of recovery codes issued on enrolment.
@@ -21,22 +20,7 @@ async fn audit_self(
     action: &str,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    audit::record(
-        conn,
-        AuditEntry {
-            account: caller.account,
-            actor_user: Some(caller.user),
-            actor_member: caller.actor.as_ref().map(|a| a.member),
-            action,
-            target_kind: Some("user"),
-            target_id: Some(caller.user.0),
-            before: None,
-            after: None,
-        },
-        now,
-    )
-    .await?;
-    Ok(())
+    crate::trail::record(conn, caller, action, "user", caller.user.0, None, None, now).await
 }
 
 /// Changes the caller's password after checking the current one; every other
@@ -77,7 +61,7 @@ pub async fn change_password(
 fn caller_may_manage_self(caller: &Caller) -> Result<(), AppError> {
     caller.require_session()?;
     if let Some(actor) = &caller.actor {
-        leadteam_domain::authz::decide(actor, &Action::ManageOwnSecurity)?;
+        crate::auth::check(actor, &Action::ManageOwnSecurity)?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use crate::auth::Caller;
 use crate::error::AppError;
 use leadteam_domain::authz::Action;
 use leadteam_domain::validate::Name;
-use leadteam_domain::{AccountId, MemberId, TeamId, Timestamp};
+use leadteam_domain::{AccountId, MemberId, TeamId};
 use leadteam_store::Lock;
 use leadteam_store::teams::{self};
 use leadteam_store::{Conn, StoreError};
@@ -17,25 +17,21 @@ use serde_json::{Value, json};
 /// Longest team name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// The audit picture of a team.
-fn snapshot(t: &TeamRow) -> Value {
-    json!({
-        "id": t.id.0,
-        "name": t.name,
-        "members": t.members.iter().map(|m| m.0.0).collect::<Vec<_>>(),
-    })
-}
+/// The audit picture of a team (before/after).
+impl crate::trail::Audited for TeamRow {
+    const KIND: &'static str = "team";
 
-async fn audit_team(
-    conn: &mut Conn,
-    caller: &Caller,
-    action: &str,
-    team: TeamId,
-    before: Option<Value>,
-    after: Option<Value>,
-    now: Timestamp,
-) -> Result<(), AppError> {
-    crate::trail::record(conn, caller, action, "team", team.0, before, after, now).await
+    fn audit_id(&self) -> i64 {
+        self.id.0
+    }
+
+    fn picture(&self) -> Value {
+        json!({
+            "id": self.id.0,
+            "name": self.name,
+            "members": self.members.iter().map(|m| m.0.0).collect::<Vec<_>>(),
+        })
+    }
 }
 
 async fn load(
@@ -124,16 +120,7 @@ pub async fn create(
         .map_err(on_unique(name.as_str()))?;
     teams::set_members(&mut tx, id, &ids).await?;
     let after = load(&mut tx, actor.account, id, Lock::None).await?;
-    audit_team(
-        &mut tx,
-        caller,
-        "team.created",
-        id,
-        None,
-        Some(snapshot(&after)),
-        now,
-    )
-    .await?;
+    crate::trail::change(&mut tx, caller, "team.created", None, Some(&after), now).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -156,13 +143,12 @@ pub async fn rename(
         .await
         .map_err(on_unique(name.as_str()))?;
     let after = load(&mut tx, actor.account, id, Lock::None).await?;
-    audit_team(
+    crate::trail::change(
         &mut tx,
         caller,
         "team.renamed",
-        id,
-        Some(snapshot(&before)),
-        Some(snapshot(&after)),
+        Some(&before),
+        Some(&after),
         now,
     )
     .await?;
@@ -184,13 +170,12 @@ pub async fn set_members(
     let ids = member_ids(&mut tx, actor.account, ids).await?;
     teams::set_members(&mut tx, id, &ids).await?;
     let after = load(&mut tx, actor.account, id, Lock::None).await?;
-    audit_team(
+    crate::trail::change(
         &mut tx,
         caller,
         "team.members_set",
-        id,
-        Some(snapshot(&before)),
-        Some(snapshot(&after)),
+        Some(&before),
+        Some(&after),
         now,
     )
     .await?;
@@ -204,16 +189,7 @@ pub async fn delete(app: &App, caller: &Caller, id: TeamId) -> Result<(), AppErr
     let mut tx = app.db.write().await?;
     let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
     teams::delete(&mut tx, id).await?;
-    audit_team(
-        &mut tx,
-        caller,
-        "team.deleted",
-        id,
-        Some(snapshot(&before)),
-        None,
-        now,
-    )
-    .await?;
+    crate::trail::change(&mut tx, caller, "team.deleted", Some(&before), None, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,6 +1,8 @@
-//! Typed identifiers. Every id is a positive 63-bit integer made by the store
-//! (time-ordered, see `leadteam_store::ids`), so the same column type works on
-//! SQLite and PostgreSQL and ids sort by creation.
+//! Typed identifiers. Every id is a positive 63-bit integer given by the
+//! database (SQLite `AUTOINCREMENT`, PostgreSQL identity columns): ids grow
+//! with creation and are never given twice, not even after a row is deleted
+//! (X4). A removed member keeps its row (status `removed`), so history still
+//! names it.
 
 use serde::{Deserialize, Serialize};
 

@@ -2,10 +2,10 @@
 //! logged and announced with a handful of statements whatever its size, in
 //! the one transaction of the batch.
 //!
-//! Ids come back from multi-row inserts sorted ascending: within one INSERT
-//! the rows take ids in the order of the VALUES list on both engines (SQLite
-//! under its write lock, PostgreSQL from the table's sequence, one call per
-//! row in order), so the sorted ids line up with the rows given.
+//! The ids of new leads are drawn before they are inserted (see
+//! [`crate::ids::allocate`]) and written with each row, so each id is known
+//! to belong to its row; nothing assumes in which order an engine numbers
+//! the rows of a multi-row INSERT.
 
 use crate::{Conn, StoreError};
 use leadteam_domain::{AccountId, ClientId, MemberId, Timestamp};
@@ -171,16 +171,17 @@ pub async fn insert_leads(
     rows: &[LeadRow],
     now: Timestamp,
 ) -> Result<Vec<ClientId>, StoreError> {
-    let mut out = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(CHUNK) {
+    let ids = crate::ids::allocate(c, crate::ids::Table::Clients, rows.len()).await?;
+    for (chunk, chunk_ids) in rows.chunks(CHUNK).zip(ids.chunks(CHUNK)) {
         let sql = format!(
-            "INSERT INTO clients (account_id, name, email, phone, source, source_id, source_lead_id, fields_json, \
-             assignee_id, ever_assigned, routing_reason, created_at, updated_at, assigned_at) VALUES {} RETURNING id",
-            values(chunk.len(), 14, 0)
+            "INSERT INTO clients (id, account_id, name, email, phone, source, source_id, source_lead_id, fields_json, \
+             assignee_id, ever_assigned, routing_reason, created_at, updated_at, assigned_at) VALUES {}",
+            values(chunk.len(), 15, 0)
         );
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
-        for r in chunk {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (r, id) in chunk.iter().zip(chunk_ids) {
             q = q
+                .bind(*id)
                 .bind(r.account.0)
                 .bind(r.name.as_str())
                 .bind(r.email.as_deref())
@@ -196,11 +197,9 @@ pub async fn insert_leads(
                 .bind(now.0)
                 .bind(r.assignee.map(|_| now.0));
         }
-        let mut ids = q.fetch_all(&mut *c).await?;
-        ids.sort_unstable();
-        out.extend(ids.into_iter().map(ClientId));
+        q.execute(&mut *c).await?;
     }
-    Ok(out)
+    Ok(ids.into_iter().map(ClientId).collect())
 }
 
 /// Records idempotency keys; gives how many were new (fewer than given when

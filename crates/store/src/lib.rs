@@ -10,11 +10,14 @@ pub mod audit;
 pub mod billing;
 pub mod clients;
 pub mod content;
+#[cfg(test)]
+mod contract_tests;
 pub mod credits;
 mod db;
 pub mod duty;
 mod error;
 pub mod groups;
+pub mod ids;
 pub mod import;
 pub mod intake;
 pub mod invitations;

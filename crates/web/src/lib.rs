@@ -14,7 +14,7 @@ mod ui;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
-pub use registry::{Auth, RouteSpec};
+pub use registry::{Auth, RouteSpec, Verb};
 
 use axum::Router;
 use leadteam_app::App;

@@ -11,6 +11,10 @@ use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tracing::Instrument;
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -24,7 +28,45 @@ pub(crate) fn wrap(routes: Router<AppState>, state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
         .layer(from_fn(time_limit))
         .layer(from_fn_with_state(state.clone(), observe))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(PropagateRequestIdLayer::new(X_REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(X_REQUEST_ID.clone(), RequestIds))
         .with_state(state)
+}
+
+/// Request ids: the client's `X-Request-Id` when it is a plain token (at
+/// most 64 letters, digits and dashes), else 16 random hex digits.
+#[derive(Clone, Copy)]
+struct RequestIds;
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, req: &axum::http::Request<B>) -> Option<RequestId> {
+        let given = req
+            .headers()
+            .get(&X_REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .filter(|s| {
+                !s.is_empty()
+                    && s.len() <= 64
+                    && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        let id = match given {
+            Some(s) => s.to_owned(),
+            None => new_request_id(),
+        };
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
 }
 
 /// Answers 503 when a handler takes longer than [`HANDLER_TIMEOUT`], except
@@ -57,15 +99,14 @@ fn new_request_id() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Request id, tracing span, metrics and security headers.
+/// The tracing span of a request (with its request id) and its metrics.
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let id = req
-        .headers()
-        .get(&X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|s| s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        .map(str::to_owned)
-        .unwrap_or_else(new_request_id);
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|r| r.header_value().to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let method = req.method().clone();
     let route = req
         .extensions()
@@ -75,7 +116,7 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     let span = tracing::info_span!("request", request_id = %id, method = %method, route = %route);
     let start = Instant::now();
     state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
-    let mut resp = next.run(req).instrument(span.clone()).await;
+    let resp = next.run(req).instrument(span.clone()).await;
     state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
     let elapsed = start.elapsed();
     let status = resp.status();
@@ -97,19 +138,6 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
             );
         }
     });
-    let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        h.insert(X_REQUEST_ID.clone(), v);
-    }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
     resp
 }
 

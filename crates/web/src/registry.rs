@@ -22,10 +22,49 @@ pub enum Auth {
 
 type SchemaFn = fn(&mut SchemaGenerator) -> schemars::Schema;
 
+/// The HTTP methods of the API (a typed choice: a route cannot be mounted
+/// under a method the router does not know).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Put => "PUT",
+            Verb::Patch => "PATCH",
+            Verb::Delete => "DELETE",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
+            Verb::Patch => MethodFilter::PATCH,
+            Verb::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+impl std::fmt::Display for Verb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One documented route.
 #[derive(Clone)]
 pub struct RouteSpec {
-    pub method: &'static str,
+    pub method: Verb,
     pub path: &'static str,
     pub summary: &'static str,
     pub tag: &'static str,
@@ -51,7 +90,7 @@ pub fn schema<T: JsonSchema>(g: &mut SchemaGenerator) -> schemars::Schema {
 
 impl RouteSpec {
     pub const fn new(
-        method: &'static str,
+        method: Verb,
         path: &'static str,
         tag: &'static str,
         summary: &'static str,
@@ -128,15 +167,9 @@ impl Api {
         H: Handler<T, AppState>,
         T: 'static,
     {
-        let filter = match spec.method {
-            "GET" => MethodFilter::GET,
-            "POST" => MethodFilter::POST,
-            "PUT" => MethodFilter::PUT,
-            "PATCH" => MethodFilter::PATCH,
-            "DELETE" => MethodFilter::DELETE,
-            _ => MethodFilter::GET,
-        };
-        self.router = self.router.route(spec.path, on(filter, handler));
+        self.router = self
+            .router
+            .route(spec.path, on(spec.method.filter(), handler));
         self.specs.push(spec);
         self
     }
@@ -162,7 +195,7 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
         let mut op = json!({
             "summary": spec.summary,
             "tags": [spec.tag],
-            "operationId": format!("{}_{}", spec.method.to_lowercase(), spec.path.trim_start_matches('/').replace(['/', '{', '}', '-'], "_")),
+            "operationId": format!("{}_{}", spec.method.as_str().to_lowercase(), spec.path.trim_start_matches('/').replace(['/', '{', '}', '-'], "_")),
             "responses": {},
         });
         let params: Vec<Value> = path_params(spec.path)
@@ -206,7 +239,7 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
         let entry = paths
             .entry(spec.path.to_owned())
             .or_insert_with(|| json!({}));
-        entry[spec.method.to_lowercase()] = op;
+        entry[spec.method.as_str().to_lowercase()] = op;
     }
     let mut schemas = generator.take_definitions(true);
     schemas.insert(

@@ -6,7 +6,6 @@
 use crate::App;
 use crate::auth::Caller;
 use crate::error::AppError;
-use crate::members::audit_member;
 use leadteam_domain::authz::Action;
 use leadteam_domain::validate::Name;
 use leadteam_domain::{FieldError, MemberId, ValidationErrors};
@@ -106,11 +105,12 @@ pub async fn allocate(
     } else {
         "credits.taken_back"
     };
-    audit_member(
+    crate::trail::record(
         &mut tx,
         caller,
         action,
-        member,
+        "member",
+        member.0,
         Some(json!({"balance": before})),
         Some(json!({"balance": after, "delta": delta, "reason": reason.as_str()})),
         now,

@@ -7,7 +7,6 @@ use super::plan_in;
 use crate::App;
 use crate::auth::Caller;
 use crate::error::AppError;
-use crate::members::audit_member;
 use leadteam_domain::Timestamp;
 use leadteam_domain::authz::{Action, MemberStatus};
 use leadteam_store::Lock;
@@ -63,11 +62,12 @@ pub async fn start_work(app: &App, caller: &Caller) -> Result<(DutyView, bool), 
     }
     let started = match duty::start(&mut tx, actor.account, actor.member, now).await? {
         Start::Started { since } => {
-            audit_member(
+            crate::trail::record(
                 &mut tx,
                 caller,
                 "duty.started",
-                actor.member,
+                "member",
+                actor.member.0,
                 Some(json!({"on_duty": false})),
                 Some(json!({"on_duty": true, "since": since.0})),
                 now,
@@ -115,11 +115,12 @@ pub(crate) async fn release(
         return Ok(());
     };
     if let Some(since) = duty::stop(conn, actor.member).await? {
-        audit_member(
+        crate::trail::record(
             conn,
             caller,
             "duty.ended",
-            actor.member,
+            "member",
+            actor.member.0,
             Some(json!({"on_duty": true, "since": since.0})),
             Some(json!({"on_duty": false, "why": why})),
             now,

@@ -8,7 +8,6 @@ use leadteam_domain::authz::Action;
 use leadteam_domain::billing::{AnchorDay, SeatError};
 use leadteam_domain::{FieldError, ValidationErrors};
 use leadteam_store::Lock;
-use leadteam_store::audit::{self, AuditEntry};
 use leadteam_store::billing::{self, PlanRow};
 use leadteam_store::duty;
 use serde_json::json;
@@ -145,18 +144,14 @@ pub async fn update_plan(app: &App, caller: &Caller, ch: PlanChanges) -> Result<
     }
     after.updated_at = now;
     billing::save_plan(&mut tx, &after).await?;
-    audit::record(
+    crate::trail::record(
         &mut tx,
-        AuditEntry {
-            account: Some(actor.account),
-            actor_user: Some(caller.user),
-            actor_member: Some(actor.member),
-            action: "billing.plan_updated",
-            target_kind: Some("account"),
-            target_id: Some(actor.account.0),
-            before: Some(plan_snapshot(&before)),
-            after: Some(plan_snapshot(&after)),
-        },
+        &actor,
+        "billing.plan_updated",
+        "account",
+        actor.account.0,
+        Some(plan_snapshot(&before)),
+        Some(plan_snapshot(&after)),
         now,
     )
     .await?;
@@ -194,18 +189,14 @@ pub async fn set_seats(app: &App, caller: &Caller, seats: i64) -> Result<PlanRow
     after.seats = seats;
     after.updated_at = now;
     billing::save_plan(&mut tx, &after).await?;
-    audit::record(
+    crate::trail::record(
         &mut tx,
-        AuditEntry {
-            account: Some(actor.account),
-            actor_user: Some(caller.user),
-            actor_member: Some(actor.member),
-            action: "billing.seats_changed",
-            target_kind: Some("account"),
-            target_id: Some(actor.account.0),
-            before: Some(json!({"seats": before.seats, "used": used})),
-            after: Some(json!({"seats": after.seats, "used": used})),
-        },
+        &actor,
+        "billing.seats_changed",
+        "account",
+        actor.account.0,
+        Some(json!({"seats": before.seats, "used": used})),
+        Some(json!({"seats": after.seats, "used": used})),
         now,
     )
     .await?;

@@ -11,7 +11,8 @@
 //! size, then sorted and cut again. Both give exactly the rows of
 //! `scope_predicate` (see the store's list tests and the benchmark's check).
 
-use super::{Bind, ListFilter, Predicate, SELECT, scope_predicate};
+use super::scope::{Bind, Predicate, scope_predicate};
+use super::{ListFilter, SELECT};
 use leadteam_domain::AccountId;
 use leadteam_domain::authz::{ClientScope, OthersScope};
 

@@ -7,6 +7,7 @@
 mod api_keys;
 mod billing;
 mod clients;
+mod clients_handoff;
 mod content;
 mod content_files;
 mod groups;
@@ -17,7 +18,9 @@ mod licences_and_credits;
 mod mail;
 mod matrix;
 mod members;
+mod ownership;
 mod roles;
+mod routing;
 mod service;
 mod smtp;
 mod stream;

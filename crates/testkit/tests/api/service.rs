@@ -25,7 +25,7 @@ async fn health_readiness_metrics_and_openapi_are_served(app: &TestApp) {
     for spec in leadteam_web::route_specs() {
         assert!(
             r.body["paths"][spec.path]
-                .get(spec.method.to_lowercase())
+                .get(spec.method.as_str().to_lowercase())
                 .is_some(),
             "{spec:?} documented"
         );

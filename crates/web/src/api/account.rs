@@ -4,7 +4,7 @@ use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed};
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 pub(super) fn routes(api: Api) -> Api {
     api.add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/account",
             "account",
             "The account: name, require 2FA, owner, member counts",
@@ -26,7 +26,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "PATCH",
+            Verb::Patch,
             "/api/v1/account",
             "account",
             "Rename, or switch on \"require 2FA\" (O5)",
@@ -37,7 +37,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/account/ownership",
             "account",
             "Transfer ownership to an active admin (O3)",
@@ -48,7 +48,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/account/deletion",
             "account",
             "Email the owner a code that confirms deletion (O4)",
@@ -59,7 +59,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "DELETE",
+            Verb::Delete,
             "/api/v1/account",
             "account",
             "Delete the account with the emailed code (O4)",
@@ -70,7 +70,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/account/export",
             "account",
             "A JSON export of the account (offered before deletion)",
@@ -79,7 +79,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/audit",
             "account",
             "The audit log, newest first (X1)",

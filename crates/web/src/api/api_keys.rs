@@ -4,7 +4,7 @@ use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed};
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub(super) fn routes(api: Api) -> Api {
     api.add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/api-keys",
             "account",
             "The account's API keys (never their tokens)",
@@ -27,7 +27,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/api-keys",
             "account",
             "Create an API key acting as me with the given permissions; the token is shown once",
@@ -39,7 +39,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "DELETE",
+            Verb::Delete,
             "/api/v1/api-keys/{id}",
             "account",
             "Revoke an API key",

@@ -4,7 +4,7 @@ use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed};
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub(super) fn routes(api: Api) -> Api {
     api.add(
-        RouteSpec::new("GET", "/api/v1/clients", "clients", "The clients the caller may see, newest first (cursor pagination)")
+        RouteSpec::new(Verb::Get, "/api/v1/clients", "clients", "The clients the caller may see, newest first (cursor pagination)")
             .query(&[
                 ("view", "mine | others | unassigned | all (comma list allowed); default: the team-view setting"),
                 ("assignee", "member id"),
@@ -31,79 +31,79 @@ pub(super) fn routes(api: Api) -> Api {
         list,
     )
     .add(
-        RouteSpec::new("POST", "/api/v1/clients", "clients", "Add a client; it is assigned to the caller (P6)")
+        RouteSpec::new(Verb::Post, "/api/v1/clients", "clients", "Add a client; it is assigned to the caller (P6)")
             .status(201)
             .body::<ClientBody>()
             .returns::<ClientOut>(),
         create,
     )
     .add(
-        RouteSpec::new("GET", "/api/v1/clients/export", "clients", "CSV of every client the caller may see (I2)"),
+        RouteSpec::new(Verb::Get, "/api/v1/clients/export", "clients", "CSV of every client the caller may see (I2)"),
         export,
     )
     .add(
-        RouteSpec::new("POST", "/api/v1/clients/bulk-assign", "clients", "Reassign listed clients, all of a member, or all unassigned (C5)")
+        RouteSpec::new(Verb::Post, "/api/v1/clients/bulk-assign", "clients", "Reassign listed clients, all of a member, or all unassigned (C5)")
             .body::<BulkBody>()
             .returns::<BulkOut>(),
         bulk,
     )
     .add(
-        RouteSpec::new("GET", "/api/v1/clients/{id}", "clients", "One client with its timeline").returns::<ClientDetailOut>(),
+        RouteSpec::new(Verb::Get, "/api/v1/clients/{id}", "clients", "One client with its timeline").returns::<ClientDetailOut>(),
         get_one,
     )
     .add(
-        RouteSpec::new("PATCH", "/api/v1/clients/{id}", "clients", "Update contact details, fields, status, team; assignee only (C1)")
+        RouteSpec::new(Verb::Patch, "/api/v1/clients/{id}", "clients", "Update contact details, fields, status, team; assignee only (C1)")
             .body::<ClientBody>()
             .returns::<ClientOut>(),
         update,
     )
     .add(
-        RouteSpec::new("DELETE", "/api/v1/clients/{id}", "clients", "Delete a client assigned to oneself, with clients.delete (C6)").status(204),
+        RouteSpec::new(Verb::Delete, "/api/v1/clients/{id}", "clients", "Delete a client assigned to oneself, with clients.delete (C6)").status(204),
         delete,
     )
     .add(
-        RouteSpec::new("POST", "/api/v1/clients/{id}/claim", "clients", "Claim an unassigned client; one of concurrent claims wins (C2)")
+        RouteSpec::new(Verb::Post, "/api/v1/clients/{id}/claim", "clients", "Claim an unassigned client; one of concurrent claims wins (C2)")
             .returns::<ClientOut>(),
         claim,
     )
     .add(
-        RouteSpec::new("POST", "/api/v1/clients/{id}/assign", "clients", "Assign or reassign to an active member (C3, C4)")
+        RouteSpec::new(Verb::Post, "/api/v1/clients/{id}/assign", "clients", "Assign or reassign to an active member (C3, C4)")
             .body::<AssignBody>()
             .returns::<ClientOut>(),
         assign,
     )
     .add(
-        RouteSpec::new("POST", "/api/v1/clients/{id}/notes", "clients", "Add a note or message to the timeline; assignee only (C1)")
+        RouteSpec::new(Verb::Post, "/api/v1/clients/{id}/notes", "clients", "Add a note or message to the timeline; assignee only (C1)")
             .status(201)
             .body::<NoteBody>()
             .returns::<NoteOut>(),
         note,
     )
     .add(
-        RouteSpec::new("POST", "/api/v1/clients/{id}/deliver", "clients", "Hand to a member or a team with an outcome (C9)")
+        RouteSpec::new(Verb::Post, "/api/v1/clients/{id}/deliver", "clients", "Hand to a member or a team with an outcome (C9)")
             .body::<DeliverBody>()
             .returns::<ClientOut>(),
         deliver,
     )
     .add(
-        RouteSpec::new("POST", "/api/v1/clients/{id}/guests", "clients", "Invite a Restricted member to this client only (P7)")
+        RouteSpec::new(Verb::Post, "/api/v1/clients/{id}/guests", "clients", "Invite a Restricted member to this client only (P7)")
             .status(201)
             .body::<GuestBody>()
             .returns::<super::members::MemberOut>(),
         guest,
     )
     .add(
-        RouteSpec::new("GET", "/api/v1/team-overview", "clients", "Counts per member and unassigned, and outcomes (C8, C9)")
+        RouteSpec::new(Verb::Get, "/api/v1/team-overview", "clients", "Counts per member and unassigned, and outcomes (C8, C9)")
             .returns::<OverviewOut>(),
         overview,
     )
     .add(
-        RouteSpec::new("GET", "/api/v1/me/team-view", "clients", "Which kinds of clients my lists show, and the choices (C8)")
+        RouteSpec::new(Verb::Get, "/api/v1/me/team-view", "clients", "Which kinds of clients my lists show, and the choices (C8)")
             .returns::<TeamViewOut>(),
         get_team_view,
     )
     .add(
-        RouteSpec::new("PUT", "/api/v1/me/team-view", "clients", "Choose which kinds of clients my lists show (C8)")
+        RouteSpec::new(Verb::Put, "/api/v1/me/team-view", "clients", "Choose which kinds of clients my lists show (C8)")
             .body::<TeamViewBody>()
             .returns::<TeamViewOut>(),
         put_team_view,

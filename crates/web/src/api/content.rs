@@ -6,7 +6,7 @@ use super::teams::MemberRef;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed};
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 pub(super) fn routes(api: Api) -> Api {
     api.add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/content",
             "content",
             "The content the caller may see: shared content and its own; admins see all (P8)",
@@ -32,7 +32,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/content/{id}",
             "content",
             "One piece of content (404 when the caller may not see it)",
@@ -42,7 +42,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/content",
             "content",
             "Create a template, file or page (needs content.edit: P5); private unless shared",
@@ -54,7 +54,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "PATCH",
+            Verb::Patch,
             "/api/v1/content/{id}",
             "content",
             "Edit title, subject, body or sharing (needs content.edit: P5)",
@@ -65,7 +65,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "DELETE",
+            Verb::Delete,
             "/api/v1/content/{id}",
             "content",
             "Delete content and its file (the owner and admins only: P5)",
@@ -75,7 +75,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/content/{id}/file",
             "content",
             "Upload the file of a `file` content: the raw bytes as the body with their \
@@ -88,7 +88,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/content/{id}/file",
             "content",
             "Download the file (as an attachment, with its stored type)",

@@ -6,7 +6,7 @@ use super::teams::MemberRef;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed};
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub(super) fn routes(api: Api) -> Api {
     api.add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/groups",
             "groups",
             "Every client group of the account (every member: P6)",
@@ -29,13 +29,18 @@ pub(super) fn routes(api: Api) -> Api {
         list,
     )
     .add(
-        RouteSpec::new("GET", "/api/v1/groups/{id}", "groups", "One client group")
-            .returns::<GroupOut>(),
+        RouteSpec::new(
+            Verb::Get,
+            "/api/v1/groups/{id}",
+            "groups",
+            "One client group",
+        )
+        .returns::<GroupOut>(),
         get_one,
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/groups",
             "groups",
             "Create a client group (needs groups.edit: P5)",
@@ -47,7 +52,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "PATCH",
+            Verb::Patch,
             "/api/v1/groups/{id}",
             "groups",
             "Edit a client group's name, description or colour (needs groups.edit: P5)",
@@ -58,7 +63,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "DELETE",
+            Verb::Delete,
             "/api/v1/groups/{id}",
             "groups",
             "Delete a client group (the owner and admins only: P5)",

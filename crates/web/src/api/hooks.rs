@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
@@ -22,24 +22,24 @@ pub const HOOK_BODY_LIMIT: usize = 256 * 1024;
 
 pub(super) fn routes(api: Api) -> Api {
     api.add(
-        RouteSpec::new("POST", "/hooks/{source_id}", "intake", "Generic or website-form webhook, signed X-Leadteam-Signature: sha256=<hex HMAC of the body>")
+        RouteSpec::new(Verb::Post, "/hooks/{source_id}", "intake", "Generic or website-form webhook, signed X-Leadteam-Signature: sha256=<hex HMAC of the body>")
             .signed()
             .status(201)
             .returns::<IngestOut>(),
         generic,
     )
     .add(
-        RouteSpec::new("GET", "/hooks/{source_id}/facebook", "intake", "Facebook webhook verification (hub.challenge)").signed(),
+        RouteSpec::new(Verb::Get, "/hooks/{source_id}/facebook", "intake", "Facebook webhook verification (hub.challenge)").signed(),
         facebook_verify,
     )
     .add(
-        RouteSpec::new("POST", "/hooks/{source_id}/facebook", "intake", "Facebook Lead Ads leadgen events, signed X-Hub-Signature-256")
+        RouteSpec::new(Verb::Post, "/hooks/{source_id}/facebook", "intake", "Facebook Lead Ads leadgen events, signed X-Hub-Signature-256")
             .signed()
             .returns::<IngestManyOut>(),
         facebook,
     )
     .add(
-        RouteSpec::new("POST", "/hooks/{source_id}/google", "intake", "Google Ads lead form webhook, authenticated by google_key")
+        RouteSpec::new(Verb::Post, "/hooks/{source_id}/google", "intake", "Google Ads lead form webhook, authenticated by google_key")
             .signed()
             .status(201)
             .returns::<IngestOut>(),

@@ -5,7 +5,7 @@ use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed, Client};
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub(super) fn routes(api: Api) -> Api {
     api.add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/signup",
             "identity",
             "Create an account with its owner and sign in",
@@ -32,7 +32,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/sessions",
             "identity",
             "Sign in (with a TOTP or recovery code when enrolled)",
@@ -44,12 +44,18 @@ pub(super) fn routes(api: Api) -> Api {
         signin,
     )
     .add(
-        RouteSpec::new("DELETE", "/api/v1/sessions/current", "identity", "Sign out").status(204),
+        RouteSpec::new(
+            Verb::Delete,
+            "/api/v1/sessions/current",
+            "identity",
+            "Sign out",
+        )
+        .status(204),
         signout,
     )
     .add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/me",
             "identity",
             "The user, its memberships, the current account and effective permissions",
@@ -59,7 +65,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "PUT",
+            Verb::Put,
             "/api/v1/me/account",
             "identity",
             "Switch the current account",
@@ -70,7 +76,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/me/password",
             "identity",
             "Change the password; other sessions end",
@@ -81,7 +87,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/me/2fa",
             "identity",
             "Start TOTP enrolment: a secret and an otpauth URI",
@@ -92,7 +98,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/me/2fa/confirm",
             "identity",
             "Confirm enrolment with a code; returns ten recovery codes",
@@ -103,7 +109,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "DELETE",
+            Verb::Delete,
             "/api/v1/me/2fa",
             "identity",
             "Turn 2FA off (password and a code required)",

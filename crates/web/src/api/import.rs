@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::error::{ApiError, too_large, unsupported_type};
 use crate::extract::Authed;
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -22,7 +22,7 @@ pub const IMPORT_PATH: &str = "/api/v1/clients/import";
 
 pub(super) fn routes(api: Api) -> Api {
     api.add(
-        RouteSpec::new("POST", IMPORT_PATH, "clients", "Import clients from a CSV file (I2, I3): a report of the rows stored and of every row rejected, with its line")
+        RouteSpec::new(Verb::Post, IMPORT_PATH, "clients", "Import clients from a CSV file (I2, I3): a report of the rows stored and of every row rejected, with its line")
             .raw_body("text/csv")
             .query(&[
                 ("dry_run", "true: check and report, store nothing"),

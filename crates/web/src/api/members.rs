@@ -4,7 +4,7 @@ use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed, Client, MaybeAuthed};
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -18,7 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub(super) fn routes(api: Api) -> Api {
     api.add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/members",
             "members",
             "Every member with status, role, permissions and teams (M9)",
@@ -28,13 +28,13 @@ pub(super) fn routes(api: Api) -> Api {
         list,
     )
     .add(
-        RouteSpec::new("GET", "/api/v1/members/{id}", "members", "One member")
+        RouteSpec::new(Verb::Get, "/api/v1/members/{id}", "members", "One member")
             .returns::<MemberOut>(),
         get_one,
     )
     .add(
         RouteSpec::new(
-            "PATCH",
+            Verb::Patch,
             "/api/v1/members/{id}",
             "members",
             "Edit role, permissions, teams, agent flag, capacity (not the email: M8)",
@@ -45,7 +45,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/members/{id}/deactivate",
             "members",
             "Deactivate: access ends at once; clients stay (M5, M6)",
@@ -55,7 +55,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/members/{id}/reactivate",
             "members",
             "Reactivate a deactivated member (M5)",
@@ -65,7 +65,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "DELETE",
+            Verb::Delete,
             "/api/v1/members/{id}",
             "members",
             "Remove for good, moving or deleting its clients (M7)",
@@ -76,7 +76,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/invitations",
             "members",
             "Invite a person by name, email and role (M1)",
@@ -88,7 +88,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/invitations/{id}/resend",
             "members",
             "Re-send: a new link; the old one stops working (M3). The id is the invited member's.",
@@ -98,7 +98,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "DELETE",
+            Verb::Delete,
             "/api/v1/invitations/{id}",
             "members",
             "Cancel: the link stops working and the invited member goes (M3)",
@@ -108,7 +108,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/invitations/accept",
             "members",
             "Accept with the emailed token; signs in to the account (M4)",

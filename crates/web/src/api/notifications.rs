@@ -4,7 +4,7 @@ use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::Authed;
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -17,18 +17,18 @@ use std::convert::Infallible;
 
 pub(super) fn routes(api: Api) -> Api {
     api.add(
-        RouteSpec::new("GET", "/api/v1/notifications", "notifications", "My alerts, newest first")
+        RouteSpec::new(Verb::Get, "/api/v1/notifications", "notifications", "My alerts, newest first")
             .query(&[("unread", "true: only unread"), ("before", "cursor"), ("limit", "1..=200, default 50")])
             .returns::<NotificationsOut>(),
         list,
     )
     .add(
-        RouteSpec::new("POST", "/api/v1/notifications/{id}/read", "notifications", "Mark one of my alerts read").status(204),
+        RouteSpec::new(Verb::Post, "/api/v1/notifications/{id}/read", "notifications", "Mark one of my alerts read").status(204),
         read,
     )
     .add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/notifications/stream",
             "notifications",
             "My alerts as server-sent events (event: notification); ends when I am deactivated or sign out",

@@ -5,7 +5,7 @@ use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed, PathId};
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub(super) fn routes(api: Api) -> Api {
     api.add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/roles",
             "roles",
             "Every role of the account with its permissions and how many members hold it",
@@ -28,7 +28,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/roles",
             "roles",
             "Create a custom role (only permissions the caller holds may be granted)",
@@ -40,7 +40,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "PATCH",
+            Verb::Patch,
             "/api/v1/roles/{id}",
             "roles",
             "Rename a role or replace its permissions (not the Owner role)",
@@ -51,7 +51,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "DELETE",
+            Verb::Delete,
             "/api/v1/roles/{id}",
             "roles",
             "Delete a custom role that no member holds",

@@ -4,7 +4,7 @@ use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed};
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 pub(super) fn routes(api: Api) -> Api {
     api.add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/lead-sources",
             "routing",
             "Lead sources (without secrets)",
@@ -31,7 +31,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/lead-sources",
             "routing",
             "Create a lead source; its secret is shown once",
@@ -43,7 +43,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "PATCH",
+            Verb::Patch,
             "/api/v1/lead-sources/{id}",
             "routing",
             "Rename, switch on/off, or rotate the secret (shown once)",
@@ -54,7 +54,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "DELETE",
+            Verb::Delete,
             "/api/v1/lead-sources/{id}",
             "routing",
             "Delete a lead source",
@@ -64,7 +64,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/assignment-rules",
             "routing",
             "Assignment rules top to bottom; the default rule last",
@@ -74,7 +74,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "PUT",
+            Verb::Put,
             "/api/v1/assignment-rules/default",
             "routing",
             "The default rule: unassigned, or round robin (A1, A2)",
@@ -85,7 +85,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/assignment-rules",
             "routing",
             "Add an advanced rule at the bottom (above the default) (A3)",
@@ -97,7 +97,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "PATCH",
+            Verb::Patch,
             "/api/v1/assignment-rules/{id}",
             "routing",
             "Edit a rule",
@@ -108,7 +108,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "DELETE",
+            Verb::Delete,
             "/api/v1/assignment-rules/{id}",
             "routing",
             "Delete a rule",
@@ -118,7 +118,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/assignment-rules/{id}/move",
             "routing",
             "Move a rule one place up or down (A3)",

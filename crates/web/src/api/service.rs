@@ -1,19 +1,19 @@
 //! Health, readiness, metrics and the API document.
 
 use crate::AppState;
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 pub(super) fn routes(api: Api) -> Api {
     api.add(
-        RouteSpec::new("GET", "/healthz", "service", "The process is up").public(),
+        RouteSpec::new(Verb::Get, "/healthz", "service", "The process is up").public(),
         healthz,
     )
     .add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/readyz",
             "service",
             "The database answers; ready for traffic",
@@ -22,12 +22,12 @@ pub(super) fn routes(api: Api) -> Api {
         readyz,
     )
     .add(
-        RouteSpec::new("GET", "/metrics", "service", "Prometheus metrics").public(),
+        RouteSpec::new(Verb::Get, "/metrics", "service", "Prometheus metrics").public(),
         metrics,
     )
     .add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/openapi.json",
             "service",
             "This OpenAPI 3.1 document",
@@ -36,7 +36,7 @@ pub(super) fn routes(api: Api) -> Api {
         openapi,
     )
     .add(
-        RouteSpec::new("GET", "/api/docs", "service", "API documentation page").public(),
+        RouteSpec::new(Verb::Get, "/api/docs", "service", "API documentation page").public(),
         docs,
     )
 }
@@ -46,7 +46,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(s): State<AppState>) -> Response {
-    match s.app.db.ping().await {
+    match s.app.ready().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

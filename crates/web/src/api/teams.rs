@@ -4,7 +4,7 @@ use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed};
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub(super) fn routes(api: Api) -> Api {
     api.add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/teams",
             "teams",
             "Every team with its members (needs team.view)",
@@ -28,7 +28,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/teams",
             "teams",
             "Create a team, optionally with members (admins: T1)",
@@ -40,7 +40,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "PATCH",
+            Verb::Patch,
             "/api/v1/teams/{id}",
             "teams",
             "Rename a team (admins: T1)",
@@ -51,7 +51,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "DELETE",
+            Verb::Delete,
             "/api/v1/teams/{id}",
             "teams",
             "Delete a team; its members stay members of the account (admins: T1)",
@@ -61,7 +61,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "PUT",
+            Verb::Put,
             "/api/v1/teams/{id}/members",
             "teams",
             "Set the members of a team; a member may be in several teams (admins: T1)",

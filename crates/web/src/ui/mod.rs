@@ -23,6 +23,7 @@ mod admin;
 mod assets;
 mod csrf;
 mod dashboard;
+mod dates;
 mod error;
 mod form;
 mod layout;

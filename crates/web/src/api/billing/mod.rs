@@ -14,7 +14,7 @@ use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed};
-use crate::registry::{Api, RouteSpec};
+use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::extract::{Query, State};
 use leadteam_app::billing::{self, BillingView, LineView, PlanChanges};
@@ -30,7 +30,7 @@ const DAY_QUERY: &[(&str, &str)] = &[(
 pub(super) fn routes(api: Api) -> Api {
     api.add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/billing",
             "billing",
             "Plan, trial, seats, licences and the pro-rated lines of the cycle with the next invoice's total (B1-B4)",
@@ -41,7 +41,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "PATCH",
+            Verb::Patch,
             "/api/v1/billing",
             "billing",
             "Change plan facts: price, currency, anchor day, licences and their enforcement, credit costs",
@@ -52,7 +52,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "PATCH",
+            Verb::Patch,
             "/api/v1/billing/seats",
             "billing",
             "Set the purchased seats; never below the members holding one (B3)",
@@ -63,7 +63,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/billing/invoice.csv",
             "billing",
             "The invoice lines of the cycle as CSV (RFC 4180)",
@@ -73,7 +73,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/billing/invoice.json",
             "billing",
             "The invoice lines of the cycle as JSON",
@@ -84,7 +84,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/members/{id}/credits",
             "billing",
             "A member's credit balance and ledger (one's own, or anyone's with billing.manage) (B5)",
@@ -94,7 +94,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/members/{id}/credits",
             "billing",
             "Allocate credits to a member, or take them back with a negative delta (B5)",
@@ -106,7 +106,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "GET",
+            Verb::Get,
             "/api/v1/me/duty",
             "billing",
             "Whether I am on duty, and the licences in use (B4)",
@@ -116,7 +116,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "POST",
+            Verb::Post,
             "/api/v1/me/duty",
             "billing",
             "Start work: take a free agent licence; 409 when none is free (B4)",
@@ -127,7 +127,7 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
-            "DELETE",
+            Verb::Delete,
             "/api/v1/me/duty",
             "billing",
             "Stop work: free my licence (B4)",

@@ -7,8 +7,8 @@ use super::super::form::sentence;
 use super::super::layout::Layout;
 use super::super::{SignedIn, UiError};
 use crate::AppState;
+pub(super) use crate::ui::dates::{day, when};
 use leadteam_app::me;
-use leadteam_domain::Timestamp;
 use leadteam_domain::authz::{Permission, PermissionSet};
 
 /// The frame of a signed-in page at `path`, with the notice of `notice_key`.
@@ -21,22 +21,6 @@ pub(super) async fn frame(
 ) -> Result<Layout, UiError> {
     let v = me::me(&s.app, &who.caller).await?;
     Ok(Layout::signed_in(title, path, who, &v).with_notice(super::notice(notice_key)))
-}
-
-fn utc(t: Timestamp) -> Option<time::OffsetDateTime> {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0) * 1_000_000).ok()
-}
-
-/// "2025-03-14 09:26 UTC".
-pub(super) fn when(t: Timestamp) -> String {
-    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    utc(t).and_then(|d| d.format(&f).ok()).unwrap_or_default()
-}
-
-/// "14 Mar 2025".
-pub(super) fn day(t: Timestamp) -> String {
-    let f = time::macros::format_description!("[day padding:none] [month repr:short] [year]");
-    utc(t).and_then(|d| d.format(&f).ok()).unwrap_or_default()
 }
 
 /// "EUR 1,234.50" from cents.
@@ -145,7 +129,5 @@ mod tests {
         assert_eq!(money(123_450, "EUR"), "EUR 1,234.50");
         assert_eq!(money(5, "USD"), "USD 0.05");
         assert_eq!(money(-100_000_000, "EUR"), "-EUR 1,000,000.00");
-        assert_eq!(when(Timestamp(0)), "1970-01-01 00:00 UTC");
-        assert_eq!(day(Timestamp(86_400_000 * 31)), "1 Feb 1970");
     }
 }

@@ -19,13 +19,14 @@ pub(crate) use import::IMPORT_PATH;
 use super::nav::{NavItem, allowed};
 use super::{SignedIn, UiError};
 use crate::AppState;
+use crate::ui::dates::when;
 use axum::Router;
 use leadteam_app::AppError;
 use leadteam_app::clients::ClientRow;
 use leadteam_app::me::MeView;
 use leadteam_app::members::MemberRow;
+use leadteam_domain::MemberId;
 use leadteam_domain::authz::{Action, Actor, ClientFacts, ContentFacts};
-use leadteam_domain::{MemberId, Timestamp};
 
 /// The navigation items of these pages (joined to `nav::NAV` after the dashboard).
 pub(crate) const NAV: &[NavItem] = &[
@@ -84,36 +85,20 @@ fn actor_of(who: &SignedIn) -> Result<&Actor, UiError> {
     Ok(who.caller.actor()?)
 }
 
-/// A time as people read it: `12 Mar 2026, 14:05 UTC`.
-fn when(t: Timestamp) -> String {
-    let nanos = i128::from(t.0) * 1_000_000;
-    let Ok(d) = time::OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
-        return String::new();
-    };
-    let fmt = time::macros::format_description!(
-        "[day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
-    );
-    d.format(&fmt).unwrap_or_default()
-}
-
-/// The decision facts of a client (the app's own `facts`).
+/// The decision facts of a client.
 async fn facts(s: &AppState, actor: &Actor, c: &ClientRow) -> Result<ClientFacts, AppError> {
-    let mut conn = s.app.db.conn().await?;
-    leadteam_app::clients::facts(&mut conn, actor, c).await
+    let mut all = facts_of(s, actor, std::slice::from_ref(c)).await?;
+    all.pop()
+        .ok_or_else(|| AppError::Internal("no facts for a client".into()))
 }
 
-/// The facts of several clients on one connection.
+/// The facts of several clients (one lookup for all of them).
 async fn facts_of(
     s: &AppState,
     actor: &Actor,
     rows: &[ClientRow],
 ) -> Result<Vec<ClientFacts>, AppError> {
-    let mut conn = s.app.db.conn().await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for c in rows {
-        out.push(leadteam_app::clients::facts(&mut conn, actor, c).await?);
-    }
-    Ok(out)
+    leadteam_app::clients::facts_of(&s.app, actor, rows).await
 }
 
 /// The members of the account as the caller may list them (none when it may
@@ -219,7 +204,6 @@ mod tests {
 
     #[test]
     fn times_read_as_dates() {
-        assert_eq!(when(Timestamp(0)), "1 Jan 1970, 00:00 UTC");
         assert_eq!(number(&Some(" 12 ".into())), Some(12));
         assert_eq!(number(&Some(String::new())), None);
     }

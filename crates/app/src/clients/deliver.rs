@@ -1,0 +1,106 @@
+//! Deleting one's own client (C6) and delivering a client to a member or a team (C9).
+
+use super::*;
+#[allow(unused_imports)]
+use crate::trail::Audited;
+
+/// Deletes a client assigned to oneself, with `clients.delete` (C6).
+pub async fn delete(app: &App, caller: &Caller, id: ClientId) -> Result<(), AppError> {
+    let actor = caller.actor()?.clone();
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
+    crate::auth::check(&actor, &Action::DeleteClient(&f))?;
+    clients::delete(&mut tx, id).await?;
+    crate::trail::change(&mut tx, &actor, "client.deleted", Some(&before), None, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Where a delivery goes (C9).
+#[derive(Debug, Clone, Copy)]
+pub enum DeliverTo {
+    Member(MemberId),
+    Team(TeamId),
+}
+
+/// Hands a client to a member or a team with an outcome for reporting (C9).
+pub async fn deliver(
+    app: &App,
+    caller: &Caller,
+    id: ClientId,
+    to: DeliverTo,
+    outcome: &str,
+) -> Result<ClientRow, AppError> {
+    let actor = caller.actor()?.clone();
+    let outcome = outcome.trim();
+    if outcome.is_empty() || outcome.chars().count() > 60 {
+        return Err(AppError::field("outcome", "must be 1 to 60 characters"));
+    }
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
+    crate::auth::check(&actor, &Action::DeliverClient(&f))?;
+    let mut alerts = Alerts::default();
+    let data = match to {
+        DeliverTo::Member(m) => {
+            let to_member = target(&mut tx, actor.account, m, "to_member").await?;
+            assign_locked(&mut tx, &actor, &before, &to_member, &mut alerts, now).await?;
+            json!({"to_member": m.0, "outcome": outcome})
+        }
+        DeliverTo::Team(t) => {
+            if !team_exists(&mut tx, actor.account, t).await? {
+                return Err(AppError::field("to_team", "is not a team of this account"));
+            }
+            clients::update(
+                &mut tx,
+                id,
+                &ClientChanges {
+                    team: Some(Some(t)),
+                    ..Default::default()
+                },
+                now,
+            )
+            .await?;
+            json!({"to_team": t.0, "outcome": outcome})
+        }
+    };
+    clients::update(
+        &mut tx,
+        id,
+        &ClientChanges {
+            outcome: Some(Some(outcome.to_owned())),
+            ..Default::default()
+        },
+        now,
+    )
+    .await?;
+    event(
+        &mut tx,
+        actor.account,
+        id,
+        "delivered",
+        Some(actor.member),
+        Some(outcome),
+        Some(data.clone()),
+        now,
+    )
+    .await?;
+    crate::trail::record(
+        &mut tx,
+        &actor,
+        "client.delivered",
+        "client",
+        id.0,
+        Some(before.picture()),
+        Some(data),
+        now,
+    )
+    .await?;
+    let after = clients::get(&mut tx, actor.account, id, Lock::None)
+        .await?
+        .ok_or(AppError::NotFound("client"))?;
+    tx.commit().await?;
+    alerts.publish(&app.bus);
+    Ok(after)
+}

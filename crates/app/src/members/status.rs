@@ -1,0 +1,218 @@
+//! Deactivation, reactivation and removal (M5, M6, M7).
+
+use super::*;
+#[allow(unused_imports)]
+use crate::trail::Audited;
+
+/// Deactivates (M5): access ends at once, assigned clients stay (M6).
+pub async fn deactivate(app: &App, caller: &Caller, id: MemberId) -> Result<MemberRow, AppError> {
+    set_active(app, caller, id, false).await
+}
+
+/// Reactivates a deactivated member (M5).
+pub async fn reactivate(app: &App, caller: &Caller, id: MemberId) -> Result<MemberRow, AppError> {
+    set_active(app, caller, id, true).await
+}
+
+async fn set_active(
+    app: &App,
+    caller: &Caller,
+    id: MemberId,
+    active: bool,
+) -> Result<MemberRow, AppError> {
+    let actor = caller.actor()?.clone();
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
+    let facts = before.facts();
+    let action = if active {
+        Action::ReactivateMember { target: &facts }
+    } else {
+        Action::DeactivateMember { target: &facts }
+    };
+    crate::auth::check(&actor, &action)?;
+    if !active && id == actor.member {
+        return Err(AppError::conflict(None, "you cannot deactivate yourself"));
+    }
+    let (from, to) = if active {
+        (MemberStatus::Deactivated, MemberStatus::Active)
+    } else {
+        (MemberStatus::Active, MemberStatus::Deactivated)
+    };
+    if active && before.status == from {
+        // B3: a reactivated member takes a seat again.
+        crate::billing::check_seat_for_reactivation(&app.db, &mut tx, actor.account, now).await?;
+    }
+    if !members::set_status(&mut tx, id, from, to, now).await? {
+        return Err(AppError::conflict(
+            None,
+            format!(
+                "the member is {}, not {}",
+                before.status.as_str(),
+                from.as_str()
+            ),
+        ));
+    }
+    if let (false, Some(user)) = (active, before.user) {
+        members::end_sessions_in_account(&mut tx, user, actor.account).await?;
+    }
+    if !active {
+        // Its API keys stop working too (M5).
+        leadteam_store::api_keys::revoke_all_of_member(&mut tx, id, now).await?;
+    }
+    let after = load(&mut tx, actor.account, id, Lock::None).await?;
+    // B2: billing stops at deactivation and restarts at reactivation; B4:
+    // deactivation frees the licence.
+    let kind = if active {
+        SeatEventKind::Reactivated
+    } else {
+        SeatEventKind::Deactivated
+    };
+    crate::billing::record_seat(&mut tx, &after, kind, now).await?;
+    let what = if active {
+        "member.reactivated"
+    } else {
+        "member.deactivated"
+    };
+    crate::trail::change(&mut tx, caller, what, Some(&before), Some(&after), now).await?;
+    tx.commit().await?;
+    app.bus.publish(crate::bus::BusEvent::AccessChanged {
+        account: actor.account,
+        member: id,
+    });
+    Ok(after)
+}
+
+/// What happens to a removed member's clients (M7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientsOnRemoval {
+    MoveTo(MemberId),
+    Delete,
+}
+
+/// Removes a member for good (M7): its clients move to a named active member
+/// or are deleted, in the same transaction.
+pub async fn remove(
+    app: &App,
+    caller: &Caller,
+    id: MemberId,
+    clients: ClientsOnRemoval,
+) -> Result<u64, AppError> {
+    let actor = caller.actor()?.clone();
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let before = load(&mut tx, actor.account, id, Lock::ForUpdate).await?;
+    crate::auth::check(
+        &actor,
+        &Action::RemoveMember {
+            target: &before.facts(),
+        },
+    )?;
+    if id == actor.member {
+        return Err(AppError::conflict(None, "you cannot remove yourself"));
+    }
+    if let ClientsOnRemoval::MoveTo(to) = clients {
+        if to == id {
+            return Err(AppError::field(
+                "move_to",
+                "must be another member than the one removed",
+            ));
+        }
+        let target = members::get(&mut tx, actor.account, to, Lock::None)
+            .await?
+            .ok_or_else(|| AppError::field("move_to", "is not a member of this account"))?;
+        if target.status != MemberStatus::Active {
+            return Err(AppError::field("move_to", "must be an active member"));
+        }
+    }
+    let mut alerts = crate::bus::Alerts::default();
+    let affected =
+        clients_of_removed_member(&mut tx, actor.account, id, clients, &mut alerts, now).await?;
+    alerts.access_changed(actor.account, id);
+    if let Some(user) = before.user {
+        members::end_sessions_in_account(&mut tx, user, actor.account).await?;
+    }
+    if before.status != MemberStatus::Invited {
+        // B2: billing stops; B3: the purchased seats stay as they are.
+        crate::billing::record_seat(&mut tx, &before, SeatEventKind::Removed, now).await?;
+    }
+    members::delete(&mut tx, id).await?;
+    let mut after = json!({"removed": true, "clients": affected});
+    match clients {
+        ClientsOnRemoval::MoveTo(to) => after["moved_to"] = json!(to.0),
+        ClientsOnRemoval::Delete => after["clients_deleted"] = json!(true),
+    }
+    crate::trail::record(
+        &mut tx,
+        caller,
+        "member.removed",
+        "member",
+        id.0,
+        Some(before.picture()),
+        Some(after),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    alerts.publish(&app.bus);
+    Ok(affected)
+}
+
+/// Looks up whether the signed-in user can still act in the account (used by SSE and pages).
+pub fn ensure_active(caller: &Caller) -> Result<(), AppError> {
+    match &caller.actor {
+        Some(a) if a.status == MemberStatus::Active => Ok(()),
+        _ => Err(AppError::Unauthenticated(AuthFailure::NoAccount)),
+    }
+}
+
+/// Moves or deletes the clients of a member being removed (M7), in the
+/// removal's transaction; returns how many clients were affected.
+async fn clients_of_removed_member(
+    conn: &mut Conn,
+    account: AccountId,
+    member: MemberId,
+    choice: ClientsOnRemoval,
+    alerts: &mut crate::bus::Alerts,
+    now: Timestamp,
+) -> Result<u64, AppError> {
+    use leadteam_store::clients;
+    match choice {
+        ClientsOnRemoval::MoveTo(to) => {
+            let moved = clients::move_all(conn, account, member, to, now).await?;
+            for id in &moved {
+                clients::add_event(
+                    conn,
+                    clients::NewEvent {
+                        account,
+                        client: *id,
+                        kind: "assigned",
+                        actor: None,
+                        body: Some("moved when its member was removed"),
+                        data: Some(json!({"from": member.0, "to": to.0})),
+                    },
+                    now,
+                )
+                .await?;
+            }
+            if !moved.is_empty() {
+                alerts
+                    .add(
+                        conn,
+                        account,
+                        to,
+                        "clients_assigned",
+                        None,
+                        &format!(
+                            "{} clients were moved to you from a removed member",
+                            moved.len()
+                        ),
+                        now,
+                    )
+                    .await?;
+            }
+            Ok(moved.len() as u64)
+        }
+        ClientsOnRemoval::Delete => Ok(clients::delete_all_of(conn, account, member).await?),
+    }
+}

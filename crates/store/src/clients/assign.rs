@@ -1,0 +1,180 @@
+//! Claims, reassignments and changes of a client; moving or deleting all of a member's.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Claims an unassigned client: one conditional update, so of many
+/// concurrent claims exactly one wins (C2). False when it was taken.
+pub async fn claim(
+    c: &mut Conn,
+    account: AccountId,
+    id: ClientId,
+    member: MemberId,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query(
+        "UPDATE clients SET assignee_id = $1, ever_assigned = 1, assigned_at = $2, updated_at = $2 \
+         WHERE id = $3 AND account_id = $4 AND assignee_id IS NULL",
+    )
+    .bind(member.0)
+    .bind(now.0)
+    .bind(id.0)
+    .bind(account.0)
+    .execute(c)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Assigns a client whose current assignee is `expected` (checked in the
+/// same statement, so a concurrent change is never overwritten).
+pub async fn reassign(
+    c: &mut Conn,
+    account: AccountId,
+    id: ClientId,
+    expected: Option<MemberId>,
+    to: MemberId,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query(
+        "UPDATE clients SET assignee_id = $1, ever_assigned = 1, assigned_at = $2, updated_at = $2 \
+         WHERE id = $3 AND account_id = $4 AND ((assignee_id IS NULL AND $5 = -1) OR assignee_id = $5)",
+    )
+    .bind(to.0)
+    .bind(now.0)
+    .bind(id.0)
+    .bind(account.0)
+    .bind(expected.map(|m| m.0).unwrap_or(-1))
+    .execute(c)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Contact details and state an assignee edits.
+#[derive(Debug, Default)]
+pub struct ClientChanges {
+    pub name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub fields: Option<serde_json::Value>,
+    pub status: Option<String>,
+    pub outcome: Option<Option<String>>,
+    pub team: Option<Option<TeamId>>,
+}
+
+pub async fn update(
+    c: &mut Conn,
+    id: ClientId,
+    ch: &ClientChanges,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let row = sqlx::query("SELECT name, email, phone, fields_json, status, outcome, team_id FROM clients WHERE id = $1")
+        .bind(id.0)
+        .fetch_one(&mut *c)
+        .await?;
+    let name: String = ch.name.clone().map_or_else(|| row.try_get("name"), Ok)?;
+    let email: Option<String> = ch.email.clone().map_or_else(|| row.try_get("email"), Ok)?;
+    let phone: Option<String> = ch.phone.clone().map_or_else(|| row.try_get("phone"), Ok)?;
+    let fields: String = match &ch.fields {
+        Some(f) => f.to_string(),
+        None => row.try_get("fields_json")?,
+    };
+    let status: String = ch
+        .status
+        .clone()
+        .map_or_else(|| row.try_get("status"), Ok)?;
+    let outcome: Option<String> = ch
+        .outcome
+        .clone()
+        .map_or_else(|| row.try_get("outcome"), Ok)?;
+    let team: Option<i64> = match ch.team {
+        Some(t) => t.map(|t| t.0),
+        None => row.try_get("team_id")?,
+    };
+    sqlx::query(
+        "UPDATE clients SET name = $1, email = $2, phone = $3, fields_json = $4, status = $5, outcome = $6, team_id = $7, updated_at = $8 WHERE id = $9",
+    )
+    .bind(name)
+    .bind(email)
+    .bind(phone)
+    .bind(fields)
+    .bind(status)
+    .bind(outcome)
+    .bind(team)
+    .bind(now.0)
+    .bind(id.0)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(c: &mut Conn, id: ClientId) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM clients WHERE id = $1")
+        .bind(id.0)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Moves every client of `from` to `to` (member removal, M7); returns the ids.
+pub async fn move_all(
+    c: &mut Conn,
+    account: AccountId,
+    from: MemberId,
+    to: MemberId,
+    now: Timestamp,
+) -> Result<Vec<ClientId>, StoreError> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "UPDATE clients SET assignee_id = $1, assigned_at = $2, updated_at = $2 WHERE account_id = $3 AND assignee_id = $4 RETURNING id",
+    )
+    .bind(to.0)
+    .bind(now.0)
+    .bind(account.0)
+    .bind(from.0)
+    .fetch_all(c)
+    .await?;
+    Ok(ids.into_iter().map(ClientId).collect())
+}
+
+/// Deletes every client of a member (member removal with "delete", M7).
+pub async fn delete_all_of(
+    c: &mut Conn,
+    account: AccountId,
+    member: MemberId,
+) -> Result<u64, StoreError> {
+    let n = sqlx::query("DELETE FROM clients WHERE account_id = $1 AND assignee_id = $2")
+        .bind(account.0)
+        .bind(member.0)
+        .execute(c)
+        .await?
+        .rows_affected();
+    Ok(n)
+}
+
+/// Ids of every client currently assigned to `member`, or unassigned when None.
+pub async fn ids_of(
+    c: &mut Conn,
+    account: AccountId,
+    member: Option<MemberId>,
+) -> Result<Vec<ClientId>, StoreError> {
+    let ids: Vec<i64> =
+        match member {
+            Some(m) => {
+                sqlx::query_scalar(
+                    "SELECT id FROM clients WHERE account_id = $1 AND assignee_id = $2 ORDER BY id",
+                )
+                .bind(account.0)
+                .bind(m.0)
+                .fetch_all(c)
+                .await?
+            }
+            None => sqlx::query_scalar(
+                "SELECT id FROM clients WHERE account_id = $1 AND assignee_id IS NULL ORDER BY id",
+            )
+            .bind(account.0)
+            .fetch_all(c)
+            .await?,
+        };
+    Ok(ids.into_iter().map(ClientId).collect())
+}

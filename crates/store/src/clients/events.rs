@@ -1,0 +1,87 @@
+//! The timeline of a client and the team-view setting.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// One entry of a client's timeline.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub id: i64,
+    pub kind: String,
+    pub actor: Option<MemberId>,
+    pub actor_name: Option<String>,
+    pub body: Option<String>,
+    pub data: Option<serde_json::Value>,
+    pub at: Timestamp,
+}
+
+pub struct NewEvent<'a> {
+    pub account: AccountId,
+    pub client: ClientId,
+    pub kind: &'a str,
+    pub actor: Option<MemberId>,
+    pub body: Option<&'a str>,
+    pub data: Option<serde_json::Value>,
+}
+
+pub async fn add_event(c: &mut Conn, e: NewEvent<'_>, now: Timestamp) -> Result<i64, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO client_events (account_id, client_id, kind, actor_member_id, body, data_json, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(e.account.0)
+    .bind(e.client.0)
+    .bind(e.kind)
+    .bind(e.actor.map(|m| m.0))
+    .bind(e.body)
+    .bind(e.data.map(|d| d.to_string()))
+    .bind(now.0)
+    .fetch_one(c)
+    .await?;
+    Ok(id)
+}
+
+pub async fn events(c: &mut Conn, client: ClientId) -> Result<Vec<EventRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT e.id, e.kind, e.actor_member_id, m.name AS actor_name, e.body, e.data_json, e.at \
+         FROM client_events e LEFT JOIN members m ON m.id = e.actor_member_id WHERE e.client_id = $1 ORDER BY e.id",
+    )
+    .bind(client.0)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let data: Option<String> = r.try_get("data_json")?;
+            Ok(EventRow {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                actor: r
+                    .try_get::<Option<i64>, _>("actor_member_id")?
+                    .map(MemberId),
+                actor_name: r.try_get("actor_name")?,
+                body: r.try_get("body")?,
+                data: data.and_then(|d| serde_json::from_str(&d).ok()),
+                at: Timestamp(r.try_get("at")?),
+            })
+        })
+        .collect()
+}
+
+/// The team-view setting of a member (C8): a comma list of kinds, or None.
+pub async fn team_view(c: &mut Conn, member: MemberId) -> Result<Option<String>, StoreError> {
+    let v: Option<Option<String>> =
+        sqlx::query_scalar("SELECT team_view FROM members WHERE id = $1")
+            .bind(member.0)
+            .fetch_optional(c)
+            .await?;
+    Ok(v.flatten())
+}
+
+pub async fn set_team_view(c: &mut Conn, member: MemberId, kinds: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE members SET team_view = $1 WHERE id = $2")
+        .bind(kinds)
+        .bind(member.0)
+        .execute(c)
+        .await?;
+    Ok(())
+}

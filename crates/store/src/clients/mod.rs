@@ -1,0 +1,188 @@
+//! Clients and the one visibility filter: `ClientScope` (from
+//! `leadteam_domain::authz::client_scope`) becomes the SQL of every client
+//! list, count, search and export here, and nowhere else.
+
+mod assign;
+mod events;
+mod scope;
+
+pub use assign::*;
+pub use events::*;
+pub use scope::*;
+
+use crate::db::{Conn, Engine, Lock};
+use crate::error::StoreError;
+use crate::flag;
+use leadteam_domain::authz::{ClientScope, OthersScope};
+use leadteam_domain::{AccountId, ClientId, MemberId, TeamId, Timestamp};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone)]
+pub struct ClientRow {
+    pub id: ClientId,
+    pub account: AccountId,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub source: String,
+    pub source_id: Option<i64>,
+    pub fields: serde_json::Value,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub team: Option<TeamId>,
+    pub assignee: Option<MemberId>,
+    pub assignee_name: Option<String>,
+    pub ever_assigned: bool,
+    pub routing_reason: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub assigned_at: Option<Timestamp>,
+}
+
+mod list;
+use list::list_sql;
+
+const SELECT: &str = "SELECT c.id, c.account_id, c.name, c.email, c.phone, c.source, c.source_id, c.fields_json, \
+     c.status, c.outcome, c.team_id, c.assignee_id, m.name AS assignee_name, c.ever_assigned, c.routing_reason, \
+     c.created_at, c.updated_at, c.assigned_at FROM clients c LEFT JOIN members m ON m.id = c.assignee_id";
+
+fn from_row(r: &AnyRow) -> Result<ClientRow, StoreError> {
+    let fields: String = r.try_get("fields_json")?;
+    Ok(ClientRow {
+        id: ClientId(r.try_get("id")?),
+        account: AccountId(r.try_get("account_id")?),
+        name: r.try_get("name")?,
+        email: r.try_get("email")?,
+        phone: r.try_get("phone")?,
+        source: r.try_get("source")?,
+        source_id: r.try_get("source_id")?,
+        fields: serde_json::from_str(&fields)
+            .unwrap_or(serde_json::Value::Object(Default::default())),
+        status: r.try_get("status")?,
+        outcome: r.try_get("outcome")?,
+        team: r.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
+        assignee: r.try_get::<Option<i64>, _>("assignee_id")?.map(MemberId),
+        assignee_name: r.try_get("assignee_name")?,
+        ever_assigned: flag(r.try_get("ever_assigned")?),
+        routing_reason: r.try_get("routing_reason")?,
+        created_at: Timestamp(r.try_get("created_at")?),
+        updated_at: Timestamp(r.try_get("updated_at")?),
+        assigned_at: r.try_get::<Option<i64>, _>("assigned_at")?.map(Timestamp),
+    })
+}
+
+/// A new client.
+#[derive(Debug, Clone)]
+pub struct NewClient<'a> {
+    pub account: AccountId,
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub source: &'a str,
+    pub source_id: Option<i64>,
+    pub source_lead_id: Option<&'a str>,
+    pub fields: &'a serde_json::Value,
+    pub team: Option<TeamId>,
+    pub assignee: Option<MemberId>,
+    pub routing_reason: Option<&'a str>,
+    pub created_by: Option<MemberId>,
+}
+
+pub async fn insert(
+    c: &mut Conn,
+    n: NewClient<'_>,
+    now: Timestamp,
+) -> Result<ClientId, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO clients (account_id, name, email, phone, source, source_id, source_lead_id, fields_json, team_id, \
+         assignee_id, ever_assigned, routing_reason, created_by, created_at, updated_at, assigned_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING id",
+    )
+    .bind(n.account.0)
+    .bind(n.name)
+    .bind(n.email)
+    .bind(n.phone)
+    .bind(n.source)
+    .bind(n.source_id)
+    .bind(n.source_lead_id)
+    .bind(n.fields.to_string())
+    .bind(n.team.map(|t| t.0))
+    .bind(n.assignee.map(|m| m.0))
+    .bind(i64::from(n.assignee.is_some()))
+    .bind(n.routing_reason)
+    .bind(n.created_by.map(|m| m.0))
+    .bind(now.0)
+    .bind(n.assignee.map(|_| now.0))
+    .fetch_one(c)
+    .await?;
+    Ok(ClientId(id))
+}
+
+/// One client of the account (a foreign id is not found); `lock` in write
+/// transactions that decide on the row.
+pub async fn get(
+    c: &mut Conn,
+    account: AccountId,
+    id: ClientId,
+    lock: Lock,
+) -> Result<Option<ClientRow>, StoreError> {
+    let lock = lock.clause_of(c, "c");
+    let sql = format!("{SELECT} WHERE c.account_id = $1 AND c.id = $2{lock}");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(account.0)
+        .bind(id.0)
+        .fetch_optional(c)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Of these clients, those `member` is a guest of (one statement).
+pub async fn guest_of(
+    c: &mut Conn,
+    member: MemberId,
+    clients: &[ClientId],
+) -> Result<std::collections::HashSet<ClientId>, StoreError> {
+    if clients.is_empty() {
+        return Ok(Default::default());
+    }
+    let list: Vec<String> = clients.iter().map(|c| c.0.to_string()).collect();
+    let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT client_id FROM client_guests WHERE member_id = $1 AND client_id IN ({})",
+        list.join(", ")
+    )))
+    .bind(member.0)
+    .fetch_all(c)
+    .await?;
+    Ok(ids.into_iter().map(ClientId).collect())
+}
+
+pub async fn is_guest(
+    c: &mut Conn,
+    client: ClientId,
+    member: MemberId,
+) -> Result<bool, StoreError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM client_guests WHERE client_id = $1 AND member_id = $2",
+    )
+    .bind(client.0)
+    .bind(member.0)
+    .fetch_one(c)
+    .await?;
+    Ok(n > 0)
+}
+
+pub async fn add_guest(
+    c: &mut Conn,
+    client: ClientId,
+    member: MemberId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO client_guests (client_id, member_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(client.0)
+        .bind(member.0)
+        .bind(now.0)
+        .execute(c)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,259 @@
+//! Which clients a member sees: the one SQL form of a client scope (P9), lists, counts and duplicates.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Which kinds of clients a list shows (C8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kinds {
+    pub mine: bool,
+    pub others: bool,
+    pub unassigned: bool,
+}
+
+impl Kinds {
+    pub const ALL: Kinds = Kinds {
+        mine: true,
+        others: true,
+        unassigned: true,
+    };
+}
+
+/// A list query, already checked by the use case.
+#[derive(Debug, Clone)]
+pub struct ListFilter {
+    pub kinds: Kinds,
+    pub assignee: Option<MemberId>,
+    pub team: Option<TeamId>,
+    pub q: Option<String>,
+    /// Keyset cursor: clients with a smaller id than this.
+    pub after: Option<ClientId>,
+    pub limit: i64,
+}
+
+pub(super) enum Bind {
+    I64(i64),
+    Text(String),
+}
+
+/// The SQL predicate of a scope (and of the kinds a list shows), over the
+/// alias `c`. Parameters are numbered from `next`.
+pub(super) struct Predicate {
+    pub(super) sql: String,
+    pub(super) binds: Vec<Bind>,
+}
+
+impl Predicate {
+    pub(super) fn param(&mut self, b: Bind) -> String {
+        self.binds.push(b);
+        format!("${}", self.binds.len())
+    }
+}
+
+pub(super) fn scope_predicate(
+    p: &mut Predicate,
+    account: AccountId,
+    scope: &ClientScope,
+    kinds: Kinds,
+) {
+    let acc = p.param(Bind::I64(account.0));
+    let me = p.param(Bind::I64(scope.member.0));
+    let guest = format!(
+        "EXISTS (SELECT 1 FROM client_guests g WHERE g.client_id = c.id AND g.member_id = {me})"
+    );
+    // What the member may see at all (mirrors authz::client_visible).
+    let mut visible = vec![format!("c.assignee_id = {me}"), guest.clone()];
+    if scope.unassigned {
+        visible.push("c.assignee_id IS NULL".to_owned());
+    }
+    match &scope.others {
+        OthersScope::None => {}
+        OthersScope::All => visible.push("c.assignee_id IS NOT NULL".to_owned()),
+        OthersScope::Teams(teams) if !teams.is_empty() => {
+            let ids: Vec<String> = teams.iter().map(|t| p.param(Bind::I64(t.0))).collect();
+            visible.push(format!(
+                "(c.assignee_id IS NOT NULL AND c.team_id IN ({}))",
+                ids.join(", ")
+            ));
+        }
+        OthersScope::Teams(_) => {}
+    }
+    // Which of those the list shows.
+    let mut shown = Vec::new();
+    if kinds.mine {
+        shown.push(format!("c.assignee_id = {me}"));
+        shown.push(guest);
+    }
+    if kinds.others {
+        shown.push(format!("c.assignee_id <> {me}"));
+    }
+    if kinds.unassigned {
+        shown.push("c.assignee_id IS NULL".to_owned());
+    }
+    if shown.is_empty() {
+        shown.push("1 = 0".to_owned());
+    }
+    p.sql = format!(
+        "c.account_id = {acc} AND ({}) AND ({})",
+        visible.join(" OR "),
+        shown.join(" OR ")
+    );
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for b in binds {
+        q = match b {
+            Bind::I64(v) => q.bind(v),
+            Bind::Text(v) => q.bind(v),
+        };
+    }
+    q
+}
+
+/// A page of the clients the scope lets the member see, newest first.
+pub async fn list(
+    c: &mut Conn,
+    account: AccountId,
+    scope: &ClientScope,
+    f: &ListFilter,
+) -> Result<Vec<ClientRow>, StoreError> {
+    let (sql, binds) = list_sql(account, scope, f);
+    let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
+        .fetch_all(c)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The plan of the `list` statement, one line per node: `EXPLAIN QUERY
+/// PLAN` on SQLite, `EXPLAIN (ANALYZE, COSTS OFF)` on PostgreSQL (it runs
+/// the query). For benchmarks and diagnosis.
+pub async fn explain_list(
+    c: &mut Conn,
+    account: AccountId,
+    scope: &ClientScope,
+    f: &ListFilter,
+) -> Result<Vec<String>, StoreError> {
+    let (sql, binds) = list_sql(account, scope, f);
+    match Engine::of(c) {
+        Engine::Sqlite => {
+            let rows = bind_all(
+                sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))),
+                binds,
+            )
+            .fetch_all(c)
+            .await?;
+            let mut depth: std::collections::HashMap<i64, usize> = Default::default();
+            let mut out = Vec::new();
+            for r in rows {
+                let id: i64 = r.try_get(0)?;
+                let parent: i64 = r.try_get(1)?;
+                let detail: String = r.try_get(3)?;
+                let d = depth.get(&parent).map_or(0, |d| d + 1);
+                depth.insert(id, d);
+                out.push(format!("{}{detail}", "  ".repeat(d)));
+            }
+            Ok(out)
+        }
+        Engine::Postgres => {
+            let rows = bind_all(
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "EXPLAIN (ANALYZE, COSTS OFF) {sql}"
+                ))),
+                binds,
+            )
+            .fetch_all(c)
+            .await?;
+            rows.iter()
+                .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+                .collect()
+        }
+    }
+}
+
+/// Counts of visible clients per assignee (None = unassigned), for the team
+/// overview (C8). Deliveries by outcome are counted separately.
+pub async fn counts_by_assignee(
+    c: &mut Conn,
+    account: AccountId,
+    scope: &ClientScope,
+) -> Result<Vec<(Option<MemberId>, i64)>, StoreError> {
+    let mut p = Predicate {
+        sql: String::new(),
+        binds: Vec::new(),
+    };
+    scope_predicate(&mut p, account, scope, Kinds::ALL);
+    let sql = format!(
+        "SELECT c.assignee_id, COUNT(*) AS n FROM clients c WHERE {} GROUP BY c.assignee_id",
+        p.sql
+    );
+    let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), p.binds)
+        .fetch_all(c)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<Option<i64>, _>("assignee_id")?.map(MemberId),
+                r.try_get("n")?,
+            ))
+        })
+        .collect()
+}
+
+/// Counts of visible delivered clients per outcome (C9).
+pub async fn counts_by_outcome(
+    c: &mut Conn,
+    account: AccountId,
+    scope: &ClientScope,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut p = Predicate {
+        sql: String::new(),
+        binds: Vec::new(),
+    };
+    scope_predicate(&mut p, account, scope, Kinds::ALL);
+    let sql = format!(
+        "SELECT c.outcome, COUNT(*) AS n FROM clients c WHERE {} AND c.outcome IS NOT NULL GROUP BY c.outcome ORDER BY c.outcome",
+        p.sql
+    );
+    let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), p.binds)
+        .fetch_all(c)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("outcome")?, r.try_get("n")?)))
+        .collect()
+}
+
+/// Ids of other visible clients with the same email or phone (flagged, not refused).
+pub async fn visible_duplicates(
+    c: &mut Conn,
+    account: AccountId,
+    scope: &ClientScope,
+    email: Option<&str>,
+    phone: Option<&str>,
+    exclude: ClientId,
+) -> Result<Vec<ClientId>, StoreError> {
+    if email.is_none() && phone.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut p = Predicate {
+        sql: String::new(),
+        binds: Vec::new(),
+    };
+    scope_predicate(&mut p, account, scope, Kinds::ALL);
+    let e = p.param(Bind::Text(email.unwrap_or("").to_owned()));
+    let ph = p.param(Bind::Text(phone.unwrap_or("").to_owned()));
+    let x = p.param(Bind::I64(exclude.0));
+    let sql = format!(
+        "SELECT c.id FROM clients c WHERE {} AND c.id <> {x} AND ((c.email = {e} AND {e} <> '') OR (c.phone = {ph} AND {ph} <> '')) ORDER BY c.id LIMIT 20",
+        p.sql
+    );
+    let ids: Vec<i64> = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), p.binds)
+        .fetch_all(c)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>("id"))
+        .collect::<Result<_, _>>()?;
+    Ok(ids.into_iter().map(ClientId).collect())
+}
