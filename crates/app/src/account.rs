@@ -137,7 +137,7 @@ pub async fn transfer_ownership(
     Ok(after)
 }
 
-fn deletion_code() -> String {
+pub(crate) fn deletion_code() -> String {
     use rand::Rng;
     let mut rng = rand::rngs::OsRng;
     (0..DELETION_CODE_DIGITS)
@@ -149,18 +149,25 @@ fn deletion_code() -> String {
 pub async fn request_deletion(app: &App, caller: &Caller) -> Result<Timestamp, AppError> {
     let actor = caller.may(&Action::DeleteAccount)?.clone();
     let now = app.now();
-    let code = deletion_code();
     let expires = now.plus_millis(DELETION_CODE_TTL_MS);
     let mut tx = app.db.write().await?;
     let account = accounts::by_id(&mut tx, actor.account)
         .await?
         .ok_or(AppError::NotFound("account"))?;
+    // The code is minted when the mail leaves (crate::secrets).
     accounts::set_deletion_code(
         &mut tx,
         actor.account,
-        &token_hash(&code),
+        &crate::secrets::placeholder_hash(),
         actor.member,
         expires,
+    )
+    .await?;
+    outbox::drop_unsent(
+        &mut tx,
+        crate::secrets::ACCOUNT_DELETION,
+        actor.account.0,
+        now,
     )
     .await?;
     let body = format!(
@@ -171,6 +178,7 @@ pub async fn request_deletion(app: &App, caller: &Caller) -> Result<Timestamp, A
          If you did not ask for this, change your password.\n",
         name = caller.name,
         account = account.name,
+        code = outbox::SECRET,
     );
     outbox::enqueue(
         &mut tx,
@@ -180,6 +188,10 @@ pub async fn request_deletion(app: &App, caller: &Caller) -> Result<Timestamp, A
             subject: &format!("Code to delete {} on leadteam", account.name),
             body_text: &body,
             kind: "account_deletion_code",
+            secret: Some(outbox::SecretRef {
+                purpose: crate::secrets::ACCOUNT_DELETION,
+                id: actor.account.0,
+            }),
         },
         now,
     )
@@ -209,8 +221,12 @@ pub async fn delete(app: &App, caller: &Caller, code: &str) -> Result<i64, AppEr
     }
     let now = app.now();
     let mut c = app.db.conn().await?;
-    let Some((hash, expires, attempts)) =
-        accounts::try_deletion_code(&mut c, actor.account).await?
+    let Some(accounts::DeletionTry {
+        code_hash: hash,
+        expires_at: expires,
+        attempts,
+        requested_by,
+    }) = accounts::try_deletion_code(&mut c, actor.account).await?
     else {
         return Err(AppError::field(
             "code",
@@ -226,6 +242,14 @@ pub async fn delete(app: &App, caller: &Caller, code: &str) -> Result<i64, AppEr
     if expires <= now {
         return Err(AppError::Gone(
             "the code has expired; ask for a new one".into(),
+        ));
+    }
+    // The code is bound to the member who asked for it: another member
+    // (a new owner after a transfer, say) cannot use it.
+    if requested_by != actor.member {
+        return Err(AppError::field(
+            "code",
+            "this code was sent to another member; ask for your own code",
         ));
     }
     if !constant_time_eq(token_hash(code.trim()).as_bytes(), hash.as_bytes()) {

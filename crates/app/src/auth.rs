@@ -5,10 +5,8 @@ use crate::App;
 use crate::error::{AppError, AuthFailure};
 use leadteam_domain::authz::{Action, Actor, decide};
 use leadteam_domain::secret::token_hash;
-use leadteam_domain::validate::{Email, Name, NewPassword};
-use leadteam_domain::{AccountId, MemberId, SessionId, Timestamp, UserId, ValidationErrors};
+use leadteam_domain::{AccountId, MemberId, SessionId, Timestamp, UserId};
 use leadteam_store::{accounts, sessions, throttle, users};
-use serde_json::json;
 
 /// A random opaque secret of 32 bytes, URL-safe base64.
 pub fn random_token() -> String {
@@ -97,84 +95,6 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
 }
 
-pub struct SignupInput<'a> {
-    pub account_name: &'a str,
-    pub name: &'a str,
-    pub email: &'a str,
-    pub password: &'a str,
-}
-
-/// Creates an account and its owner (O1) and signs the owner in.
-pub async fn signup(
-    app: &App,
-    input: SignupInput<'_>,
-    client: &ClientInfo,
-) -> Result<NewSessionToken, AppError> {
-    let mut errs = ValidationErrors::default();
-    let account_name = errs.take(Name::parse("account_name", input.account_name, 100));
-    let name = errs.take(Name::parse("name", input.name, 100));
-    let email = errs.take(Email::parse("email", input.email));
-    let password = errs.take(NewPassword::parse(
-        "password",
-        input.password,
-        email.as_ref(),
-    ));
-    errs.into_result()?;
-    let (Some(account_name), Some(name), Some(email), Some(password)) =
-        (account_name, name, email, password)
-    else {
-        return Err(AppError::Internal("validation inconsistency".into()));
-    };
-    let hash = app.hasher.hash(password.expose()).await?;
-    let now = app.now();
-    let mut tx = app.db.write().await?;
-    if users::by_email(&mut tx, email.as_str()).await?.is_some() {
-        return Err(AppError::conflict(
-            Some("email"),
-            "an account already uses this email: sign in instead",
-        ));
-    }
-    let user = users::insert(&mut tx, email.as_str(), name.as_str(), &hash, now)
-        .await
-        .map_err(|e| {
-            if e.is_unique_on("email") {
-                AppError::conflict(
-                    Some("email"),
-                    "an account already uses this email: sign in instead",
-                )
-            } else {
-                e.into()
-            }
-        })?;
-    let (account, member) = accounts::create_with_owner(
-        &mut tx,
-        account_name.as_str(),
-        user,
-        email.as_str(),
-        name.as_str(),
-        now,
-    )
-    .await?;
-    crate::trail::record(
-        &mut tx,
-        crate::trail::By::Member {
-            account: Some(account),
-            user: Some(user),
-            member: Some(member),
-        },
-        "account.created",
-        "account",
-        account.0,
-        None,
-        Some(json!({"name": account_name.as_str(), "owner": email.as_str()})),
-        now,
-    )
-    .await?;
-    let token = insert_session(app, &mut tx, user, Some(account), client, now).await?;
-    tx.commit().await?;
-    Ok(token)
-}
-
 pub(crate) async fn insert_session(
     app: &App,
     conn: &mut leadteam_store::Conn,
@@ -222,7 +142,6 @@ pub async fn signin(
     input: SigninInput<'_>,
     client: &ClientInfo,
 ) -> Result<NewSessionToken, AppError> {
-    let policy = app.config.signin.clone();
     let email_norm = input.email.trim().to_lowercase();
     if email_norm.is_empty() {
         return Err(AppError::field("email", "is required"));
@@ -230,43 +149,10 @@ pub async fn signin(
     if input.password.is_empty() {
         return Err(AppError::field("password", "is required"));
     }
-    let email_key = format!("email:{email_norm}");
+    let email_key = email_key(&email_norm);
     let ip_key = client.ip.as_ref().map(|ip| format!("ip:{ip}"));
-    let now = app.now();
 
-    // Refuse while locked; slow down after repeated failures.
-    let mut c = app.db.conn().await?;
-    let email_state = throttle::get(&mut c, &email_key, now, policy.window_ms).await?;
-    let ip_state = match &ip_key {
-        Some(k) => Some(throttle::get(&mut c, k, now, policy.window_ms).await?),
-        None => None,
-    };
-    drop(c);
-    if let Some(locked) = [
-        email_state.locked_until,
-        ip_state.and_then(|s| s.locked_until),
-    ]
-    .into_iter()
-    .flatten()
-    .next()
-    {
-        let secs = ((locked.0 - now.0) / 1000).max(1);
-        return Err(AppError::TooManyAttempts {
-            message: format!(
-                "Too many failed sign-in attempts. Sign-in is paused; try again in {} minute(s).",
-                (secs + 59) / 60
-            ),
-            retry_after_secs: secs,
-        });
-    }
-    if email_state.failures >= policy.slow_after {
-        let exp = (email_state.failures - policy.slow_after).min(16) as u32;
-        let delay = policy
-            .base_delay_ms
-            .saturating_mul(1u64 << exp)
-            .min(policy.max_delay_ms);
-        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
-    }
+    password_gate(app, &email_key, ip_key.as_deref()).await?;
 
     let mut c = app.db.conn().await?;
     let user = users::by_email(&mut c, &email_norm).await?;
@@ -308,7 +194,63 @@ pub async fn signin(
     Ok(token)
 }
 
-async fn record_failure(app: &App, email_key: &str, ip_key: Option<&str>) -> Result<(), AppError> {
+/// Before a password is checked (sign-in, or the current password of a
+/// password change): refused while the email's (or address's) failures
+/// locked it, and slowed down after repeated failures (see
+/// [`crate::SigninPolicy`]).
+pub(crate) async fn password_gate(
+    app: &App,
+    email_key: &str,
+    ip_key: Option<&str>,
+) -> Result<(), AppError> {
+    let policy = &app.config.signin;
+    let now = app.now();
+    let mut c = app.db.conn().await?;
+    let email_state = throttle::get(&mut c, email_key, now, policy.window_ms).await?;
+    let ip_state = match ip_key {
+        Some(k) => Some(throttle::get(&mut c, k, now, policy.window_ms).await?),
+        None => None,
+    };
+    drop(c);
+    if let Some(locked) = [
+        email_state.locked_until,
+        ip_state.and_then(|s| s.locked_until),
+    ]
+    .into_iter()
+    .flatten()
+    .next()
+    {
+        let secs = ((locked.0 - now.0) / 1000).max(1);
+        return Err(AppError::TooManyAttempts {
+            message: format!(
+                "Too many failed password attempts. Password checks are paused; try again in {} minute(s).",
+                (secs + 59) / 60
+            ),
+            retry_after_secs: secs,
+        });
+    }
+    if email_state.failures >= policy.slow_after {
+        let exp = (email_state.failures - policy.slow_after).min(16) as u32;
+        let delay = policy
+            .base_delay_ms
+            .saturating_mul(1u64 << exp)
+            .min(policy.max_delay_ms);
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    Ok(())
+}
+
+/// The throttle key of an email's password failures.
+pub(crate) fn email_key(email: &str) -> String {
+    format!("email:{}", email.trim().to_lowercase())
+}
+
+/// Counts a failed password (or second factor) for the email and the address.
+pub(crate) async fn record_failure(
+    app: &App,
+    email_key: &str,
+    ip_key: Option<&str>,
+) -> Result<(), AppError> {
     let policy = &app.config.signin;
     let now = app.now();
     let mut tx = app.db.write().await?;

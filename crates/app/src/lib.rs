@@ -22,7 +22,9 @@ pub mod notifications;
 mod password;
 pub mod roles;
 pub mod routing_admin;
+pub mod secrets;
 pub mod security;
+pub mod signup;
 pub mod teams;
 mod trail;
 
@@ -46,6 +48,9 @@ pub struct AppConfig {
     pub invite_ttl_ms: i64,
     /// Where uploaded files live (`<data_dir>/content/<account>/<id>`).
     pub data_dir: std::path::PathBuf,
+    /// Where mail goes when no mail server is configured (shown after a
+    /// sign-up so a first-time user finds its link); None with SMTP.
+    pub mail_note: Option<String>,
 }
 
 impl Default for AppConfig {
@@ -56,6 +61,7 @@ impl Default for AppConfig {
             signin: SigninPolicy::default(),
             invite_ttl_ms: 7 * 86_400_000,
             data_dir: std::path::PathBuf::from("./leadteam-data"),
+            mail_note: None,
         }
     }
 }

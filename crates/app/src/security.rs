@@ -39,7 +39,13 @@ pub async fn change_password(
         .await?
         .ok_or(AppError::NotFound("user"))?;
     drop(c);
+    // A wrong current password counts like a failed sign-in of the same
+    // email: a stolen session cannot guess the password faster than
+    // sign-in allows.
+    let key = crate::auth::email_key(&user.email);
+    crate::auth::password_gate(app, &key, None).await?;
     if !app.hasher.verify(current, &user.password_hash).await? {
+        crate::auth::record_failure(app, &key, None).await?;
         return Err(AppError::field(
             "current_password",
             "is not your current password",

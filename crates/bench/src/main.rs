@@ -254,7 +254,7 @@ async fn run(
     peaks.mark("start");
 
     say("seeding 100 members, 10 teams, sources and the round robin");
-    let w = seed::world(&http, &db).await?;
+    let w = seed::world(&http, &db, &target.dir.join("data").join("mail")).await?;
     say(&format!("seeding a book of {} clients", sizes.book));
     let t0 = Instant::now();
     let (first, last) = seed::book(&db, &w, sizes.book, sizes.batch, SEED).await?;

@@ -19,7 +19,7 @@ pub use lettre::message::Mailbox;
 pub use links::{first_link, links};
 pub use smtp::{SmtpSettings, SmtpTransport, TlsMode};
 pub use transport::{BoxFuture, Outgoing, SendError, Transport, compose};
-pub use worker::{Mailer, MailerConfig, Now, RetryPolicy};
+pub use worker::{Mailer, MailerConfig, MintFn, Now, RetryPolicy, Secrets};
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,6 +1,6 @@
 //! The mail worker: claims due messages, sends them, records the outcome.
 
-use crate::transport::{Outgoing, SendError, Transport, compose};
+use crate::transport::{BoxFuture, Outgoing, SendError, Transport, compose};
 use crate::{DEFAULT_FROM, Mailbox, parse_from};
 use leadteam_domain::Timestamp;
 use leadteam_store::outbox::{self, ClaimOptions, Claimed};
@@ -52,6 +52,24 @@ impl RetryPolicy {
     }
 }
 
+/// Mints the secret of a message when it is sent (see
+/// `leadteam_store::outbox::SECRET`): given what the secret is for and the
+/// id of its row, stores the new secret's hash there and gives the secret;
+/// `Ok(None)` when the row is gone (an invitation cancelled or accepted),
+/// and the message is then not sent.
+pub type MintFn =
+    dyn Fn(String, i64) -> BoxFuture<'static, Result<Option<String>, String>> + Send + Sync;
+
+/// The minter of a worker (the app's, wired by the server).
+#[derive(Clone)]
+pub struct Secrets(pub Arc<MintFn>);
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets")
+    }
+}
+
 /// How the worker runs.
 #[derive(Debug, Clone)]
 pub struct MailerConfig {
@@ -67,6 +85,9 @@ pub struct MailerConfig {
     /// A send that takes longer fails (and is retried).
     pub send_timeout: Duration,
     pub retry: RetryPolicy,
+    /// Mints the secrets of messages that carry one; without it such a
+    /// message cannot be sent (the worker gives up on it).
+    pub secrets: Option<Secrets>,
 }
 
 impl Default for MailerConfig {
@@ -84,6 +105,7 @@ impl Default for MailerConfig {
             lease_ms: 15 * 60_000,
             send_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            secrets: None,
         }
     }
 }
@@ -221,6 +243,40 @@ async fn deliver_one(
     m: Claimed,
 ) {
     let (id, attempts) = (m.id, m.attempts);
+    let mut m = m;
+    if let Some((purpose, ref_id)) = m.secret.clone() {
+        let minted = match &config.secrets {
+            None => Err("no secret minter is configured".to_owned()),
+            Some(Secrets(mint)) => mint(purpose.clone(), ref_id).await,
+        };
+        match minted {
+            Ok(Some(secret)) => m.body_text = m.body_text.replace(outbox::SECRET, &secret),
+            Ok(None) => {
+                // The invitation (or request) is gone: nothing to send.
+                persist("record not sent", id, || async move {
+                    let mut c = db.conn().await?;
+                    let why = "not sent: what it was for was cancelled or used meanwhile";
+                    outbox::record_failure(&mut c, id, why, None).await
+                })
+                .await;
+                tracing::info!(id, kind = %m.kind, "mail not sent: its {purpose} is gone");
+                return;
+            }
+            Err(e) => {
+                let retry_at = config.retry.retry_at(attempts, now());
+                persist("record failure", id, || {
+                    let e = e.clone();
+                    async move {
+                        let mut c = db.conn().await?;
+                        outbox::record_failure(&mut c, id, &e, retry_at).await
+                    }
+                })
+                .await;
+                tracing::warn!(id, kind = %m.kind, error = %e, "mail not sent: its secret could not be made");
+                return;
+            }
+        }
+    }
     let sent = match compose(&config.from, &m) {
         // A message that cannot be built never will be: give up at once.
         Err(e) => Err((e, true)),

@@ -214,25 +214,37 @@ async fn serve(
         .with_context(|| format!("binding {bind}"))?;
     let local = listener.local_addr()?;
     let base_url = base_url.unwrap_or_else(|| format!("http://{local}"));
+    let mail_note = match mail.smtp_url.as_deref().map(str::trim) {
+        Some(u) if !u.is_empty() => None,
+        _ => Some(format!(
+            "No mail server is configured on this server: the message is saved in {} and its link is in the server's log.",
+            mail.data_dir.join("mail").display()
+        )),
+    };
     let config = AppConfig {
         base_url: base_url.clone(),
         data_dir: mail.data_dir.clone(),
+        mail_note,
         ..AppConfig::default()
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut app = App::new(db.clone(), clock.clone(), config);
     let mailer = {
         let clock = clock.clone();
+        let minter = app.clone();
         leadteam_mail::Mailer::spawn(
             db.clone(),
             transport,
             Arc::new(move || clock.now()),
             leadteam_mail::MailerConfig {
                 from,
+                secrets: Some(leadteam_mail::Secrets(Arc::new(move |purpose, id| {
+                    leadteam_app::secrets::mint_boxed(&minter, purpose, id)
+                }))),
                 ..leadteam_mail::MailerConfig::default()
             },
         )
     };
-    let mut app = App::new(db.clone(), clock, config);
     app.mail_waker = Some(mailer.waker());
     if db.engine() == leadteam_store::Engine::Postgres {
         // Live notifications reach members connected to any node.

@@ -249,24 +249,56 @@ pub async fn set_deletion_code(
     Ok(())
 }
 
-/// Counts one try at the deletion code atomically and returns (hash,
-/// expires_at, attempts after this try); None when no code is pending.
+/// Sets the hash of a freshly minted deletion code (when its mail is sent);
+/// false when no code is pending any more.
+pub async fn set_deletion_code_hash(
+    c: &mut Conn,
+    id: AccountId,
+    code_hash: &str,
+    expires_at: Timestamp,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE account_deletion_codes SET code_hash = $2, expires_at = $3 WHERE account_id = $1",
+    )
+    .bind(id.0)
+    .bind(code_hash)
+    .bind(expires_at.0)
+    .execute(c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A try at an account's deletion code, counted.
+#[derive(Debug, Clone)]
+pub struct DeletionTry {
+    pub code_hash: String,
+    pub expires_at: Timestamp,
+    /// Tries so far, this one included.
+    pub attempts: i64,
+    /// The member who asked for the code: only it may use it.
+    pub requested_by: MemberId,
+}
+
+/// Counts one try at the deletion code atomically; None when no code is
+/// pending.
 pub async fn try_deletion_code(
     c: &mut Conn,
     id: AccountId,
-) -> Result<Option<(String, Timestamp, i64)>, StoreError> {
+) -> Result<Option<DeletionTry>, StoreError> {
     let row = sqlx::query(
-        "UPDATE account_deletion_codes SET attempts = attempts + 1 WHERE account_id = $1 RETURNING code_hash, expires_at, attempts",
+        "UPDATE account_deletion_codes SET attempts = attempts + 1 WHERE account_id = $1 \
+         RETURNING code_hash, expires_at, attempts, requested_by",
     )
     .bind(id.0)
     .fetch_optional(c)
     .await?;
     row.map(|r| {
-        Ok((
-            r.try_get("code_hash")?,
-            Timestamp(r.try_get("expires_at")?),
-            r.try_get("attempts")?,
-        ))
+        Ok(DeletionTry {
+            code_hash: r.try_get("code_hash")?,
+            expires_at: Timestamp(r.try_get("expires_at")?),
+            attempts: r.try_get("attempts")?,
+            requested_by: MemberId(r.try_get("requested_by")?),
+        })
     })
     .transpose()
 }
@@ -279,28 +311,27 @@ pub async fn clear_deletion_code(c: &mut Conn, id: AccountId) -> Result<(), Stor
     Ok(())
 }
 
-/// Deletes an account and everything in it: every session acting in it ends,
-/// and users left without any membership are deleted too. Returns the
-/// number of members removed.
+/// Deletes an account and everything in it, in an order the foreign keys
+/// allow (clients, which point at members, before the members; then the
+/// account, whose rows cascade): every session acting in it ends, and users
+/// left without any membership are deleted too. Returns the number of
+/// members removed.
 pub async fn delete_account(c: &mut Conn, id: AccountId) -> Result<i64, StoreError> {
-    let users: Vec<Option<i64>> =
-        sqlx::query_scalar("SELECT user_id FROM members WHERE account_id = $1")
-            .bind(id.0)
-            .fetch_all(&mut *c)
-            .await?;
+    let users: Vec<Option<i64>> = sqlx::query_scalar(
+        "SELECT user_id FROM members WHERE account_id = $1 AND status <> 'removed'",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *c)
+    .await?;
     let n = users.len() as i64;
-    sqlx::query("DELETE FROM sessions WHERE account_id = $1")
-        .bind(id.0)
-        .execute(&mut *c)
-        .await?;
-    sqlx::query("DELETE FROM members WHERE account_id = $1")
-        .bind(id.0)
-        .execute(&mut *c)
-        .await?;
-    sqlx::query("DELETE FROM accounts WHERE id = $1")
-        .bind(id.0)
-        .execute(&mut *c)
-        .await?;
+    for sql in [
+        "DELETE FROM sessions WHERE account_id = $1",
+        "DELETE FROM clients WHERE account_id = $1",
+        "DELETE FROM members WHERE account_id = $1",
+        "DELETE FROM accounts WHERE id = $1",
+    ] {
+        sqlx::query(sql).bind(id.0).execute(&mut *c).await?;
+    }
     for u in users.into_iter().flatten() {
         sqlx::query("DELETE FROM users WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM members WHERE user_id = $1)")
             .bind(u)

@@ -145,6 +145,7 @@ async fn two_workers_never_claim_the_same_message() {
                     subject: "s",
                     body_text: "b",
                     kind: "test",
+                    secret: None,
                 },
                 Timestamp(1),
             )

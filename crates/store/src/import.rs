@@ -3,8 +3,6 @@
 
 use crate::{Conn, StoreError};
 use leadteam_domain::{AccountId, MemberId, Timestamp};
-use sqlx::Row;
-use std::collections::HashSet;
 
 /// Rows per INSERT statement (9 values each, well under both engines'
 /// limits on bound parameters).
@@ -76,39 +74,4 @@ pub async fn insert_clients(
         stored += done.rows_affected();
     }
     Ok(stored)
-}
-
-/// The emails and phones among `emails` / `phones` that clients of `account`
-/// already have.
-pub async fn existing_contacts(
-    c: &mut Conn,
-    account: AccountId,
-    emails: &[&str],
-    phones: &[&str],
-) -> Result<(HashSet<String>, HashSet<String>), StoreError> {
-    let mut found_emails = HashSet::new();
-    let mut found_phones = HashSet::new();
-    for (column, values, found) in [
-        ("email", emails, &mut found_emails),
-        ("phone", phones, &mut found_phones),
-    ] {
-        for chunk in values.chunks(500) {
-            if chunk.is_empty() {
-                continue;
-            }
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!(
-                "SELECT DISTINCT {column} AS v FROM clients WHERE account_id = $1 AND {column} IN ({})",
-                list.join(", ")
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(account.0);
-            for v in chunk {
-                q = q.bind(*v);
-            }
-            for row in q.fetch_all(&mut *c).await? {
-                found.insert(row.try_get::<String, _>("v")?);
-            }
-        }
-    }
-    Ok((found_emails, found_phones))
 }

@@ -23,6 +23,24 @@ pub struct NewInvitation<'a> {
     pub invited_by: Option<MemberId>,
 }
 
+/// Sets the hash of a freshly minted link (when its mail is sent); false
+/// when the member is no longer invited (cancelled, accepted).
+pub async fn set_token(
+    c: &mut Conn,
+    member: MemberId,
+    token_hash: &str,
+    expires_at: Timestamp,
+) -> Result<bool, StoreError> {
+    let done =
+        sqlx::query("UPDATE invitations SET token_hash = $2, expires_at = $3 WHERE member_id = $1")
+            .bind(member.0)
+            .bind(token_hash)
+            .bind(expires_at.0)
+            .execute(c)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Creates or replaces the link of an invited member.
 pub async fn upsert(
     c: &mut Conn,

@@ -29,6 +29,7 @@ pub mod pubsub;
 pub mod roles;
 pub mod rules;
 pub mod sessions;
+pub mod signups;
 pub mod sources;
 pub mod teams;
 pub mod teams_lookup;

@@ -2,11 +2,28 @@
 //! sends them, and delivered by the worker in `leadteam_mail`: it claims due
 //! messages under a lease ([`claim_due`]), sends each one, then records the
 //! delivery ([`mark_sent`]) or the failure with the next try ([`record_failure`]).
+//!
+//! A message that carries a secret (an invitation link, a code) is queued
+//! with the placeholder [`SECRET`] in its text and a [`SecretRef`]: the worker
+//! has the secret minted when it sends the message (only its hash is
+//! stored, where it belongs), so no usable token is ever at rest here.
 
 use crate::db::{Conn, Db, Engine};
 use crate::error::StoreError;
 use leadteam_domain::{AccountId, Timestamp};
 use sqlx::{AssertSqlSafe, Row};
+
+/// Where the secret of a message goes in its text.
+pub const SECRET: &str = "{{secret}}";
+
+/// What the secret of a message is for, and the row it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretRef<'a> {
+    /// `invitation` (of member `id`), `account_deletion` (of account `id`),
+    /// `signup` (request `id`).
+    pub purpose: &'a str,
+    pub id: i64,
+}
 
 /// A message to send.
 #[derive(Debug, Clone)]
@@ -14,16 +31,18 @@ pub struct NewMessage<'a> {
     pub account: Option<AccountId>,
     pub to: &'a str,
     pub subject: &'a str,
+    /// The text; with [`SECRET`] where the secret goes when `secret` is set.
     pub body_text: &'a str,
     /// What the message is for: `invitation`, `account_deletion_code` ...
     pub kind: &'a str,
+    pub secret: Option<SecretRef<'a>>,
 }
 
 /// Queues a message; delivered at most once on success by the mail worker.
 pub async fn enqueue(c: &mut Conn, m: NewMessage<'_>, now: Timestamp) -> Result<i64, StoreError> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO outbox (account_id, to_email, subject, body_text, kind, created_at, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        "INSERT INTO outbox (account_id, to_email, subject, body_text, kind, created_at, next_attempt_at, secret_for, ref_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING id",
     )
     .bind(m.account.map(|a| a.0))
     .bind(m.to)
@@ -31,6 +50,8 @@ pub async fn enqueue(c: &mut Conn, m: NewMessage<'_>, now: Timestamp) -> Result<
     .bind(m.body_text)
     .bind(m.kind)
     .bind(now.0)
+    .bind(m.secret.map(|s| s.purpose))
+    .bind(m.secret.map(|s| s.id))
     .fetch_one(c)
     .await?;
     Ok(id)
@@ -54,6 +75,9 @@ pub struct Claimed {
     /// Attempts so far, this one included.
     pub attempts: i64,
     pub locked_until: Timestamp,
+    /// What the secret of the message is for, and the id of its row (the
+    /// text holds [`SECRET`] until the secret is minted).
+    pub secret: Option<(String, i64)>,
 }
 
 /// How `claim_due` takes messages.
@@ -87,7 +111,7 @@ pub async fn claim_due(
         Engine::Postgres => " FOR UPDATE SKIP LOCKED",
     };
     let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT id, account_id, to_email, subject, body_text, kind, created_at, attempts FROM outbox \
+        "SELECT id, account_id, to_email, subject, body_text, kind, created_at, attempts, secret_for, ref_id FROM outbox \
          WHERE sent_at IS NULL AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) \
          AND attempts < $2 ORDER BY next_attempt_at, id LIMIT $3{suffix}"
     )))
@@ -113,6 +137,13 @@ pub async fn claim_due(
             created_at: Timestamp(r.try_get("created_at")?),
             attempts: r.try_get::<i64, _>("attempts")? + 1,
             locked_until,
+            secret: match (
+                r.try_get::<Option<String>, _>("secret_for")?,
+                r.try_get::<Option<i64>, _>("ref_id")?,
+            ) {
+                (Some(p), Some(id)) => Some((p, id)),
+                _ => None,
+            },
         });
     }
     let placeholders: Vec<String> = (0..claimed.len()).map(|i| format!("${}", i + 2)).collect();
@@ -161,6 +192,27 @@ pub async fn record_failure(
     .execute(c)
     .await?;
     Ok(())
+}
+
+/// Drops the messages not yet sent whose secret is for `purpose` `id` (a
+/// newer message replaces them: an invitation re-sent). Leased ones are
+/// left to their worker.
+pub async fn drop_unsent(
+    c: &mut Conn,
+    purpose: &str,
+    id: i64,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "DELETE FROM outbox WHERE secret_for = $1 AND ref_id = $2 AND sent_at IS NULL \
+         AND (locked_until IS NULL OR locked_until <= $3)",
+    )
+    .bind(purpose)
+    .bind(id)
+    .bind(now.0)
+    .execute(c)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Gives back a claimed message that was not attempted (the worker is

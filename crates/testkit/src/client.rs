@@ -101,7 +101,8 @@ impl TestApp {
             .await
     }
 
-    /// Signs up a new account owned by `email`.
+    /// Signs up a new account owned by `email`: asks for it, follows the
+    /// link of the confirmation mail, and is signed in.
     pub async fn signup(&self, account: &str, name: &str, email: &str) -> User {
         let r = self
             .call(
@@ -111,7 +112,9 @@ impl TestApp {
                 Some(json!({"account_name": account, "name": name, "email": email, "password": PASSWORD})),
             )
             .await;
-        assert_eq!(r.status, 201, "signup failed: {}", r.text);
+        assert_eq!(r.status, 202, "signup failed: {}", r.text);
+        let r = self.confirm_signup(email).await;
+        assert_eq!(r.status, 201, "signup confirmation failed: {}", r.text);
         User {
             token: r.body["token"].as_str().expect("token").to_owned(),
             email: email.to_owned(),
@@ -119,6 +122,31 @@ impl TestApp {
             user_id: r.body["user_id"].as_i64().expect("user id"),
             account_id: r.body["account_id"].as_i64(),
         }
+    }
+
+    /// Follows the link of the next sign-up mail to `email`; the raw answer.
+    pub async fn confirm_signup(&self, email: &str) -> Resp {
+        // The next mail to `email` with a sign-up link (notes without one,
+        // such as "someone tried to sign up", are passed over).
+        let link = loop {
+            let mail = self
+                .wait_for_mail(email, std::time::Duration::from_secs(10))
+                .await;
+            if let Some(link) = crate::links_in(&mail.body)
+                .into_iter()
+                .find(|l| l.contains("/signup/confirm?token="))
+            {
+                break link;
+            }
+        };
+        let token = link.rsplit("token=").next().unwrap_or_default().to_owned();
+        self.call(
+            Method::POST,
+            "/api/v1/signup/confirm",
+            None,
+            Some(json!({ "token": token })),
+        )
+        .await
     }
 
     /// Signs in; returns the raw response.

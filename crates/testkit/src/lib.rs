@@ -14,7 +14,7 @@ mod mail;
 pub use client::{EventStream, PASSWORD, Resp, User};
 pub use leadteam_app::{Clock, ManualClock};
 pub use leadteam_store::testing::TempDir;
-pub use mail::{Mail, link_in, parse_eml, read_mail_dir};
+pub use mail::{Mail, link_in, links_in, parse_eml, read_mail_dir};
 
 use leadteam_app::{App, AppConfig, SigninPolicy};
 use leadteam_mail::{Mailer, MailerConfig, Transport};
@@ -121,23 +121,28 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
         data_dir: dir.path.clone(),
         ..AppConfig::default()
     };
+    let mut app = App::new(db.clone(), Arc::new(clock.clone()), config);
     let mailer = if opts.start_mailer {
         let transport = match opts.mail_transport {
             Some(t) => t,
             None => Arc::new(leadteam_mail::FileTransport::new(&mail_dir).expect("mail dir")),
         };
         let now = clock.clone();
+        let minter = app.clone();
+        let mut mailer_config = opts.mailer;
+        mailer_config.secrets = Some(leadteam_mail::Secrets(Arc::new(move |purpose, id| {
+            leadteam_app::secrets::mint_boxed(&minter, purpose, id)
+        })));
         Some(Mailer::spawn(
             db.clone(),
             transport,
             Arc::new(move || now.now()),
-            opts.mailer,
+            mailer_config,
         ))
     } else {
         None
     };
     let mail_waker = mailer.as_ref().map(Mailer::waker);
-    let mut app = App::new(db.clone(), Arc::new(clock.clone()), config);
     app.mail_waker = mail_waker.clone();
     if engine == Engine::Postgres {
         // Live events cross nodes through LISTEN/NOTIFY, as in production.

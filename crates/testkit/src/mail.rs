@@ -24,6 +24,14 @@ pub fn link_in(body: &str) -> Option<String> {
     leadteam_mail::first_link(body).map(str::to_owned)
 }
 
+/// Every link in a mail body.
+pub fn links_in(body: &str) -> Vec<String> {
+    leadteam_mail::links(body)
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
 impl TestApp {
     /// Wakes the mail worker (as a use case does after queuing mail).
     pub fn wake_mailer(&self) {

@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::{SESSION_COOKIE, cookie};
+use crate::extract::credential;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -25,6 +25,7 @@ pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) fn wrap(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .layer(from_fn(csrf_guard))
+        .layer(from_fn(private_responses))
         .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
         .layer(from_fn(time_limit))
         .layer(from_fn_with_state(state.clone(), observe))
@@ -141,6 +142,23 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     resp
 }
 
+/// An answer to a request that carries a credential (the session cookie or
+/// an `Authorization` header) is private: no shared or browser cache keeps
+/// it (`Cache-Control: no-store`), unless the handler chose its own caching.
+async fn private_responses(req: Request, next: Next) -> Response {
+    let credentialed = req.headers().contains_key(header::AUTHORIZATION)
+        || req.headers().get_all(header::COOKIE).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|s| s.contains(crate::extract::SESSION_COOKIE))
+        });
+    let mut resp = next.run(req).await;
+    if credentialed && !resp.headers().contains_key(header::CACHE_CONTROL) {
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
 fn is_unsafe(m: &Method) -> bool {
     !matches!(
         *m,
@@ -160,8 +178,10 @@ fn host_of(origin: &str) -> &str {
 async fn csrf_guard(req: Request, next: Next) -> Response {
     if is_unsafe(req.method()) {
         let (parts, body) = req.into_parts();
-        let cookie_auth = parts.headers.get(header::AUTHORIZATION).is_none()
-            && cookie(&parts, SESSION_COOKIE).is_some();
+        // Whatever else the request carries (an `Authorization: Basic`
+        // header, say), what counts is the credential authentication will
+        // use: when that is the cookie, the request must come from this site.
+        let cookie_auth = matches!(credential(&parts), Some((_, true)));
         if cookie_auth && let Err(e) = same_origin(&parts) {
             if !parts.uri.path().starts_with("/api/") {
                 // A page's form: answer with a page that says what to do.

@@ -38,7 +38,7 @@ async fn view_in(conn: &mut Conn, caller: &Caller) -> Result<DutyView, AppError>
 
 /// Whether the caller is on duty, and the licences in use.
 pub async fn status(app: &App, caller: &Caller) -> Result<DutyView, AppError> {
-    caller.may(&Action::ViewSelf)?;
+    caller.may(&Action::ViewOwnDuty)?;
     let mut c = app.db.conn().await?;
     view_in(&mut c, caller).await
 }

@@ -133,15 +133,18 @@ async fn send_invitation(
     now: Timestamp,
 ) -> Result<(), AppError> {
     let account = account_of(caller)?;
-    let token = random_token();
     let expires = now.plus_millis(app.config.invite_ttl_ms);
+    // The link is minted when the mail leaves (crate::secrets): until then
+    // the invitation holds an unusable hash, so an older link (of a re-sent
+    // invitation) stops working at once, and older unsent mails go.
+    outbox::drop_unsent(conn, crate::secrets::INVITATION, member.0, now).await?;
     invitations::upsert(
         conn,
         invitations::NewInvitation {
             member,
             account,
             email,
-            token_hash: &token_hash(&token),
+            token_hash: &crate::secrets::placeholder_hash(),
             invited_by: caller.actor.as_ref().map(|a| a.member),
         },
         now,
@@ -153,8 +156,9 @@ async fn send_invitation(
         .map(|a| a.name)
         .unwrap_or_default();
     let link = format!(
-        "{}/invitations/accept?token={token}",
-        app.config.base_url.trim_end_matches('/')
+        "{}/invitations/accept?token={}",
+        app.config.base_url.trim_end_matches('/'),
+        outbox::SECRET
     );
     let days = app.config.invite_ttl_ms / 86_400_000;
     let body = format!(
@@ -171,6 +175,10 @@ async fn send_invitation(
             subject: &format!("You are invited to join {account_name} on leadteam"),
             body_text: &body,
             kind: "invitation",
+            secret: Some(outbox::SecretRef {
+                purpose: crate::secrets::INVITATION,
+                id: member.0,
+            }),
         },
         now,
     )

@@ -13,7 +13,7 @@ pub use status::*;
 pub use leadteam_store::members::MemberRow;
 
 use crate::App;
-use crate::auth::{Caller, ClientInfo, NewSessionToken, random_token};
+use crate::auth::{Caller, ClientInfo, NewSessionToken};
 use crate::error::{AppError, AuthFailure};
 use crate::invitations::LINK_DEAD;
 use leadteam_domain::authz::{Action, MemberStatus, Permission, PermissionSet};

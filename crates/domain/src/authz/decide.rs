@@ -163,6 +163,9 @@ pub enum Action<'a> {
     ViewBilling,
     ManageBilling,
     StartWork,
+    /// See whether one is on duty and the licences in use (B4). Not exempt
+    /// from required 2FA: it tells about the account (O5).
+    ViewOwnDuty,
     /// Go off duty: releases a licence, so any active member may (B4).
     StopWork,
     /// Allocate credits to a member or take them back (B5).
@@ -452,6 +455,7 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
 
         A::ViewBilling | A::ManageBilling => need(actor, P::BillingManage),
         A::StartWork => need(actor, P::Agent),
+        A::ViewOwnDuty => Ok(()),
         A::AllocateCredits => need(actor, P::BillingManage),
         A::ViewCredits { member } => {
             if *member == actor.member {

@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use std::collections::HashSet;
 
 /// Which kinds of clients a list shows (C8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,4 +257,49 @@ pub async fn visible_duplicates(
         .map(|r| r.try_get::<i64, _>("id"))
         .collect::<Result<_, _>>()?;
     Ok(ids.into_iter().map(ClientId).collect())
+}
+
+/// The emails and phones among `emails` / `phones` that clients the scope
+/// lets the member see already have (an import flags them; clients the
+/// member cannot see are never told about, not even by their email).
+pub async fn existing_contacts(
+    c: &mut Conn,
+    account: AccountId,
+    scope: &ClientScope,
+    emails: &[&str],
+    phones: &[&str],
+) -> Result<(HashSet<String>, HashSet<String>), StoreError> {
+    let mut found_emails = HashSet::new();
+    let mut found_phones = HashSet::new();
+    for (column, values, found) in [
+        ("email", emails, &mut found_emails),
+        ("phone", phones, &mut found_phones),
+    ] {
+        for chunk in values.chunks(500) {
+            if chunk.is_empty() {
+                continue;
+            }
+            let mut p = Predicate {
+                sql: String::new(),
+                binds: Vec::new(),
+            };
+            scope_predicate(&mut p, account, scope, Kinds::ALL);
+            let list: Vec<String> = chunk
+                .iter()
+                .map(|v| p.param(Bind::Text((*v).to_owned())))
+                .collect();
+            let sql = format!(
+                "SELECT DISTINCT c.{column} AS v FROM clients c WHERE {} AND c.{column} IN ({})",
+                p.sql,
+                list.join(", ")
+            );
+            for row in bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), p.binds)
+                .fetch_all(&mut *c)
+                .await?
+            {
+                found.insert(row.try_get::<String, _>("v")?);
+            }
+        }
+    }
+    Ok((found_emails, found_phones))
 }

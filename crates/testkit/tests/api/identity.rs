@@ -9,7 +9,6 @@ use serde_json::json;
 both_engines!(
     r_o1_signup_creates_an_account_with_its_owner_and_signs_in,
     signup_with_bad_fields_names_each_field_and_writes_nothing,
-    signup_with_a_taken_email_is_a_conflict_on_email,
     unknown_email_and_wrong_password_get_the_same_answer,
     signout_ends_the_session,
     password_change_ends_the_other_sessions_only,
@@ -95,21 +94,6 @@ async fn signup_with_bad_fields_names_each_field_and_writes_nothing(app: &TestAp
     assert_eq!(r.status, 422);
     assert_eq!(r.field(), Some("account_name"));
     assert_eq!(app.count("users").await, 0);
-}
-
-async fn signup_with_a_taken_email_is_a_conflict_on_email(app: &TestApp) {
-    app.signup("One", "Ann", "ann@example.com").await;
-    let r = app
-        .call(
-            Method::POST,
-            "/api/v1/signup",
-            None,
-            Some(json!({"account_name": "Two", "name": "Ann", "email": "ANN@example.com", "password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(r.status, 409, "{}", r.text);
-    assert_eq!(r.field(), Some("email"));
-    assert_eq!(app.count("accounts").await, 1);
 }
 
 async fn unknown_email_and_wrong_password_get_the_same_answer(app: &TestApp) {

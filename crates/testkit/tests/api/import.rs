@@ -14,6 +14,8 @@ both_engines!(
     r_i2_only_members_with_integrations_manage_import,
     r_i3_a1_routed_imports_follow_the_round_robin_and_alert_once,
     r_i3_a_large_file_is_streamed_in,
+    r_i3_an_unclosed_quote_is_refused_by_line_without_holding_the_file,
+    r_i3_duplicates_are_only_told_among_clients_the_importer_sees,
 );
 
 async fn import(app: &TestApp, user: &User, query: &str, csv: impl Into<reqwest::Body>) -> Resp {
@@ -390,4 +392,60 @@ async fn r_i3_a_large_file_is_streamed_in(app: &TestApp) {
         "{}",
         last.text
     );
+}
+
+async fn r_i3_an_unclosed_quote_is_refused_by_line_without_holding_the_file(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    // Two good rows, then a cell whose quote never closes, then 3 MiB more.
+    let mut csv =
+        String::from("Name,Email\nAda,ada@example.com\nBo,bo@example.com\nCy,\"never closed\n");
+    csv.push_str(&"x,y\n".repeat(3 * 1024 * 1024 / 4));
+    let r = import(app, &owner, "", csv).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["stored"], 2, "{}", r.text);
+    assert_eq!(r.body["rejected"], 1);
+    assert_eq!(lines(&r), [(4, "row".to_owned())]);
+    assert!(
+        r.body["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("unclosed quote"),
+        "{}",
+        r.text
+    );
+    assert_eq!(app.count("clients").await, 2);
+}
+
+async fn r_i3_duplicates_are_only_told_among_clients_the_importer_sees(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let r = app
+        .post(
+            &owner.token,
+            "/api/v1/roles",
+            json!({"name": "Importer", "permissions": ["integrations.manage", "team.view", "agent"]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (ivy, _) = join(app, &owner, "Ivy", "ivy@example.com", "Importer").await;
+    // A client of Ann's, which Ivy cannot see.
+    let r = app
+        .post(
+            &owner.token,
+            "/api/v1/clients",
+            json!({"name": "Secret", "email": "secret@example.com", "phone": "+1 555 0100"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let csv = "Name,Email,Phone\nProbe,secret@example.com,+1 555 0100\n";
+    let r = import(app, &ivy, "?dry_run=true", csv).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["duplicates"], 0,
+        "nothing told of a client Ivy cannot see: {}",
+        r.text
+    );
+    assert!(!r.text.contains("Secret"));
+    // Ann, who sees it, is told.
+    let r = import(app, &owner, "?dry_run=true", csv).await;
+    assert!(r.body["duplicates"].as_u64().unwrap() >= 1, "{}", r.text);
 }

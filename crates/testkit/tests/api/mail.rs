@@ -40,6 +40,7 @@ pub async fn enqueue(app: &TestApp, to: &str, subject: &str, body: &str) -> i64 
             subject,
             body_text: body,
             kind: "test",
+            secret: None,
         },
         app.clock.now(),
     )

@@ -26,3 +26,4 @@ mod smtp;
 mod stream;
 mod support;
 mod teams;
+mod trust;

@@ -7,17 +7,31 @@ use leadteam_testkit::{PASSWORD, Resp, TestApp, User};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// The body of the newest message queued to `to`.
+/// The body of the newest message to `to`, as delivered (links and codes
+/// are minted when a message is sent, so only the delivered text has them):
+/// waits until every message queued to `to` has left the outbox.
 pub async fn last_mail(app: &TestApp, to: &str) -> String {
-    let mut c = app.db.conn().await.unwrap();
-    let body: Option<String> = sqlx::query_scalar(
-        "SELECT body_text FROM outbox WHERE to_email = $1 ORDER BY id DESC LIMIT 1",
-    )
-    .bind(to)
-    .fetch_optional(&mut *c)
-    .await
-    .unwrap();
-    body.unwrap_or_else(|| panic!("no mail to {to}"))
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        app.wake_mailer();
+        let mut c = app.db.conn().await.unwrap();
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE to_email = $1 AND sent_at IS NULL AND last_error IS NULL",
+        )
+        .bind(to)
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        drop(c);
+        if pending == 0 {
+            let mails = app.mails().await;
+            if let Some(m) = mails.iter().rev().find(|m| m.to.eq_ignore_ascii_case(to)) {
+                return m.body.clone();
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "no mail to {to}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// The invitation token in a mail body (after `token=`).

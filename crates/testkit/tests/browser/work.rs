@@ -34,13 +34,11 @@ pub async fn join(app: &TestApp, owner: &User, name: &str, email: &str, role: &s
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let member = r.body["id"].as_i64().unwrap();
-    let body: String = sqlx::query_scalar(
-        "SELECT body_text FROM outbox WHERE to_email = $1 ORDER BY id DESC LIMIT 1",
-    )
-    .bind(email)
-    .fetch_one(&mut *c)
-    .await
-    .unwrap();
+    drop(c);
+    let body = app
+        .wait_for_mail(email, std::time::Duration::from_secs(10))
+        .await
+        .body;
     let at = body.find("token=").unwrap() + "token=".len();
     let token = body[at..].split_whitespace().next().unwrap();
     let r = app

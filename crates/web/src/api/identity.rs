@@ -10,7 +10,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use leadteam_app::auth::{self, NewSessionToken, SigninInput, SignupInput};
+use leadteam_app::auth::{self, NewSessionToken, SigninInput};
+use leadteam_app::signup::{self, SignupInput};
 use leadteam_app::{me, security};
 use leadteam_domain::AccountId;
 use schemars::JsonSchema;
@@ -22,13 +23,26 @@ pub(super) fn routes(api: Api) -> Api {
             Verb::Post,
             "/api/v1/signup",
             "identity",
-            "Create an account with its owner and sign in",
+            "Ask for an account: a link to confirm the email is sent (the answer is the same whether the email is known or not)",
+        )
+        .public()
+        .status(202)
+        .body::<SignupBody>()
+        .returns::<SignupOut>(),
+        signup,
+    )
+    .add(
+        RouteSpec::new(
+            Verb::Post,
+            "/api/v1/signup/confirm",
+            "identity",
+            "Follow the emailed sign-up link: creates the account with its owner and signs in",
         )
         .public()
         .status(201)
-        .body::<SignupBody>()
+        .body::<ConfirmSignupBody>()
         .returns::<SessionOut>(),
-        signup,
+        confirm_signup,
     )
     .add(
         RouteSpec::new(
@@ -186,12 +200,27 @@ pub(crate) fn session_response_with<T: Serialize>(
     resp
 }
 
+/// What a sign-up request answers (whatever the email).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SignupOut {
+    /// Always `confirmation_sent`: follow the link mailed to `email`.
+    pub status: &'static str,
+    pub email: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmSignupBody {
+    /// The `token` of the link in the confirmation mail.
+    pub token: String,
+}
+
 async fn signup(
     State(s): State<AppState>,
     Client(ci): Client,
     ApiJson(b): ApiJson<SignupBody>,
 ) -> Result<Response, ApiError> {
-    let t = auth::signup(
+    signup::request(
         &s.app,
         SignupInput {
             account_name: &b.account_name,
@@ -202,6 +231,19 @@ async fn signup(
         &ci,
     )
     .await?;
+    let out = SignupOut {
+        status: "confirmation_sent",
+        email: b.email.trim().to_lowercase(),
+    };
+    Ok((StatusCode::ACCEPTED, Json(out)).into_response())
+}
+
+async fn confirm_signup(
+    State(s): State<AppState>,
+    Client(ci): Client,
+    ApiJson(b): ApiJson<ConfirmSignupBody>,
+) -> Result<Response, ApiError> {
+    let (t, _) = signup::confirm(&s.app, &b.token, &ci).await?;
     Ok(session_response(&s, t, StatusCode::CREATED))
 }
 

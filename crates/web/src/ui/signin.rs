@@ -14,12 +14,14 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use leadteam_app::auth::{self, NewSessionToken, SigninInput, SignupInput};
+use leadteam_app::auth::{self, NewSessionToken, SigninInput};
+use leadteam_app::signup::{self, SignupInput};
 use leadteam_app::{AppError, AuthFailure};
 use serde::Deserialize;
 
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     r.route("/signup", get(signup_page).post(signup))
+        .route("/signup/confirm", get(confirm_page).post(confirm))
         .route("/signin", get(signin_page).post(signin))
         .route("/signout", post(signout))
 }
@@ -68,7 +70,7 @@ async fn signup(
     f: UiForm<SignupForm>,
 ) -> Result<Response, UiError> {
     let b = f.data;
-    let result = auth::signup(
+    let result = signup::request(
         &s.app,
         SignupInput {
             account_name: &b.account_name,
@@ -80,7 +82,15 @@ async fn signup(
     )
     .await;
     match result {
-        Ok(t) => Ok(with_session(&s, &t, see_other("/?notice=welcome", f.htmx))),
+        Ok(()) => {
+            let page = SignupSentPage {
+                page: Layout::public("Check your email", &pre.token),
+                email: b.email.trim().to_lowercase(),
+                days: s.app.config.invite_ttl_ms / 86_400_000,
+                delivery_note: s.app.config.mail_note.clone(),
+            };
+            Ok(pre.apply(render(StatusCode::OK, &page)))
+        }
         Err(e) => {
             let (status, errors) = FormErrors::from_app(e, &[])?;
             let page = SignupPage {
@@ -93,6 +103,62 @@ async fn signup(
             };
             Ok(pre.apply(render(status, &page)))
         }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signup_sent.html")]
+struct SignupSentPage {
+    page: Layout,
+    email: String,
+    days: i64,
+    /// Where the mail goes when no mail server is configured.
+    delivery_note: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "signup_confirm.html")]
+struct ConfirmPage {
+    page: Layout,
+    token: String,
+    /// Why the link does not work, when it does not.
+    dead: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ConfirmQuery {
+    token: String,
+}
+
+/// The page of the emailed link: a button creates the account (a GET never
+/// does, so mail scanners that open links create nothing).
+async fn confirm_page(pre: PreSession, Query(q): Query<ConfirmQuery>) -> Response {
+    let page = ConfirmPage {
+        page: Layout::public("Create your account", &pre.token),
+        token: q.token,
+        dead: None,
+    };
+    pre.apply(render(StatusCode::OK, &page))
+}
+
+async fn confirm(
+    State(s): State<AppState>,
+    pre: PreSession,
+    Client(ci): Client,
+    f: UiForm<ConfirmQuery>,
+) -> Result<Response, UiError> {
+    match signup::confirm(&s.app, &f.data.token, &ci).await {
+        Ok((t, _)) => Ok(with_session(&s, &t, see_other("/?notice=welcome", f.htmx))),
+        Err(AppError::Gone(reason)) => {
+            let page = ConfirmPage {
+                page: Layout::public("This link does not work", &pre.token),
+                token: String::new(),
+                dead: Some(reason),
+            };
+            Ok(pre.apply(render(StatusCode::GONE, &page)))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

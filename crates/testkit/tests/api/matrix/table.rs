@@ -21,6 +21,13 @@ pub(super) fn table() -> Vec<Row> {
         ("POST", "/api/v1/signup", "", Some(|_| json!({})), Public),
         (
             "POST",
+            "/api/v1/signup/confirm",
+            "",
+            Some(|_| json!({"token": "x"})),
+            Public,
+        ),
+        (
+            "POST",
             "/api/v1/sessions",
             "",
             Some(|_| json!({"email": "nobody@example.com", "password": "x"})),

@@ -4,6 +4,10 @@
 //! asked); every rejected row is reported with its line number and the field
 //! at fault. A dry run reads and checks the whole file and stores nothing.
 
+mod row_limit;
+
+pub use row_limit::{MAX_ROW_BYTES, RowTooLong};
+
 use crate::App;
 use crate::auth::Caller;
 use crate::bus::Alerts;
@@ -17,7 +21,7 @@ use leadteam_domain::routing::{
 use leadteam_domain::{FieldError, MemberId};
 use leadteam_store::Lock;
 use leadteam_store::import::{self as store_import, ImportedClient};
-use leadteam_store::rules;
+use leadteam_store::{clients, rules};
 use std::collections::{BTreeMap, HashMap};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -146,7 +150,7 @@ where
         )));
     }
     let mapping = parse_mapping(options.map.as_deref().unwrap_or(""))?;
-    let limited = input.take(MAX_FILE_BYTES + 1);
+    let limited = row_limit::RowLimit::new(input.take(MAX_FILE_BYTES + 1), MAX_ROW_BYTES);
     let mut reader = csv_async::AsyncReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
@@ -196,10 +200,28 @@ where
     let mut record = csv_async::ByteRecord::new();
     loop {
         let line_hint = report.rows + report.blank_rows + 2;
-        let more = reader
-            .read_byte_record(&mut record)
-            .await
-            .map_err(|e| read_failure(&e, line_hint))?;
+        let more = match reader.read_byte_record(&mut record).await {
+            Ok(more) => more,
+            Err(e) => match too_long(&e) {
+                // The rest of the file cannot be read row by row: the row
+                // is refused with its line, and the rows before are kept.
+                Some(t) => {
+                    report.rows += 1;
+                    report.reject(
+                        t.line,
+                        FieldError::new(
+                            "row",
+                            format!(
+                                "is longer than {} KiB from here on (an unclosed quote?); the rest of the file was not read",
+                                t.max / 1024
+                            ),
+                        ),
+                    );
+                    break;
+                }
+                None => return Err(read_failure(&e, line_hint)),
+            },
+        };
         if !more {
             break;
         }
@@ -222,7 +244,7 @@ where
             flush(app, &actor, ruleset.as_ref(), &mut batch, &mut report).await?;
         }
     }
-    let total_read = reader.into_inner().limit();
+    let total_read = reader.into_inner().into_inner().limit();
     if total_read == 0 {
         // `take` stopped: the file is over the limit.
         return Err(AppError::TooLarge(format!(
@@ -236,6 +258,17 @@ where
         finish(app, &actor, &report).await?;
     }
     Ok(report)
+}
+
+/// The overlong row that stopped the read, if that is what stopped it.
+fn too_long(e: &csv_async::Error) -> Option<RowTooLong> {
+    match e.kind() {
+        csv_async::ErrorKind::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<RowTooLong>())
+            .copied(),
+        _ => None,
+    }
 }
 
 fn read_failure(e: &csv_async::Error, line: u64) -> AppError {
@@ -259,6 +292,8 @@ async fn flush(
         return Ok(());
     }
     let rows = std::mem::take(batch);
+    // Duplicates are looked for among the clients the importer may see.
+    let scope = leadteam_domain::authz::client_scope(actor);
     let emails: Vec<&str> = rows
         .iter()
         .filter_map(|(_, r)| r.email.as_deref())
@@ -271,7 +306,7 @@ async fn flush(
         let mut c = app.db.read().await?;
         app.db.prefer_indexes(&mut c).await?;
         let (e, p) =
-            store_import::existing_contacts(&mut c, actor.account, &emails, &phones).await?;
+            clients::existing_contacts(&mut c, actor.account, &scope, &emails, &phones).await?;
         drop(c);
         flag_duplicates(&rows, &e, &p, report);
         report.stored += rows.len() as u64;
@@ -280,7 +315,8 @@ async fn flush(
     let now = app.now();
     let mut tx = app.db.write().await?;
     app.db.prefer_indexes(&mut tx).await?;
-    let (e, p) = store_import::existing_contacts(&mut tx, actor.account, &emails, &phones).await?;
+    let (e, p) =
+        clients::existing_contacts(&mut tx, actor.account, &scope, &emails, &phones).await?;
     let decisions = match ruleset {
         Some(set) => route(app, &mut tx, actor, set, &rows).await?,
         None => rows
