@@ -127,6 +127,22 @@ impl Db {
         };
         let mut opts = AnyPoolOptions::new()
             .acquire_timeout(Duration::from_secs(30))
+            // X7: a connection whose transaction the engine ended on its own
+            // (SQLite rolls back on "database or disk is full") comes back
+            // with sqlx still counting it open, and every later BEGIN on it
+            // would fail; such a connection is closed, not handed out, so
+            // writes work again as soon as space is back.
+            .before_acquire(|conn, _meta| {
+                Box::pin(async move {
+                    if conn.is_in_transaction() {
+                        tracing::warn!(
+                            "closing a database connection left inside a transaction the database ended (disk full?)"
+                        );
+                        return Ok(false);
+                    }
+                    Ok(true)
+                })
+            })
             .max_connections(max_connections.unwrap_or(match engine {
                 Engine::Sqlite => 8,
                 Engine::Postgres => 16,

@@ -12,6 +12,8 @@ pub mod clients;
 pub mod content;
 #[cfg(test)]
 mod contract_tests;
+#[cfg(test)]
+mod full_disk_tests;
 pub mod credits;
 mod db;
 pub mod duty;
