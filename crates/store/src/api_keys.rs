@@ -130,3 +130,14 @@ pub async fn revoke_all_of_member(
     .await?
     .rows_affected())
 }
+
+/// How many keys of `member` still work (not revoked).
+pub async fn live_of_member(c: &mut Conn, member: MemberId) -> Result<u64, StoreError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM api_keys WHERE member_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(member.0)
+    .fetch_one(c)
+    .await?;
+    Ok(n.max(0) as u64)
+}

@@ -41,10 +41,12 @@ async fn r_x7_sqlite_writes_work_again_after_a_full_database_without_a_restart()
     // the next write gets.
     let db = Db::connect(&url, Some(1)).await.unwrap();
     let mut c = db.conn().await.unwrap();
-    sqlx::raw_sql("CREATE TABLE filler (id INTEGER PRIMARY KEY, v TEXT); PRAGMA max_page_count = 64;")
-        .execute(&mut *c)
-        .await
-        .unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE filler (id INTEGER PRIMARY KEY, v TEXT); PRAGMA max_page_count = 64;",
+    )
+    .execute(&mut *c)
+    .await
+    .unwrap();
     drop(c);
     let err = fill_until_full(&db).await;
     assert!(err.contains("full"), "{err}");

@@ -12,12 +12,12 @@ pub mod clients;
 pub mod content;
 #[cfg(test)]
 mod contract_tests;
-#[cfg(test)]
-mod full_disk_tests;
 pub mod credits;
 mod db;
 pub mod duty;
 mod error;
+#[cfg(test)]
+mod full_disk_tests;
 pub mod groups;
 pub mod ids;
 pub mod import;

@@ -108,7 +108,8 @@ pub async fn list(
     status: Option<MemberStatus>,
 ) -> Result<Vec<MemberRow>, StoreError> {
     let sql = format!(
-        "{SELECT} WHERE m.account_id = $1 AND ($2 IS NULL OR m.status = $2) ORDER BY m.is_owner DESC, m.name, m.id"
+        "{SELECT} WHERE m.account_id = $1 AND m.status <> 'removed' AND ($2 IS NULL OR m.status = $2) \
+         ORDER BY m.is_owner DESC, m.name, m.id"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account.0)
@@ -129,7 +130,8 @@ pub async fn get(
     lock: Lock,
 ) -> Result<Option<MemberRow>, StoreError> {
     let lock = lock.clause_of(c, "m");
-    let sql = format!("{SELECT} WHERE m.account_id = $1 AND m.id = $2{lock}");
+    let sql =
+        format!("{SELECT} WHERE m.account_id = $1 AND m.id = $2 AND m.status <> 'removed'{lock}");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account.0)
         .bind(id.0)
@@ -146,7 +148,8 @@ pub async fn by_email(
     account: AccountId,
     email: &str,
 ) -> Result<Option<MemberRow>, StoreError> {
-    let sql = format!("{SELECT} WHERE m.account_id = $1 AND m.email = $2");
+    let sql =
+        format!("{SELECT} WHERE m.account_id = $1 AND m.email = $2 AND m.status <> 'removed'");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account.0)
         .bind(email)
@@ -330,6 +333,48 @@ pub async fn set_teams(
     Ok(Vec::new())
 }
 
+/// Removes a member for good (M7) and keeps its row as a tombstone that
+/// history still names (X4): status `removed`, no login, no owner flag, no
+/// permissions of its own (the Restricted preset, which is never deleted,
+/// so custom roles can still go), out of every team, guest list, licence,
+/// balance and invitation; its API keys are revoked. Its clients must have
+/// been moved or deleted before.
+pub async fn mark_removed(
+    c: &mut Conn,
+    account: AccountId,
+    id: MemberId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for sql in [
+        "DELETE FROM team_members WHERE member_id = $1",
+        "DELETE FROM client_guests WHERE member_id = $1",
+        "DELETE FROM notifications WHERE member_id = $1",
+        "DELETE FROM on_duty WHERE member_id = $1",
+        "DELETE FROM invitations WHERE member_id = $1",
+        "DELETE FROM credit_balances WHERE member_id = $1",
+    ] {
+        sqlx::query(sql).bind(id.0).execute(&mut *c).await?;
+    }
+    sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE member_id = $1")
+        .bind(id.0)
+        .bind(now.0)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query(
+        "UPDATE members SET status = 'removed', removed_at = $3, user_id = NULL, is_owner = 0, \
+         permissions = NULL, agent = 0, capacity = NULL, team_view = NULL, \
+         role_id = (SELECT id FROM roles WHERE account_id = $2 AND preset = 'restricted') \
+         WHERE id = $1 AND account_id = $2",
+    )
+    .bind(id.0)
+    .bind(account.0)
+    .bind(now.0)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a member row that never was a member (a cancelled invitation, M3).
 pub async fn delete(c: &mut Conn, id: MemberId) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM members WHERE id = $1")
         .bind(id.0)
@@ -433,7 +478,7 @@ pub async fn count_by_status(
     account: AccountId,
 ) -> Result<(i64, i64, i64), StoreError> {
     let rows = sqlx::query(
-        "SELECT status, COUNT(*) AS n FROM members WHERE account_id = $1 GROUP BY status",
+        "SELECT status, COUNT(*) AS n FROM members WHERE account_id = $1 AND status <> 'removed' GROUP BY status",
     )
     .bind(account.0)
     .fetch_all(c)

@@ -78,7 +78,7 @@ pub async fn insert(
 /// created with the account), then custom roles in creation order.
 pub async fn list(c: &mut Conn, account: AccountId) -> Result<Vec<RoleWithCount>, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS}, (SELECT COUNT(*) FROM members m WHERE m.role_id = r.id) AS members \
+        "SELECT {COLUMNS}, (SELECT COUNT(*) FROM members m WHERE m.role_id = r.id AND m.status <> 'removed') AS members \
          FROM roles r WHERE r.account_id = $1 ORDER BY r.id"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -133,10 +133,12 @@ pub async fn by_name(
 
 /// How many members (invited, active or deactivated) hold the role.
 pub async fn member_count(c: &mut Conn, id: RoleId) -> Result<i64, StoreError> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members WHERE role_id = $1")
-        .bind(id.0)
-        .fetch_one(c)
-        .await?;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM members WHERE role_id = $1 AND status <> 'removed'",
+    )
+    .bind(id.0)
+    .fetch_one(c)
+    .await?;
     Ok(n)
 }
 

@@ -150,10 +150,11 @@ pub async fn foreign_members(
     account: AccountId,
     ids: &[MemberId],
 ) -> Result<Vec<MemberId>, StoreError> {
-    let ours: Vec<i64> = sqlx::query_scalar("SELECT id FROM members WHERE account_id = $1")
-        .bind(account.0)
-        .fetch_all(c)
-        .await?;
+    let ours: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM members WHERE account_id = $1 AND status <> 'removed'")
+            .bind(account.0)
+            .fetch_all(c)
+            .await?;
     Ok(ids
         .iter()
         .copied()

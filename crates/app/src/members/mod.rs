@@ -20,7 +20,7 @@ use leadteam_domain::authz::{Action, MemberStatus, Permission, PermissionSet};
 use leadteam_domain::billing::SeatEventKind;
 use leadteam_domain::secret::token_hash;
 use leadteam_domain::validate::{Email, Name, NewPassword};
-use leadteam_domain::{AccountId, MemberId, RoleId, TeamId, Timestamp, ValidationErrors};
+use leadteam_domain::{AccountId, MemberId, RoleId, RuleId, TeamId, Timestamp, ValidationErrors};
 use leadteam_store::Lock;
 use leadteam_store::members::{self, MemberChanges, NewInvited};
 use leadteam_store::{Conn, accounts, invitations, outbox, users};

@@ -90,14 +90,40 @@ pub enum ClientsOnRemoval {
     Delete,
 }
 
+/// What removing a member changes (X5), said before it is confirmed (a dry
+/// run) and after.
+#[derive(Debug, Clone, Default)]
+pub struct RemovalPlan {
+    /// Its clients, moved or deleted.
+    pub clients: u64,
+    /// Rules whose round robin it leaves.
+    pub rules_left: Vec<(RuleId, String)>,
+    /// Rules that give leads to it alone: their leads stay unassigned
+    /// (saying it was removed) until the rule is changed.
+    pub rules_without_target: Vec<(RuleId, String)>,
+    /// It leaves the default rule's round robin.
+    pub default_rule_left: bool,
+    /// ... and nobody is left toggled in there.
+    pub default_rule_without_target: bool,
+    /// The teams it leaves.
+    pub teams: Vec<(TeamId, String)>,
+    /// Its API keys, revoked.
+    pub api_keys: u64,
+    /// The clients it was a guest of (P7), access ended.
+    pub guest_of: u64,
+}
+
 /// Removes a member for good (M7): its clients move to a named active member
-/// or are deleted, in the same transaction.
+/// or are deleted, it leaves rules, round robins and teams (X5), and its row
+/// stays as a tombstone history names (X4), all in one transaction. With
+/// `dry_run` nothing is written and the plan says what would change.
 pub async fn remove(
     app: &App,
     caller: &Caller,
     id: MemberId,
     clients: ClientsOnRemoval,
-) -> Result<u64, AppError> {
+    dry_run: bool,
+) -> Result<RemovalPlan, AppError> {
     let actor = caller.actor()?.clone();
     let now = app.now();
     let mut tx = app.db.write().await?;
@@ -125,19 +151,36 @@ pub async fn remove(
             return Err(AppError::field("move_to", "must be an active member"));
         }
     }
+    let mut plan = plan_removal(&mut tx, actor.account, &before).await?;
+    if dry_run {
+        drop(tx);
+        return Ok(plan);
+    }
     let mut alerts = crate::bus::Alerts::default();
-    let affected =
+    plan.clients =
         clients_of_removed_member(&mut tx, actor.account, id, clients, &mut alerts, now).await?;
     alerts.access_changed(actor.account, id);
     if let Some(user) = before.user {
         members::end_sessions_in_account(&mut tx, user, actor.account).await?;
     }
-    if before.status != MemberStatus::Invited {
+    leave_rules(&mut tx, actor.account, id, now).await?;
+    if before.status == MemberStatus::Invited {
+        // Never a member: the row goes, as when an invitation is cancelled.
+        members::delete(&mut tx, id).await?;
+    } else {
         // B2: billing stops; B3: the purchased seats stay as they are.
         crate::billing::record_seat(&mut tx, &before, SeatEventKind::Removed, now).await?;
+        members::mark_removed(&mut tx, actor.account, id, now).await?;
     }
-    members::delete(&mut tx, id).await?;
-    let mut after = json!({"removed": true, "clients": affected});
+    let mut after = json!({
+        "removed": true,
+        "clients": plan.clients,
+        "rules_left": plan.rules_left.iter().map(|(r, _)| r.0).collect::<Vec<_>>(),
+        "rules_without_target": plan.rules_without_target.iter().map(|(r, _)| r.0).collect::<Vec<_>>(),
+        "default_rule_left": plan.default_rule_left,
+        "teams": plan.teams.iter().map(|(t, _)| t.0).collect::<Vec<_>>(),
+        "api_keys_revoked": plan.api_keys,
+    });
     match clients {
         ClientsOnRemoval::MoveTo(to) => after["moved_to"] = json!(to.0),
         ClientsOnRemoval::Delete => after["clients_deleted"] = json!(true),
@@ -155,7 +198,62 @@ pub async fn remove(
     .await?;
     tx.commit().await?;
     alerts.publish(&app.bus);
-    Ok(affected)
+    Ok(plan)
+}
+
+/// What removing `m` changes (see [`RemovalPlan`]).
+async fn plan_removal(
+    conn: &mut Conn,
+    account: AccountId,
+    m: &MemberRow,
+) -> Result<RemovalPlan, AppError> {
+    use leadteam_store::{api_keys, clients, rules};
+    let mut plan = RemovalPlan {
+        clients: clients::ids_of(conn, account, Some(m.id)).await?.len() as u64,
+        teams: m.teams.clone(),
+        api_keys: api_keys::live_of_member(conn, m.id).await?,
+        guest_of: clients::guest_count(conn, m.id).await?,
+        ..RemovalPlan::default()
+    };
+    for rule in rules::list(conn, account).await? {
+        if rule.action.only_target_is(m.id) {
+            plan.rules_without_target.push((rule.id, rule.name.clone()));
+        }
+        if rule.action.without(m.id).is_some() {
+            plan.rules_left.push((rule.id, rule.name));
+        }
+    }
+    let default = rules::default_rule(conn, account).await?;
+    if let Some(after) = default.without(m.id) {
+        plan.default_rule_left = true;
+        plan.default_rule_without_target = match after {
+            leadteam_domain::routing::DefaultRule::RoundRobin(entries) => {
+                !entries.iter().any(|e| e.enabled)
+            }
+            leadteam_domain::routing::DefaultRule::Unassigned => false,
+        };
+    }
+    Ok(plan)
+}
+
+/// Takes a removed member out of every round robin (X5); rules that give
+/// leads to it alone keep naming it (see `RuleAction::without`).
+async fn leave_rules(
+    conn: &mut Conn,
+    account: AccountId,
+    member: MemberId,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    use leadteam_store::rules;
+    for rule in rules::list(conn, account).await? {
+        if let Some(action) = rule.action.without(member) {
+            rules::update(conn, rule.id, &rule.name, &rule.criteria, &action, now).await?;
+        }
+    }
+    if let Some(default) = rules::default_rule(conn, account).await?.without(member) {
+        rules::set_default(conn, account, &default, now).await?;
+    }
+    Ok(())
 }
 
 /// Looks up whether the signed-in user can still act in the account (used by SSE and pages).

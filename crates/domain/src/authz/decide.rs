@@ -10,6 +10,8 @@ pub enum MemberStatus {
     Invited,
     Active,
     Deactivated,
+    /// Removed for good (M7): the row stays so history still names it (X4).
+    Removed,
 }
 
 impl MemberStatus {
@@ -18,6 +20,7 @@ impl MemberStatus {
             MemberStatus::Invited => "invited",
             MemberStatus::Active => "active",
             MemberStatus::Deactivated => "deactivated",
+            MemberStatus::Removed => "removed",
         }
     }
 
@@ -26,6 +29,7 @@ impl MemberStatus {
             "invited" => Some(MemberStatus::Invited),
             "active" => Some(MemberStatus::Active),
             "deactivated" => Some(MemberStatus::Deactivated),
+            "removed" => Some(MemberStatus::Removed),
             _ => None,
         }
     }
@@ -36,6 +40,7 @@ impl MemberStatus {
             MemberStatus::Invited => "Invite Sent",
             MemberStatus::Active => "Active",
             MemberStatus::Deactivated => "Deactivated",
+            MemberStatus::Removed => "Removed",
         }
     }
 }

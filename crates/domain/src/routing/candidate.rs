@@ -33,6 +33,7 @@ impl Candidate {
             MemberStatus::Active => {}
             MemberStatus::Invited => return Some(SkipReason::Invited),
             MemberStatus::Deactivated => return Some(SkipReason::Deactivated),
+            MemberStatus::Removed => return Some(SkipReason::Removed),
         }
         if !self.agent {
             return Some(SkipReason::NotAgent);
@@ -69,17 +70,21 @@ pub enum SkipReason {
     OffDuty,
     /// The rule names a member the account does not have (any more).
     UnknownMember,
+    /// The member was removed from the account (X5: a rule that named only
+    /// it leaves its leads unassigned until it is changed).
+    Removed,
 }
 
 impl SkipReason {
     /// Every reason, in summary order.
-    pub const ALL: [SkipReason; 6] = [
+    pub const ALL: [SkipReason; 7] = [
         SkipReason::AtCapacity,
         SkipReason::Deactivated,
         SkipReason::Invited,
         SkipReason::NotAgent,
         SkipReason::OffDuty,
         SkipReason::UnknownMember,
+        SkipReason::Removed,
     ];
 
     /// The reason, as said of `count` members: "at capacity", "not an agent",
@@ -94,6 +99,7 @@ impl SkipReason {
             SkipReason::OffDuty => "off duty",
             SkipReason::UnknownMember if count == 1 => "no longer a member",
             SkipReason::UnknownMember => "no longer members",
+            SkipReason::Removed => "removed from the account",
         }
     }
 

@@ -87,7 +87,57 @@ impl Rule {
     }
 }
 
+impl RuleAction {
+    /// The action once `member` is removed from the account (X5): it leaves
+    /// round robins; `None` when the action does not change. A rule that
+    /// assigns to that member alone keeps naming it (its leads then stay
+    /// unassigned, saying the member was removed, until someone changes it).
+    pub fn without(&self, member: MemberId) -> Option<RuleAction> {
+        match self {
+            RuleAction::RoundRobin(entries) if entries.iter().any(|e| e.member == member) => {
+                Some(RuleAction::RoundRobin(
+                    entries
+                        .iter()
+                        .copied()
+                        .filter(|e| e.member != member)
+                        .collect(),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the action gives leads to `member` alone (or to a round robin
+    /// of which it is the only member left toggled in).
+    pub fn only_target_is(&self, member: MemberId) -> bool {
+        match self {
+            RuleAction::Member(m) => *m == member,
+            RuleAction::RoundRobin(entries) => {
+                let on: Vec<&RrEntry> = entries.iter().filter(|e| e.enabled).collect();
+                !on.is_empty() && on.iter().all(|e| e.member == member)
+            }
+            RuleAction::Unassigned => false,
+        }
+    }
+}
+
 impl DefaultRule {
+    /// The default rule once `member` is removed (see [`RuleAction::without`]).
+    pub fn without(&self, member: MemberId) -> Option<DefaultRule> {
+        match self {
+            DefaultRule::RoundRobin(entries) if entries.iter().any(|e| e.member == member) => {
+                Some(DefaultRule::RoundRobin(
+                    entries
+                        .iter()
+                        .copied()
+                        .filter(|e| e.member != member)
+                        .collect(),
+                ))
+            }
+            _ => None,
+        }
+    }
+
     /// Check a default rule given by a person (X2): no member twice.
     pub fn check(&self) -> Result<(), FieldError> {
         match self {

@@ -43,7 +43,8 @@ pub async fn add_event(c: &mut Conn, e: NewEvent<'_>, now: Timestamp) -> Result<
 
 pub async fn events(c: &mut Conn, client: ClientId) -> Result<Vec<EventRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT e.id, e.kind, e.actor_member_id, m.name AS actor_name, e.body, e.data_json, e.at \
+        "SELECT e.id, e.kind, e.actor_member_id, \
+         CASE WHEN m.status = 'removed' THEN m.name || ' (removed)' ELSE m.name END AS actor_name, e.body, e.data_json, e.at \
          FROM client_events e LEFT JOIN members m ON m.id = e.actor_member_id WHERE e.client_id = $1 ORDER BY e.id",
     )
     .bind(client.0)

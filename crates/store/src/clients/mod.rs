@@ -137,6 +137,15 @@ pub async fn get(
     row.as_ref().map(from_row).transpose()
 }
 
+/// How many clients `member` is a guest of (P7).
+pub async fn guest_count(c: &mut Conn, member: MemberId) -> Result<u64, StoreError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM client_guests WHERE member_id = $1")
+        .bind(member.0)
+        .fetch_one(c)
+        .await?;
+    Ok(n.max(0) as u64)
+}
+
 /// Of these clients, those `member` is a guest of (one statement).
 pub async fn guest_of(
     c: &mut Conn,

@@ -19,6 +19,7 @@ mod mail;
 mod matrix;
 mod members;
 mod ownership;
+mod removal;
 mod roles;
 mod routing;
 mod service;

@@ -68,7 +68,7 @@ pub(super) fn routes(api: Api) -> Api {
             Verb::Delete,
             "/api/v1/members/{id}",
             "members",
-            "Remove for good, moving or deleting its clients (M7)",
+            "Remove for good, moving or deleting its clients (M7); it leaves rules, round robins and teams (X5). With dry_run, says what would change and changes nothing",
         )
         .body::<RemoveBody>()
         .returns::<RemovedOut>(),
@@ -307,13 +307,46 @@ pub struct RemoveBody {
     pub clients: String,
     /// The active member who receives the clients when `clients` is `move`.
     pub move_to: Option<i64>,
+    /// Only say what would change (nothing is written).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
+/// A rule named in a removal plan.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RuleNameOut {
+    pub id: i64,
+    pub name: String,
+}
+
+/// What removing the member changes (or, in a dry run, would change).
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RemovedOut {
     pub removed: i64,
+    pub dry_run: bool,
     /// Clients moved or deleted.
     pub clients_affected: u64,
+    /// Rules whose round robin the member leaves.
+    pub rules_left: Vec<RuleNameOut>,
+    /// Rules that give leads to this member alone: their leads stay
+    /// unassigned (saying the member was removed) until the rule is changed.
+    pub rules_without_target: Vec<RuleNameOut>,
+    /// The member leaves the default rule's round robin.
+    pub default_rule_left: bool,
+    /// Nobody is left toggled in the default round robin.
+    pub default_rule_without_target: bool,
+    /// Teams the member leaves.
+    pub teams: Vec<TeamRefOut>,
+    /// API keys revoked.
+    pub api_keys_revoked: u64,
+    /// Clients it was a guest of.
+    pub guest_of: u64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TeamRefOut {
+    pub id: i64,
+    pub name: String,
 }
 
 async fn remove(
@@ -345,10 +378,33 @@ async fn remove(
             );
         }
     };
-    let n = members::remove(&s.app, &c, MemberId(id), choice).await?;
+    let p = members::remove(&s.app, &c, MemberId(id), choice, b.dry_run).await?;
+    let names = |v: &[(leadteam_domain::RuleId, String)]| {
+        v.iter()
+            .map(|(id, name)| RuleNameOut {
+                id: id.0,
+                name: name.clone(),
+            })
+            .collect()
+    };
     Ok(Json(RemovedOut {
         removed: id,
-        clients_affected: n,
+        dry_run: b.dry_run,
+        clients_affected: p.clients,
+        rules_left: names(&p.rules_left),
+        rules_without_target: names(&p.rules_without_target),
+        default_rule_left: p.default_rule_left,
+        default_rule_without_target: p.default_rule_without_target,
+        teams: p
+            .teams
+            .iter()
+            .map(|(t, n)| TeamRefOut {
+                id: t.0,
+                name: n.clone(),
+            })
+            .collect(),
+        api_keys_revoked: p.api_keys,
+        guest_of: p.guest_of,
     }))
 }
 

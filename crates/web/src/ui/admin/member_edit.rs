@@ -245,7 +245,65 @@ struct RemovePage {
     candidates: Vec<Candidate>,
     /// "move" or "delete", as chosen.
     choice: String,
+    /// What else the removal changes (X5), in sentences.
+    changes: Vec<String>,
     errors: FormErrors,
+}
+
+/// The plan of a removal in sentences, for the page that confirms it.
+fn plan_sentences(name: &str, p: &members::RemovalPlan) -> Vec<String> {
+    let mut out = Vec::new();
+    let list = |v: &[(leadteam_domain::RuleId, String)]| {
+        v.iter()
+            .map(|(_, n)| format!("\u{201c}{n}\u{201d}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match p.clients {
+        0 => out.push(format!("{name} has no clients.")),
+        1 => out.push(format!(
+            "{name} has 1 client (moved or deleted as you choose below)."
+        )),
+        n => out.push(format!(
+            "{name} has {n} clients (moved or deleted as you choose below)."
+        )),
+    }
+    if !p.rules_left.is_empty() {
+        out.push(format!(
+            "{name} leaves the round robin of the rule(s) {}.",
+            list(&p.rules_left)
+        ));
+    }
+    if !p.rules_without_target.is_empty() {
+        out.push(format!(
+            "The rule(s) {} give leads to {name} alone: their leads will stay unassigned (and the routing admins are told) until you change them.",
+            list(&p.rules_without_target)
+        ));
+    }
+    if p.default_rule_left {
+        out.push(if p.default_rule_without_target {
+            format!("{name} leaves the default round robin, where nobody else is toggled in: new leads will stay unassigned until you add someone.")
+        } else {
+            format!("{name} leaves the default round robin.")
+        });
+    }
+    if !p.teams.is_empty() {
+        let teams: Vec<&str> = p.teams.iter().map(|(_, n)| n.as_str()).collect();
+        out.push(format!("{name} leaves the team(s) {}.", teams.join(", ")));
+    }
+    if p.api_keys > 0 {
+        out.push(format!("{} API key(s) of {name} stop working.", p.api_keys));
+    }
+    if p.guest_of > 0 {
+        out.push(format!(
+            "{name} loses guest access to {} client(s).",
+            p.guest_of
+        ));
+    }
+    out.push(format!(
+        "History keeps {name}'s name (marked removed): notes, the timeline, the audit log and past invoices."
+    ));
+    out
 }
 
 async fn remove_view(
@@ -266,6 +324,18 @@ async fn remove_view(
         ))
         .into());
     }
+    let plan = members::remove(
+        &s.app,
+        &who.caller,
+        MemberId(id),
+        ClientsOnRemoval::Delete,
+        true,
+    )
+    .await
+    .ok();
+    let changes = plan
+        .map(|p| plan_sentences(&m.name, &p))
+        .unwrap_or_default();
     let chosen: Option<i64> = typed.and_then(|f| f.get("move_to").parse().ok());
     let me = who.caller.actor.as_ref().map(|a| a.member);
     let candidates = members::list(&s.app, &who.caller, Some("active"))
@@ -293,6 +363,7 @@ async fn remove_view(
             .map(|f| f.get("clients").to_owned())
             .filter(|c| c == "delete")
             .unwrap_or_else(|| "move".to_owned()),
+        changes,
         errors,
     };
     Ok(render(status, &p))
@@ -325,7 +396,7 @@ async fn remove(
         )),
     };
     let result = match choice {
-        Ok(c) => members::remove(&s.app, &who.caller, MemberId(id), c).await,
+        Ok(c) => members::remove(&s.app, &who.caller, MemberId(id), c, false).await,
         Err(e) => Err(e),
     };
     match result {

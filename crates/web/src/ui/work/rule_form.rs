@@ -27,6 +27,7 @@ pub(super) fn rr_rows(entries: &[RrEntry], members: &[MemberRow]) -> Vec<RrRow> 
         MemberStatus::Active => None,
         MemberStatus::Invited => Some("invite not accepted yet"),
         MemberStatus::Deactivated => Some("deactivated: gets no leads"),
+        MemberStatus::Removed => Some("removed from the account: gets no leads"),
     };
     let mut rows: Vec<RrRow> = entries
         .iter()
