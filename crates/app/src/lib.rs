@@ -18,6 +18,7 @@ pub mod intake;
 pub mod invitations;
 pub mod me;
 pub mod members;
+pub mod metrics;
 pub mod notifications;
 mod password;
 pub mod roles;
@@ -105,6 +106,8 @@ pub struct App {
     pub intake: intake::IntakeQueue,
     /// Claims in flight, one turn per client.
     pub claims: clients::ClaimFlights,
+    /// What the use cases count (leads, routing, claims, speed).
+    pub metrics: Arc<metrics::Sink>,
 }
 
 impl App {
@@ -118,6 +121,7 @@ impl App {
             bus: bus::Bus::default(),
             intake: intake::IntakeQueue::default(),
             claims: clients::ClaimFlights::default(),
+            metrics: Arc::new(metrics::Sink::default()),
         }
     }
 

@@ -243,7 +243,7 @@ async fn serve(
             .await
             .context("listening for events on PostgreSQL")?;
     }
-    let router = leadteam_web::router(app);
+    let web = leadteam_web::Server::new(app, leadteam_web::Limits::default());
     tracing::info!(
         engine = db.engine().name(),
         migrations_applied = applied,
@@ -251,7 +251,7 @@ async fn serve(
         "leadteam listening on {local}"
     );
     println!("leadteam is running: open {base_url}/api/docs (API under {base_url}/api/v1)");
-    leadteam_web::serve(listener, router, shutdown_signal())
+    web.run(listener, shutdown_signal())
         .await
         .context("serving")?;
     tracing::info!("shutting down: requests in flight finished");

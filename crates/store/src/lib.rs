@@ -30,6 +30,7 @@ pub mod roles;
 pub mod rules;
 pub mod sessions;
 pub mod sources;
+pub mod stats;
 pub mod teams;
 pub mod teams_lookup;
 #[cfg(any(test, feature = "testing"))]

@@ -46,6 +46,9 @@ pub async fn assign(
         .ok_or(AppError::NotFound("client"))?;
     tx.commit().await?;
     alerts.publish(&app.bus);
+    if before.assignee.is_none() {
+        app.metrics.first_assigned(before.created_at, now);
+    }
     Ok(after)
 }
 
