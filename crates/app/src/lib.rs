@@ -3,6 +3,7 @@
 //! nothing else.
 
 pub mod account;
+pub mod admin;
 pub mod api_keys;
 pub mod auth;
 pub mod billing;

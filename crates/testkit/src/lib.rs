@@ -241,6 +241,11 @@ impl TestApp {
         }
     }
 
+    /// The database URL of this app (for tools run beside it).
+    pub fn database_url(&self) -> &str {
+        &self.db_url
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
