@@ -21,6 +21,7 @@ pub enum AdminCommand {
     },
     /// Turn two-factor authentication off for a user who lost the device
     /// (secret and recovery codes go) and end all its sessions.
+    #[command(name = "disable-2fa")]
     Disable2fa {
         /// The user's email.
         email: String,
