@@ -111,6 +111,11 @@ pub async fn insert_rows(
     }
     // SQLite takes up to 32766 parameters per statement, PostgreSQL 65535.
     let per = (30_000 / columns.len()).clamp(1, 1_000);
+    // SQLite finds the name of a `$N` parameter by walking the list of all
+    // of them, so binding a statement of n `$N` parameters takes n² steps
+    // (a 1,000,000-row restore spent 96% of its time there): anonymous `?`
+    // parameters are bound by position.
+    let sqlite = Engine::of(c) == Engine::Sqlite;
     let names: Vec<String> = columns.iter().map(|n| quote(n)).collect();
     for chunk in rows.chunks(per) {
         let mut sql = format!(
@@ -129,7 +134,11 @@ pub async fn insert_rows(
                     sql.push_str(", ");
                 }
                 p += 1;
-                sql.push_str(&format!("${p}"));
+                if sqlite {
+                    sql.push('?');
+                } else {
+                    sql.push_str(&format!("${p}"));
+                }
             }
             sql.push(')');
         }
