@@ -301,3 +301,46 @@ async fn r_x7_streams_over_the_caps_get_429_and_their_places_come_back(app: &Tes
     }
     assert!(reopened, "the place of a closed stream never came back");
 }
+
+/// A stopping server closes its live streams at once (without the `end`
+/// event that tells a page to stop listening), so the drain does not wait
+/// for them.
+async fn streams_close_when_the_server_stops(engine: leadteam_testkit::Engine) {
+    let Some(app) = leadteam_testkit::spawn_app(engine).await else {
+        return;
+    };
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let resp = app
+        .http
+        .get(app.url("/api/v1/notifications/stream"))
+        .bearer_auth(&owner.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body = tokio::spawn(async move { resp.text().await.unwrap_or_default() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let start = Instant::now();
+    app.stop().await;
+    let text = tokio::time::timeout(Duration::from_secs(3), body)
+        .await
+        .expect("the stream ends with the server")
+        .unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(text.contains("retry: 2000"), "{text:?}");
+    assert!(!text.contains("event: end"), "{text:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_x7_a_stopping_server_closes_its_live_streams_at_once_sqlite() {
+    streams_close_when_the_server_stops(leadteam_testkit::Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_x7_a_stopping_server_closes_its_live_streams_at_once_postgres() {
+    streams_close_when_the_server_stops(leadteam_testkit::Engine::Postgres).await;
+}

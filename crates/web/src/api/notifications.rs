@@ -186,7 +186,13 @@ async fn stream(
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 },
                 () = st.stopping.cancelled() => {
-                    let e = end(&mut st, "server stopping");
+                    // Not `end` (which tells the page to stop listening):
+                    // the stream just closes, and the browser reconnects,
+                    // to another node or to this one restarted.
+                    st.done = true;
+                    let e = SseEvent::default()
+                        .retry(std::time::Duration::from_secs(2))
+                        .comment("server stopping");
                     return Some((Ok(e), st));
                 }
                 _ = st.tick.tick() => {
