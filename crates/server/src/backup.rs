@@ -224,6 +224,10 @@ pub async fn restore(
     }
     let mut tx = db.write().await?;
     let present = backup::tables(&mut tx).await?;
+    if replace {
+        // In the load's transaction: a failed load leaves the rows as they were.
+        backup::delete_all(&mut tx, &present).await?;
+    }
     let find = |name: &str| -> anyhow::Result<&Table> {
         present
             .iter()

@@ -11,9 +11,10 @@ use sqlx::AssertSqlSafe;
 
 /// Checks that the backup (taken at schema `versions`) can be restored into
 /// `db`, and brings `db`'s schema to the backup's. A database holding rows
-/// is refused unless `replace`, which deletes them first (their ids are
-/// still never handed out again: the highest of each table is returned and
-/// counts as a floor). Returns the floors of the replaced rows, by table.
+/// is refused unless `replace`: the restore's transaction then deletes them
+/// first ([`delete_all`]); their ids are still never handed out again (the
+/// highest of each table is returned and counts as a floor). Returns the
+/// floors of the rows to be replaced, by table.
 pub async fn prepare_restore(
     db: &Db,
     versions: &[i64],
@@ -61,17 +62,21 @@ pub async fn prepare_restore(
                 floors.push((t.name.clone(), f));
             }
         }
-        let mut tx = db.write().await?;
-        for t in present.iter().rev() {
-            sqlx::query(AssertSqlSafe(format!("DELETE FROM {}", quote(&t.name))))
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
     }
     drop(c);
     crate::migrate::run_to(db, target).await?;
     Ok(floors)
+}
+
+/// Deletes every row of `tables` (children first), in the restore's
+/// transaction, before a `--replace` load.
+pub async fn delete_all(c: &mut Conn, tables: &[Table]) -> Result<(), StoreError> {
+    for t in tables.iter().rev() {
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {}", quote(&t.name))))
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {

@@ -10,7 +10,7 @@
 
 mod load;
 
-pub use load::{finish_restore, insert_rows, prepare_restore, set_id_floor};
+pub use load::{delete_all, finish_restore, insert_rows, prepare_restore, set_id_floor};
 
 use crate::db::{Conn, Engine};
 use crate::error::StoreError;
