@@ -104,5 +104,8 @@ pub async fn deliver(
     tx.commit().await?;
     alerts.publish(&app.bus);
     app.metrics.first_contact(first, now);
+    if before.assignee.is_none() && after.assignee.is_some() {
+        app.metrics.first_assigned(before.created_at, now);
+    }
     Ok(after)
 }
