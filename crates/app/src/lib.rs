@@ -3,6 +3,7 @@
 //! nothing else.
 
 pub mod account;
+pub mod admin;
 pub mod api_keys;
 pub mod auth;
 pub mod billing;
@@ -18,6 +19,7 @@ pub mod intake;
 pub mod invitations;
 pub mod me;
 pub mod members;
+pub mod metrics;
 pub mod notifications;
 mod password;
 pub mod roles;
@@ -111,6 +113,8 @@ pub struct App {
     pub intake: intake::IntakeQueue,
     /// Claims in flight, one turn per client.
     pub claims: clients::ClaimFlights,
+    /// What the use cases count (leads, routing, claims, speed).
+    pub metrics: Arc<metrics::Sink>,
 }
 
 impl App {
@@ -124,6 +128,7 @@ impl App {
             bus: bus::Bus::default(),
             intake: intake::IntakeQueue::default(),
             claims: clients::ClaimFlights::default(),
+            metrics: Arc::new(metrics::Sink::default()),
         }
     }
 

@@ -34,6 +34,8 @@ pub(crate) enum By<'a> {
         user: Option<UserId>,
         member: Option<MemberId>,
     },
+    /// The operator, through `leadteam admin` (no user, no member).
+    System(AccountId),
 }
 
 impl<'a> From<&'a Caller> for By<'a> {
@@ -58,6 +60,7 @@ impl By<'_> {
                 user,
                 member,
             } => (account, user, member),
+            By::System(account) => (Some(account), None, None),
         }
     }
 }

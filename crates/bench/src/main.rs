@@ -5,7 +5,9 @@
 //! HTTP) so each figure is also given as a ratio to the engine's own limit.
 //! Writes `BENCHMARKS.md` and prints the same table.
 
+mod backup;
 mod claims;
+mod connections;
 mod ingest;
 mod lists;
 mod report;
@@ -62,6 +64,13 @@ struct Cli {
     /// A note for the report (e.g. what else ran on the machine).
     #[arg(long)]
     note: Option<String>,
+    /// Only measure `leadteam backup` and `leadteam restore` of the book
+    /// (into an empty database of each engine); prints the figures.
+    #[arg(long)]
+    backup: bool,
+    /// Only measure what this many idle connections cost the server (X7).
+    #[arg(long)]
+    connections: Option<usize>,
 }
 
 struct Sizes {
@@ -118,6 +127,16 @@ async fn main_inner(cli: Cli) -> Res<()> {
     let sizes = Sizes::of(&cli);
     let bin = server::server_binary(cli.server_bin.clone())?;
     let target = server::Target::create(engine, &cli.pg_url).await?;
+    if let Some(n) = cli.connections {
+        let r = connections::run(&bin, &target, n).await;
+        target.destroy().await;
+        return r;
+    }
+    if cli.backup {
+        let r = backup::run(&bin, &target, &cli.pg_url, sizes.book).await;
+        target.destroy().await;
+        return r;
+    }
     let result = run(&cli, &sizes, &bin, &target).await;
     target.destroy().await;
     let section = result?;

@@ -121,12 +121,18 @@ fn free_port() -> Res<u16> {
 
 impl Server {
     pub async fn start(bin: &Path, target: &Target) -> Res<Server> {
+        Server::start_with(bin, target, &[]).await
+    }
+
+    /// The same, with more flags for `leadteam serve`.
+    pub async fn start_with(bin: &Path, target: &Target, extra: &[&str]) -> Res<Server> {
         let port = free_port()?;
         let log = target.dir.join("server.log");
         let child = Command::new(bin)
             .arg("serve")
             .args(["--bind", &format!("127.0.0.1:{port}")])
             .args(["--data-dir", &target.dir.join("data").display().to_string()])
+            .args(extra)
             .env("LEADTEAM_DATABASE_URL", &target.url)
             .env("LEADTEAM_LOG", "warn")
             .env_remove("LEADTEAM_SMTP_URL")
@@ -172,6 +178,11 @@ impl Server {
         let s = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
         let line = s.lines().find(|l| l.starts_with(field))?;
         line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// Resident memory now (KiB).
+    pub fn rss_kib(&self) -> Option<u64> {
+        self.status_field("VmRSS:")
     }
 
     /// Peak resident memory since start or the last `reset_peak` (KiB).

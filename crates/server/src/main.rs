@@ -1,67 +1,37 @@
-//! The `leadteam` binary: `serve`, `migrate`, `openapi`, `import`.
+//! The `leadteam` binary: `serve`, `migrate`, `openapi`, `import`,
+//! `backup`, `restore`, `admin`, `config check`.
 
+mod admin;
+mod backup;
+mod config;
 mod import;
+mod serve;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
-use leadteam_app::{App, AppConfig, Clock, SystemClock};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use config::{Flags, Settings};
 use leadteam_store::Db;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "leadteam",
     version,
-    about = "Team management and lead routing server"
+    about = "Team management and lead routing server",
+    after_help = "Every setting is a flag, an environment variable (LEADTEAM_<NAME>) or a key of the \
+                  configuration file (TOML, --config); `leadteam config check` prints them."
 )]
 struct Cli {
-    /// Database URL: sqlite://PATH (the default, embedded) or postgres://...
-    #[arg(
-        long,
-        env = "LEADTEAM_DATABASE_URL",
-        default_value = "sqlite://./leadteam-data/leadteam.db",
-        global = true
-    )]
-    database_url: String,
-    /// Log filter (e.g. info, leadteam=debug).
-    #[arg(long, env = "LEADTEAM_LOG", default_value = "info", global = true)]
-    log: String,
-    /// Log as JSON lines.
-    #[arg(
-        long,
-        env = "LEADTEAM_LOG_JSON",
-        default_value_t = false,
-        global = true
-    )]
-    log_json: bool,
+    #[command(flatten)]
+    flags: Flags,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the server (migrates the database first).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "LEADTEAM_BIND", default_value = "127.0.0.1:8080")]
-        bind: SocketAddr,
-        /// Public URL of the server, used in emailed links (default: http://BIND).
-        #[arg(long, env = "LEADTEAM_BASE_URL")]
-        base_url: Option<String>,
-        /// SMTP server for outgoing mail (smtp://user:pass@host:port); without
-        /// it, mail is written as .eml files under the data folder.
-        #[arg(long, env = "LEADTEAM_SMTP_URL")]
-        smtp_url: Option<String>,
-        /// Sender of outgoing mail.
-        #[arg(long, env = "LEADTEAM_MAIL_FROM", default_value = leadteam_mail::DEFAULT_FROM)]
-        mail_from: String,
-        /// Folder for files the server writes (mail as .eml without SMTP);
-        /// default: the folder of the SQLite file, or ./leadteam-data.
-        #[arg(long, env = "LEADTEAM_DATA_DIR")]
-        data_dir: Option<PathBuf>,
-    },
+    /// Run the server (migrates the database first); SIGTERM drains it.
+    Serve,
     /// Apply database migrations and exit.
     Migrate,
     /// Print the OpenAPI document to stdout.
@@ -94,6 +64,35 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Write a consistent backup of the database and the uploaded files to
+    /// FILE (a tar archive; gzipped when FILE ends in .gz); the server may
+    /// be running.
+    Backup { file: PathBuf },
+    /// Restore a backup into an empty database of either engine (migrated on
+    /// the way), with the same ids, and its files into the data folder.
+    Restore {
+        file: PathBuf,
+        /// Delete every row of a database that is not empty first.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// The operator's commands (written to the audit log as "system").
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
+    /// The configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Print the effective settings and where each comes from (secrets
+    /// hidden); exits 1 when a setting is wrong.
+    Check,
 }
 
 fn init_logging(filter: &str, json: bool) {
@@ -111,211 +110,104 @@ fn init_logging(filter: &str, json: bool) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Openapi => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&leadteam_web::openapi())?
-            );
-            Ok(())
-        }
-        Command::Import {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches)?;
+    if let Command::Openapi = cli.command {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&leadteam_web::openapi())?
+        );
+        return Ok(());
+    }
+    if let Command::Import {
+        file,
+        url,
+        token,
+        dry_run,
+        route,
+        map,
+        report,
+        quiet,
+    } = &cli.command
+    {
+        let code = import::run(import::ImportArgs {
             file,
             url,
             token,
-            dry_run,
-            route,
-            map,
-            report,
-            quiet,
+            dry_run: *dry_run,
+            route: *route,
+            map: map.as_deref(),
+            report: report.as_deref(),
+            quiet: *quiet,
+        })
+        .await?;
+        if code != 0 {
+            std::process::exit(code);
+        }
+        return Ok(());
+    }
+    let settings = match Settings::resolve(&cli.flags, &matches) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("leadteam: configuration error: {e:#}");
+            std::process::exit(1);
+        }
+    };
+    init_logging(&settings.log, settings.log_json);
+    match cli.command {
+        Command::Openapi | Command::Import { .. } => Ok(()),
+        Command::Config {
+            command: ConfigCommand::Check,
         } => {
-            let code = import::run(import::ImportArgs {
-                file: &file,
-                url: &url,
-                token: &token,
-                dry_run,
-                route,
-                map: map.as_deref(),
-                report: report.as_deref(),
-                quiet,
-            })
-            .await?;
-            if code != 0 {
-                std::process::exit(code);
-            }
+            print!("{}", settings.describe());
+            println!("# the configuration is valid");
             Ok(())
         }
         Command::Migrate => {
-            init_logging(&cli.log, cli.log_json);
-            let db = Db::connect(&cli.database_url, None)
+            let db = Db::connect(&settings.database_url, None)
                 .await
                 .context("connecting to the database")?;
             let n = db.migrate().await.context("migrating")?;
             tracing::info!(applied = n, engine = db.engine().name(), "migrations done");
             Ok(())
         }
-        Command::Serve {
-            bind,
-            base_url,
-            smtp_url,
-            mail_from,
-            data_dir,
-        } => {
-            init_logging(&cli.log, cli.log_json);
-            let data_dir = data_dir.unwrap_or_else(|| default_data_dir(&cli.database_url));
-            let mail = MailSettings {
-                smtp_url,
-                from: mail_from,
-                data_dir,
-            };
-            serve(&cli.database_url, bind, base_url, mail).await
+        Command::Serve => serve::run(&settings).await,
+        Command::Backup { file } => {
+            let db = Db::connect(&settings.database_url, Some(2))
+                .await
+                .context("connecting to the database")?;
+            let started = std::time::Instant::now();
+            let s = backup::backup(&db, &settings.data_dir, &file).await?;
+            db.close().await;
+            println!(
+                "backup written to {}: {} tables, {} rows, {} files, {} bytes in {:.1} s",
+                file.display(),
+                s.tables,
+                s.rows,
+                s.files,
+                s.bytes,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
         }
-    }
-}
-
-struct MailSettings {
-    smtp_url: Option<String>,
-    from: String,
-    data_dir: PathBuf,
-}
-
-/// The folder of the SQLite file, or `./leadteam-data` for PostgreSQL.
-fn default_data_dir(database_url: &str) -> PathBuf {
-    let fallback = || PathBuf::from("./leadteam-data");
-    let Some(rest) = database_url.strip_prefix("sqlite:") else {
-        return fallback();
-    };
-    let path = rest.trim_start_matches("//");
-    let path = path.split_once('?').map_or(path, |(p, _)| p);
-    match Path::new(path).parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        Some(_) => PathBuf::from("."),
-        None => fallback(),
-    }
-}
-
-async fn serve(
-    database_url: &str,
-    bind: SocketAddr,
-    base_url: Option<String>,
-    mail: MailSettings,
-) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    // Mail settings are checked before anything starts.
-    let from = leadteam_mail::parse_from(&mail.from)?;
-    let transport = leadteam_mail::transport_for(mail.smtp_url.as_deref(), &mail.data_dir)?;
-    let db = Db::connect(database_url, None)
-        .await
-        .context("connecting to the database")?;
-    let applied = db.migrate().await.context("migrating the database")?;
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("binding {bind}"))?;
-    let local = listener.local_addr()?;
-    let base_url = base_url.unwrap_or_else(|| format!("http://{local}"));
-    let mail_note = match mail.smtp_url.as_deref().map(str::trim) {
-        Some(u) if !u.is_empty() => None,
-        _ => Some(format!(
-            "No mail server is configured on this server: the message is saved in {} and its link is in the server's log.",
-            mail.data_dir.join("mail").display()
-        )),
-    };
-    let config = AppConfig {
-        base_url: base_url.clone(),
-        data_dir: mail.data_dir.clone(),
-        mail_note,
-        ..AppConfig::default()
-    };
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut app = App::new(db.clone(), clock.clone(), config);
-    let mailer = {
-        let clock = clock.clone();
-        let minter = app.clone();
-        leadteam_mail::Mailer::spawn(
-            db.clone(),
-            transport,
-            Arc::new(move || clock.now()),
-            leadteam_mail::MailerConfig {
-                from,
-                secrets: Some(leadteam_mail::Secrets(Arc::new(move |purpose, id| {
-                    leadteam_app::secrets::mint_boxed(&minter, purpose, id)
-                }))),
-                ..leadteam_mail::MailerConfig::default()
-            },
-        )
-    };
-    app.mail_waker = Some(mailer.waker());
-    if db.engine() == leadteam_store::Engine::Postgres {
-        // Live notifications reach members connected to any node.
-        app.bus = app
-            .bus
-            .clone()
-            .connect_cluster(db.clone(), database_url)
-            .await
-            .context("listening for events on PostgreSQL")?;
-    }
-    let router = leadteam_web::router(app);
-    tracing::info!(
-        engine = db.engine().name(),
-        migrations_applied = applied,
-        startup_ms = started.elapsed().as_millis() as u64,
-        "leadteam listening on {local}"
-    );
-    println!("leadteam is running: open {base_url}/api/docs (API under {base_url}/api/v1)");
-    leadteam_web::serve(listener, router, shutdown_signal())
-        .await
-        .context("serving")?;
-    tracing::info!("shutting down: requests in flight finished");
-    mailer.stop().await;
-    db.close().await;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
+        Command::Restore { file, replace } => {
+            let db = Db::connect(&settings.database_url, Some(2))
+                .await
+                .context("connecting to the database")?;
+            let started = std::time::Instant::now();
+            let s = backup::restore(&db, &settings.data_dir, &file, replace).await?;
+            db.close().await;
+            println!(
+                "restored {} into {}: {} tables, {} rows, {} files in {:.1} s",
+                file.display(),
+                db.engine().name(),
+                s.tables,
+                s.rows,
+                s.files,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
-    tracing::info!("shutdown signal received");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn data_dir_defaults_to_the_folder_of_the_sqlite_file() {
-        let d = |u: &str| default_data_dir(u);
-        assert_eq!(
-            d("sqlite://./leadteam-data/leadteam.db"),
-            PathBuf::from("./leadteam-data")
-        );
-        assert_eq!(
-            d("sqlite:///var/lib/lt/x.db?mode=rwc"),
-            PathBuf::from("/var/lib/lt")
-        );
-        assert_eq!(d("sqlite:x.db"), PathBuf::from("."));
-        assert_eq!(d("postgres://u@h/db"), PathBuf::from("./leadteam-data"));
+        Command::Admin { command } => admin::run(&settings, command).await,
     }
 }

@@ -222,6 +222,32 @@ impl Db {
         })
     }
 
+    /// The migration versions applied to the database, in order.
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        crate::migrate::applied(self).await
+    }
+
+    /// Checks that the database's schema is exactly this binary's, applying
+    /// nothing (see `migrate::check_current`).
+    pub async fn check_schema(&self) -> Result<(), StoreError> {
+        crate::migrate::check_current(self).await
+    }
+
+    /// Begins a read-only transaction on one consistent snapshot of the
+    /// whole database, for a backup: `REPEATABLE READ READ ONLY` on
+    /// PostgreSQL; on SQLite (WAL) a read transaction sees the database as
+    /// of its first read until it ends, while writers go on.
+    pub async fn snapshot(&self) -> Result<Tx, StoreError> {
+        let begin = match self.engine {
+            Engine::Sqlite => "BEGIN",
+            Engine::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        };
+        Ok(Tx {
+            inner: self.pool.begin_with(begin).await?,
+            _turn: None,
+        })
+    }
+
     /// A pooled connection for single statements.
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<Any>, StoreError> {
         Ok(self.pool.acquire().await?)

@@ -5,8 +5,10 @@
 //! fail half-way), a plain `BEGIN` plus `FOR UPDATE` row locks on PostgreSQL.
 
 pub mod accounts;
+pub mod admin;
 pub mod api_keys;
 pub mod audit;
+pub mod backup;
 pub mod billing;
 pub mod clients;
 pub mod content;
@@ -33,6 +35,7 @@ pub mod rules;
 pub mod sessions;
 pub mod signups;
 pub mod sources;
+pub mod stats;
 pub mod teams;
 pub mod teams_lookup;
 #[cfg(any(test, feature = "testing"))]

@@ -37,6 +37,7 @@ migrations! {
     10 "0010_billing",
     11 "0011_ids_never_reused",
     12 "0012_trust",
+    30 "0030_ops_indexes",
 }
 
 /// The migrations of `engine`, as (version, name, SQL).
@@ -86,6 +87,78 @@ pub(crate) async fn run_with(db: &Db, edit: &[(i64, &'static str)]) -> Result<us
         .await
         .map_err(failed)?;
     Ok(applied_count(&mut conn).await?.saturating_sub(before))
+}
+
+/// Applies the migrations up to `target` only (a restore loads a backup's
+/// rows into the schema they were taken from, then migrates the rest).
+pub(crate) async fn run_to(db: &Db, target: i64) -> Result<(), StoreError> {
+    let migrator = migrator(db.engine(), &[]);
+    let mut conn = db.pool().acquire().await?;
+    conn.ensure_migrations_table(TABLE).await.map_err(failed)?;
+    adopt_legacy(db.engine(), &mut conn, &migrator).await?;
+    migrator
+        .run_direct(Some(target), &mut *conn, false)
+        .await
+        .map_err(failed)
+}
+
+/// The versions applied to the database (none when it was never migrated).
+pub(crate) async fn applied(db: &Db) -> Result<Vec<i64>, StoreError> {
+    let mut conn = db.pool().acquire().await?;
+    conn.ensure_migrations_table(TABLE).await.map_err(failed)?;
+    let mut v: Vec<i64> = conn
+        .list_applied_migrations(TABLE)
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .map(|m| m.version)
+        .collect();
+    v.sort_unstable();
+    Ok(v)
+}
+
+/// The versions this binary knows.
+pub(crate) fn known(engine: Engine) -> Vec<i64> {
+    sources(engine).iter().map(|(v, _, _)| *v).collect()
+}
+
+/// Checks, without applying anything, that the database's schema is
+/// exactly this binary's: the same check sqlx's migrator makes before it
+/// migrates (an unknown applied version is a newer database; a different
+/// checksum an edited migration), plus every migration applied (an older
+/// database is migrated by `leadteam migrate` or `serve` first). For tools
+/// that work on a database without serving it (`leadteam admin`).
+pub(crate) async fn check_current(db: &Db) -> Result<(), StoreError> {
+    let migrator = migrator(db.engine(), &[]);
+    let mut conn = db.pool().acquire().await?;
+    conn.ensure_migrations_table(TABLE).await.map_err(failed)?;
+    if let Some(v) = conn.dirty_version(TABLE).await.map_err(failed)? {
+        return Err(StoreError::Migration(format!(
+            "migration {v} failed half-way; run `leadteam migrate` to see why"
+        )));
+    }
+    let applied = conn.list_applied_migrations(TABLE).await.map_err(failed)?;
+    for a in &applied {
+        match migrator.iter().find(|m| m.version == a.version) {
+            None => return Err(failed(MigrateError::VersionMissing(a.version))),
+            Some(m) if m.checksum != a.checksum => {
+                return Err(failed(MigrateError::VersionMismatch(a.version)));
+            }
+            Some(_) => {}
+        }
+    }
+    let pending: Vec<i64> = migrator
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| !applied.iter().any(|a| a.version == *v))
+        .collect();
+    if !pending.is_empty() {
+        return Err(StoreError::Migration(format!(
+            "the database is older than this binary (migrations {pending:?} not applied): \
+             run `leadteam migrate` first"
+        )));
+    }
+    Ok(())
 }
 
 async fn applied_count(conn: &mut sqlx::AnyConnection) -> Result<usize, StoreError> {

@@ -64,6 +64,8 @@ pub struct Options {
     /// The worker's settings (the poll is short so a missing wake-up only
     /// slows a test down).
     pub mailer: MailerConfig,
+    /// Timeouts and caps of the server (X7); the shutdown waits 5 s at most.
+    pub limits: leadteam_web::Limits,
 }
 
 impl Default for Options {
@@ -80,6 +82,10 @@ impl Default for Options {
             mailer: MailerConfig {
                 poll_interval: std::time::Duration::from_millis(250),
                 ..MailerConfig::default()
+            },
+            limits: leadteam_web::Limits {
+                shutdown_timeout: std::time::Duration::from_secs(5),
+                ..leadteam_web::Limits::default()
             },
         }
     }
@@ -153,13 +159,14 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
             .await
             .expect("cluster bus");
     }
-    let router = leadteam_web::router(app);
+    let web = leadteam_web::Server::new(app, opts.limits.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        let _ = leadteam_web::serve(listener, router, async {
-            let _ = rx.await;
-        })
-        .await;
+        let _ = web
+            .run(listener, async {
+                let _ = rx.await;
+            })
+            .await;
     });
     Some(TestApp {
         base,
@@ -210,13 +217,14 @@ impl TestApp {
             .connect_cluster(db.clone(), &self.db_url)
             .await
             .expect("cluster bus");
-        let router = leadteam_web::router(app);
+        let web = leadteam_web::Server::new(app, Options::default().limits);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            let _ = leadteam_web::serve(listener, router, async {
-                let _ = rx.await;
-            })
-            .await;
+            let _ = web
+                .run(listener, async {
+                    let _ = rx.await;
+                })
+                .await;
         });
         let dir = TempDir::new();
         TestApp {
@@ -236,6 +244,11 @@ impl TestApp {
             pg_db: None,
             db_url: self.db_url.clone(),
         }
+    }
+
+    /// The database URL of this app (for tools run beside it).
+    pub fn database_url(&self) -> &str {
+        &self.db_url
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -301,6 +314,30 @@ macro_rules! both_engines {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if let Some(app) = $crate::spawn_app($crate::Engine::Postgres).await {
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            }
+        }
+    )*};
+}
+
+/// Like [`both_engines!`], with the server's options given by `options()`
+/// (an expression of type [`Options`]).
+#[macro_export]
+macro_rules! both_engines_with {
+    ($options:expr; $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::spawn_with($crate::Engine::Sqlite, $options).await {
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::spawn_with($crate::Engine::Postgres, $options).await {
                     super::$name(&app).await;
                     app.stop().await;
                 }

@@ -46,6 +46,9 @@ pub async fn assign(
         .ok_or(AppError::NotFound("client"))?;
     tx.commit().await?;
     alerts.publish(&app.bus);
+    if before.assignee.is_none() {
+        app.metrics.first_assigned(before.created_at, now);
+    }
     Ok(after)
 }
 
@@ -166,6 +169,7 @@ pub async fn bulk_assign(
     let mut out = Vec::with_capacity(ids.len());
     let mut alerts = Alerts::default();
     let mut changed = 0usize;
+    let mut first_assigned = Vec::new();
     for id in ids {
         let Some(before) = clients::get(&mut tx, actor.account, id, Lock::ForUpdate).await? else {
             out.push(BulkResult {
@@ -221,6 +225,9 @@ pub async fn bulk_assign(
         }
         if assign_locked(&mut tx, &actor, &before, &to_member, &mut alerts, now).await? {
             changed += 1;
+            if before.assignee.is_none() {
+                first_assigned.push(before.created_at);
+            }
             out.push(BulkResult {
                 client: id,
                 outcome: "assigned",
@@ -237,5 +244,8 @@ pub async fn bulk_assign(
     let _ = changed;
     tx.commit().await?;
     alerts.publish(&app.bus);
+    for created_at in first_assigned {
+        app.metrics.first_assigned(created_at, now);
+    }
     Ok(out)
 }

@@ -6,6 +6,26 @@ use super::*;
 /// Claims an unassigned client (C2): one conditional update; of concurrent
 /// claims one wins and the others get a conflict naming the winner.
 pub async fn claim(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRow, AppError> {
+    let claimed = claim_turn(app, caller, id).await;
+    match &claimed {
+        Ok(row) => {
+            app.metrics.claim(true);
+            app.metrics.first_assigned(row.created_at, app.now());
+        }
+        Err(e) if is_taken(e) => app.metrics.claim(false),
+        Err(_) => {}
+    }
+    claimed
+}
+
+/// The words of [`taken`]: the claim lost to another.
+const TAKEN: &str = "already claimed: ";
+
+fn is_taken(e: &AppError) -> bool {
+    matches!(e, AppError::Conflict { message, .. } if message.starts_with(TAKEN))
+}
+
+async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRow, AppError> {
     let actor = caller.actor()?.clone();
     let now = app.now();
     let mut c = app.db.conn().await?;
@@ -186,10 +206,7 @@ fn taken(owner: MemberId, c: &ClientRow, actor: &Actor) -> AppError {
             .clone()
             .unwrap_or_else(|| format!("member {owner}"))
     };
-    AppError::conflict(
-        None,
-        format!("already claimed: this client is assigned to {who}"),
-    )
+    AppError::conflict(None, format!("{TAKEN}this client is assigned to {who}"))
 }
 
 #[cfg(test)]

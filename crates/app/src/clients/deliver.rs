@@ -41,6 +41,7 @@ pub async fn deliver(
     let mut tx = app.db.write().await?;
     let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
     crate::auth::check(&actor, &Action::DeliverClient(&f))?;
+    let first = crate::metrics::first_contact(&mut tx, &before, actor.member).await?;
     let mut alerts = Alerts::default();
     let data = match to {
         DeliverTo::Member(m) => {
@@ -102,5 +103,9 @@ pub async fn deliver(
         .ok_or(AppError::NotFound("client"))?;
     tx.commit().await?;
     alerts.publish(&app.bus);
+    app.metrics.first_contact(first, now);
+    if before.assignee.is_none() && after.assignee.is_some() {
+        app.metrics.first_assigned(before.created_at, now);
+    }
     Ok(after)
 }

@@ -470,6 +470,7 @@ pub async fn update(
     let mut tx = app.db.write().await?;
     let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
     crate::auth::check(&actor, &Action::UpdateClient(&f))?;
+    let first = crate::metrics::first_contact(&mut tx, &before, actor.member).await?;
     let ch = parse_input(&mut tx, actor.account, &input, false).await?;
     clients::update(&mut tx, id, &ch, now).await?;
     let after = clients::get(&mut tx, actor.account, id, Lock::None)
@@ -506,6 +507,7 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    app.metrics.first_contact(first, now);
     Ok(ClientView {
         client: after,
         duplicates,
@@ -530,8 +532,9 @@ pub async fn add_note(
     }
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let (_, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
+    let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
     crate::auth::check(&actor, &Action::UpdateClient(&f))?;
+    let first = crate::metrics::first_contact(&mut tx, &before, actor.member).await?;
     let eid = clients::add_event(
         &mut tx,
         NewEvent {
@@ -546,5 +549,6 @@ pub async fn add_note(
     )
     .await?;
     tx.commit().await?;
+    app.metrics.first_contact(first, now);
     Ok(eid)
 }

@@ -317,6 +317,7 @@ async fn flush(
     app.db.prefer_indexes(&mut tx).await?;
     let (e, p) =
         clients::existing_contacts(&mut tx, actor.account, &scope, &emails, &phones).await?;
+    let routed = ruleset.is_some();
     let decisions = match ruleset {
         Some(set) => route(app, &mut tx, actor, set, &rows).await?,
         None => rows
@@ -342,7 +343,10 @@ async fn flush(
     tx.commit().await?;
     flag_duplicates(&rows, &e, &p, report);
     report.stored += stored;
-    for (assignee, _) in &decisions {
+    for (assignee, reason) in &decisions {
+        if routed {
+            app.metrics.routed(assignee.is_some(), reason);
+        }
         match assignee {
             Some(m) => *report.assigned.entry(*m).or_default() += 1,
             None => report.unassigned += 1,

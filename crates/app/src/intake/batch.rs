@@ -277,6 +277,12 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
     };
     tx.commit().await?;
     alerts.publish(&app.bus);
+    for (_, assignee, reason) in &decisions {
+        app.metrics.routed(assignee.is_some(), reason);
+        if assignee.is_some() {
+            app.metrics.first_assigned(now, now);
+        }
+    }
 
     let answer_new = |n: usize, duplicate: bool| Ingested {
         client: ids[n],

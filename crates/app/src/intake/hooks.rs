@@ -76,7 +76,36 @@ fn idempotency_key(raw: Option<&str>) -> Result<Option<String>, AppError> {
 /// Verifies, parses, stores and routes a delivery: one answer per lead (a
 /// Facebook delivery may carry several, the others carry one).
 pub async fn receive(app: &App, d: Delivery<'_>) -> Result<Vec<Ingested>, AppError> {
-    let src = source_for(app, d.source, d.channel).await?;
+    use crate::metrics::LeadOutcome;
+    let src = match source_for(app, d.source, d.channel).await {
+        Ok(src) => src,
+        Err(e) => {
+            app.metrics.lead("unknown", LeadOutcome::Refused);
+            return Err(e);
+        }
+    };
+    let received = receive_from(app, &src, d).await;
+    match &received {
+        Ok(leads) => {
+            for l in leads {
+                let outcome = if l.duplicate {
+                    LeadOutcome::Duplicate
+                } else {
+                    LeadOutcome::Accepted
+                };
+                app.metrics.lead(&src.kind, outcome);
+            }
+        }
+        Err(_) => app.metrics.lead(&src.kind, LeadOutcome::Refused),
+    }
+    received
+}
+
+async fn receive_from(
+    app: &App,
+    src: &SourceRow,
+    d: Delivery<'_>,
+) -> Result<Vec<Ingested>, AppError> {
     let signed = |header| {
         verify_sha256_signature(src.secret.as_bytes(), d.body, header)
             .map_err(|e| AppError::Unauthenticated(AuthFailure::BadSignature(e.to_string())))
@@ -105,7 +134,7 @@ pub async fn receive(app: &App, d: Delivery<'_>) -> Result<Vec<Ingested>, AppErr
     };
     let mut out = Vec::with_capacity(leads.len());
     for lead in leads {
-        out.push(ingest(app, &src, lead, key.as_deref()).await?);
+        out.push(ingest(app, src, lead, key.as_deref()).await?);
     }
     Ok(out)
 }

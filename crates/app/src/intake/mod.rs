@@ -185,6 +185,16 @@ pub async fn ingest(
 struct Job {
     lead: Prepared,
     reply: oneshot::Sender<Result<Ingested, AppError>>,
+    /// Counts the job as pending until it is answered (dropped).
+    _pending: Pending,
+}
+
+struct Pending(Arc<tokio::sync::watch::Sender<usize>>);
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 /// The most leads stored in one transaction.
@@ -194,9 +204,24 @@ const MAX_BATCH: usize = 256;
 #[derive(Clone, Default)]
 pub struct IntakeQueue {
     sender: Arc<OnceLock<mpsc::UnboundedSender<Job>>>,
+    /// Leads handed to the writers and not answered yet.
+    pending: Arc<tokio::sync::watch::Sender<usize>>,
 }
 
 impl IntakeQueue {
+    /// Waits until every lead handed to the writers is stored (or failed)
+    /// and answered: a stopping server calls it after the requests in
+    /// flight ended, so no batch is cut short.
+    pub async fn drain(&self) {
+        let mut rx = self.pending.subscribe();
+        let _ = rx.wait_for(|n| *n == 0).await;
+    }
+
+    /// Leads handed to the writers and not answered yet.
+    pub fn pending(&self) -> usize {
+        *self.pending.borrow()
+    }
+
     async fn submit(&self, app: &App, lead: Prepared) -> Result<Ingested, AppError> {
         let sender = self.sender.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
@@ -211,8 +236,14 @@ impl IntakeQueue {
             tx
         });
         let (reply, answer) = oneshot::channel();
+        self.pending.send_modify(|n| *n += 1);
+        let job = Job {
+            lead,
+            reply,
+            _pending: Pending(Arc::clone(&self.pending)),
+        };
         sender
-            .send(Job { lead, reply })
+            .send(job)
             .map_err(|_| AppError::Internal("the intake writer stopped".into()))?;
         answer
             .await

@@ -41,6 +41,26 @@ pub async fn add_event(c: &mut Conn, e: NewEvent<'_>, now: Timestamp) -> Result<
     Ok(id)
 }
 
+/// Whether `member` wrote a note, a message, an update or a delivery on
+/// `client` at or after `since` (its contacts as the assignee).
+pub async fn contacted_since(
+    c: &mut Conn,
+    client: ClientId,
+    member: MemberId,
+    since: Timestamp,
+) -> Result<bool, StoreError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM client_events WHERE client_id = $1 AND actor_member_id = $2 AND at >= $3 \
+         AND kind IN ('note', 'message', 'updated', 'delivered') LIMIT 1",
+    )
+    .bind(client.0)
+    .bind(member.0)
+    .bind(since.0)
+    .fetch_optional(c)
+    .await?;
+    Ok(found.is_some())
+}
+
 pub async fn events(c: &mut Conn, client: ClientId) -> Result<Vec<EventRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT e.id, e.kind, e.actor_member_id, \

@@ -110,6 +110,9 @@ struct StreamState {
     rx: tokio::sync::broadcast::Receiver<BusEvent>,
     tick: tokio::time::Interval,
     done: bool,
+    stopping: tokio_util::sync::CancellationToken,
+    /// This stream's place under the caps (X7), given back when it ends.
+    _slot: crate::Ticket<leadteam_domain::MemberId>,
 }
 
 fn end(st: &mut StreamState, why: &'static str) -> SseEvent {
@@ -124,6 +127,25 @@ async fn stream(
     Authed(c): Authed,
 ) -> Result<Sse<impl futures::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     let rx = notifications::open_stream(&s.app, &c)?;
+    let member = c.actor()?.member;
+    let slot = s.streams.take(member).map_err(|full| {
+        let detail = match full {
+            crate::Full::Total(n) => {
+                format!("this server holds its maximum of {n} live streams; try again shortly")
+            }
+            crate::Full::Each(n) => format!(
+                "you have {n} live streams open (the most a member may); close a tab or window first"
+            ),
+        };
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-streams",
+            "Too many live streams",
+        )
+        .detail(detail);
+        e.retry_after = Some(5);
+        e
+    })?;
     let mut tick = tokio::time::interval(RECHECK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let state = StreamState {
@@ -132,6 +154,8 @@ async fn stream(
         rx,
         tick,
         done: false,
+        stopping: s.stopping.clone(),
+        _slot: slot,
     };
     let events = futures::stream::unfold(state, |mut st| async move {
         if st.done {
@@ -161,6 +185,16 @@ async fn stream(
                     Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 },
+                () = st.stopping.cancelled() => {
+                    // Not `end` (which tells the page to stop listening):
+                    // the stream just closes, and the browser reconnects,
+                    // to another node or to this one restarted.
+                    st.done = true;
+                    let e = SseEvent::default()
+                        .retry(std::time::Duration::from_secs(2))
+                        .comment("server stopping");
+                    return Some((Ok(e), st));
+                }
                 _ = st.tick.tick() => {
                     if !notifications::stream_allowed(&st.app, &st.caller).await {
                         let e = end(&mut st, "access ended");

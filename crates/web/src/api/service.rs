@@ -56,11 +56,20 @@ async fn readyz(State(s): State<AppState>) -> Response {
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(),
-    )
-        .into_response()
+    let gauges = match leadteam_app::metrics::gauges(&s.app).await {
+        Ok(g) => Some(g),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: cannot read the backlog and the outbox");
+            None
+        }
+    };
+    let mut text = s.metrics.render();
+    text.push_str(&crate::metrics::render_product(
+        &s.app.metrics.snapshot(),
+        gauges,
+        s.streams.held(),
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn openapi(State(s): State<AppState>) -> Response {
