@@ -8,13 +8,16 @@ pub mod authz;
 pub mod billing;
 pub mod content;
 pub mod error;
+pub mod forms;
 pub mod ids;
 pub mod import;
 pub mod intake;
+pub mod net;
 pub mod routing;
 pub mod secret;
 pub mod time;
 pub mod totp;
+pub mod webhooks;
 pub mod validate;
 
 pub use error::{FieldError, ValidationErrors};

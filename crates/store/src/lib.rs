@@ -13,9 +13,11 @@ pub mod content;
 #[cfg(test)]
 mod contract_tests;
 pub mod credits;
+pub mod deliveries;
 mod db;
 pub mod duty;
 mod error;
+pub mod graph;
 pub mod groups;
 pub mod ids;
 pub mod import;
@@ -36,6 +38,7 @@ pub mod teams_lookup;
 pub mod testing;
 pub mod throttle;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{Conn, Db, Engine, Lock, Tx};
 pub use error::StoreError;

@@ -36,6 +36,7 @@ migrations! {
     7 "0007_api_keys",
     10 "0010_billing",
     11 "0011_ids_never_reused",
+    40 "0040_integrations",
 }
 
 /// The migrations of `engine`, as (version, name, SQL).
