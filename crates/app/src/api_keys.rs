@@ -154,7 +154,10 @@ pub async fn create_intake(
     let actor = caller.may(&Action::ManageIntegrations)?.clone();
     let name = Name::parse("name", name, 100)?;
     if sources.is_empty() || sources.len() > 100 {
-        return Err(AppError::field("lead_source_ids", "name 1 to 100 lead sources"));
+        return Err(AppError::field(
+            "lead_source_ids",
+            "name 1 to 100 lead sources",
+        ));
     }
     let token = format!("{PREFIX}{}", random_token());
     let now = app.now();

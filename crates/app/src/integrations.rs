@@ -94,7 +94,10 @@ pub(crate) async fn apply(
     let mut errs = ValidationErrors::default();
     let form = match setup.form {
         Some(_) if src.kind != "form" => {
-            errs.push(FieldError::new("form", "only a source of kind form has a form"));
+            errs.push(FieldError::new(
+                "form",
+                "only a source of kind form has a form",
+            ));
             None
         }
         Some(f) => match f.check() {
@@ -109,9 +112,16 @@ pub(crate) async fn apply(
     let fb = setup.facebook.unwrap_or_default();
     let app_secret = secret_field("facebook.app_secret", &fb.app_secret, &mut errs);
     let verify = secret_field("facebook.verify_token", &fb.verify_token, &mut errs);
-    let page = secret_field("facebook.page_access_token", &fb.page_access_token, &mut errs);
+    let page = secret_field(
+        "facebook.page_access_token",
+        &fb.page_access_token,
+        &mut errs,
+    );
     if src.kind != "facebook" && (app_secret.is_some() || verify.is_some() || page.is_some()) {
-        errs.push(FieldError::new("facebook", "only a Facebook source has Facebook settings"));
+        errs.push(FieldError::new(
+            "facebook",
+            "only a Facebook source has Facebook settings",
+        ));
     }
     errs.into_result()?;
     let settings = form.map(|f| {

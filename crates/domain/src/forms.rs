@@ -125,7 +125,10 @@ impl FormSettings {
         }
         self.thank_you = self.thank_you.trim().to_owned();
         if self.thank_you.chars().count() > 500 {
-            errs.push(FieldError::new("form.thank_you", "must be at most 500 characters"));
+            errs.push(FieldError::new(
+                "form.thank_you",
+                "must be at most 500 characters",
+            ));
         }
         self.redirect_url = self
             .redirect_url
@@ -133,8 +136,7 @@ impl FormSettings {
             .filter(|u| !u.is_empty());
         if let Some(u) = &self.redirect_url {
             match url::Url::parse(u) {
-                Ok(p) if (p.scheme() == "https" || p.scheme() == "http") && p.host().is_some() => {
-                }
+                Ok(p) if (p.scheme() == "https" || p.scheme() == "http") && p.host().is_some() => {}
                 _ => errs.push(FieldError::new(
                     "form.redirect_url",
                     "must be an address starting with https:// or http://",

@@ -17,8 +17,8 @@ pub mod routing;
 pub mod secret;
 pub mod time;
 pub mod totp;
-pub mod webhooks;
 pub mod validate;
+pub mod webhooks;
 
 pub use error::{FieldError, ValidationErrors};
 pub use ids::*;

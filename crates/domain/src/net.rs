@@ -46,7 +46,9 @@ impl Network {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, canonical(ip)) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(n) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
@@ -187,6 +189,9 @@ mod tests {
         assert!(check_target(ip("10.0.0.1"), &allowed).is_err());
         assert!(Network::parse("10.0.0.0/33").is_err());
         assert!(Network::parse("nope").is_err());
-        assert_eq!(Network::parse("10.0.0.1").unwrap().to_string(), "10.0.0.1/32");
+        assert_eq!(
+            Network::parse("10.0.0.1").unwrap().to_string(),
+            "10.0.0.1/32"
+        );
     }
 }

@@ -77,9 +77,33 @@ mod tests {
     fn r_i8_a_signature_verifies_over_timestamp_and_body_only() {
         let h = signature_header(b"whsec", 1_700_000_000, b"{\"a\":1}");
         assert!(h.starts_with("t=1700000000,v1="));
-        assert!(verify_signature(b"whsec", &h, b"{\"a\":1}", 1_700_000_100, 300));
-        assert!(!verify_signature(b"whsec", &h, b"{\"a\":2}", 1_700_000_100, 300));
-        assert!(!verify_signature(b"other", &h, b"{\"a\":1}", 1_700_000_100, 300));
-        assert!(!verify_signature(b"whsec", &h, b"{\"a\":1}", 1_700_001_000, 300));
+        assert!(verify_signature(
+            b"whsec",
+            &h,
+            b"{\"a\":1}",
+            1_700_000_100,
+            300
+        ));
+        assert!(!verify_signature(
+            b"whsec",
+            &h,
+            b"{\"a\":2}",
+            1_700_000_100,
+            300
+        ));
+        assert!(!verify_signature(
+            b"other",
+            &h,
+            b"{\"a\":1}",
+            1_700_000_100,
+            300
+        ));
+        assert!(!verify_signature(
+            b"whsec",
+            &h,
+            b"{\"a\":1}",
+            1_700_001_000,
+            300
+        ));
     }
 }

@@ -61,6 +61,17 @@ enum Command {
         /// default: the folder of the SQLite file, or ./leadteam-data.
         #[arg(long, env = "LEADTEAM_DATA_DIR")]
         data_dir: Option<PathBuf>,
+        /// Networks outbound webhooks may reach although they are not public
+        /// (an intranet), comma separated: 10.0.0.0/8,fd00::/8. Empty: none.
+        #[arg(long, env = "LEADTEAM_WEBHOOK_ALLOW_NETWORKS", default_value = "")]
+        webhook_allow_networks: String,
+        /// The Graph API's base URL, for Facebook lead details.
+        #[arg(
+            long,
+            env = "LEADTEAM_GRAPH_BASE_URL",
+            default_value = "https://graph.facebook.com/v21.0"
+        )]
+        graph_base_url: String,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -161,6 +172,8 @@ async fn main() -> anyhow::Result<()> {
             smtp_url,
             mail_from,
             data_dir,
+            webhook_allow_networks,
+            graph_base_url,
         } => {
             init_logging(&cli.log, cli.log_json);
             let data_dir = data_dir.unwrap_or_else(|| default_data_dir(&cli.database_url));
@@ -169,7 +182,14 @@ async fn main() -> anyhow::Result<()> {
                 from: mail_from,
                 data_dir,
             };
-            serve(&cli.database_url, bind, base_url, mail).await
+            let networks = leadteam_domain::net::Network::parse_list(&webhook_allow_networks)
+                .map_err(|e| anyhow::anyhow!("LEADTEAM_WEBHOOK_ALLOW_NETWORKS: {e}"))?;
+            let integrations = leadteam_app::IntegrationsConfig {
+                webhook_allow_networks: networks,
+                graph_base_url,
+                ..leadteam_app::IntegrationsConfig::default()
+            };
+            serve(&cli.database_url, bind, base_url, mail, integrations).await
         }
     }
 }
@@ -200,6 +220,7 @@ async fn serve(
     bind: SocketAddr,
     base_url: Option<String>,
     mail: MailSettings,
+    integrations: leadteam_app::IntegrationsConfig,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     // Mail settings are checked before anything starts.
@@ -217,6 +238,7 @@ async fn serve(
     let config = AppConfig {
         base_url: base_url.clone(),
         data_dir: mail.data_dir.clone(),
+        integrations,
         ..AppConfig::default()
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -243,6 +265,7 @@ async fn serve(
             .await
             .context("listening for events on PostgreSQL")?;
     }
+    let workers = leadteam_app::workers::Workers::spawn(app.clone());
     let router = leadteam_web::router(app);
     tracing::info!(
         engine = db.engine().name(),
@@ -256,6 +279,7 @@ async fn serve(
         .context("serving")?;
     tracing::info!("shutting down: requests in flight finished");
     mailer.stop().await;
+    workers.stop().await;
     db.close().await;
     Ok(())
 }

@@ -38,15 +38,13 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ApiKeyRow, StoreError> {
         created_at: Timestamp(r.try_get("created_at")?),
         last_used_at: r.try_get::<Option<i64>, _>("last_used_at")?.map(Timestamp),
         revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(Timestamp),
-        lead_sources: r
-            .try_get::<Option<String>, _>("lead_source_ids")?
-            .map(|s| {
-                serde_json::from_str::<Vec<i64>>(&s)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(leadteam_domain::SourceId)
-                    .collect()
-            }),
+        lead_sources: r.try_get::<Option<String>, _>("lead_source_ids")?.map(|s| {
+            serde_json::from_str::<Vec<i64>>(&s)
+                .unwrap_or_default()
+                .into_iter()
+                .map(leadteam_domain::SourceId)
+                .collect()
+        }),
     })
 }
 

@@ -102,7 +102,12 @@ pub async fn list(
 
 /// Counts one hit of `key` in a fixed window of `window_ms` and answers the
 /// hits of the current window, this one included (atomic on both engines).
-pub async fn hit(c: &mut Conn, key: &str, now: Timestamp, window_ms: i64) -> Result<i64, StoreError> {
+pub async fn hit(
+    c: &mut Conn,
+    key: &str,
+    now: Timestamp,
+    window_ms: i64,
+) -> Result<i64, StoreError> {
     let hits: i64 = sqlx::query_scalar(
         "INSERT INTO form_rate (key, window_started_at, hits) VALUES ($1, $2, 1) \
          ON CONFLICT (key) DO UPDATE SET \
@@ -120,9 +125,11 @@ pub async fn hit(c: &mut Conn, key: &str, now: Timestamp, window_ms: i64) -> Res
 
 /// Forgets rate windows that started before `before`.
 pub async fn forget_rates_before(c: &mut Conn, before: Timestamp) -> Result<u64, StoreError> {
-    Ok(sqlx::query("DELETE FROM form_rate WHERE window_started_at < $1")
-        .bind(before.0)
-        .execute(c)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM form_rate WHERE window_started_at < $1")
+            .bind(before.0)
+            .execute(c)
+            .await?
+            .rows_affected(),
+    )
 }

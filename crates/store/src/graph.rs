@@ -119,10 +119,11 @@ pub async fn state(
     c: &mut Conn,
     client: ClientId,
 ) -> Result<Option<(i64, bool, Option<String>)>, StoreError> {
-    let row = sqlx::query("SELECT attempts, done_at, last_error FROM graph_fetches WHERE client_id = $1")
-        .bind(client.0)
-        .fetch_optional(c)
-        .await?;
+    let row =
+        sqlx::query("SELECT attempts, done_at, last_error FROM graph_fetches WHERE client_id = $1")
+            .bind(client.0)
+            .fetch_optional(c)
+            .await?;
     row.map(|r| {
         Ok((
             r.try_get("attempts")?,
@@ -161,8 +162,10 @@ pub async fn complete_client(
 
 /// A client's stored custom fields (JSON).
 pub async fn fields_of(c: &mut Conn, client: ClientId) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT fields_json FROM clients WHERE id = $1")
-        .bind(client.0)
-        .fetch_optional(c)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT fields_json FROM clients WHERE id = $1")
+            .bind(client.0)
+            .fetch_optional(c)
+            .await?,
+    )
 }

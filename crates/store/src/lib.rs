@@ -13,8 +13,8 @@ pub mod content;
 #[cfg(test)]
 mod contract_tests;
 pub mod credits;
-pub mod deliveries;
 mod db;
+pub mod deliveries;
 pub mod duty;
 mod error;
 pub mod graph;

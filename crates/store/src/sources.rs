@@ -46,7 +46,10 @@ impl std::fmt::Debug for SourceRow {
             .field("form_key", &self.form_key)
             .field("url_token", &self.url_token.as_ref().map(|_| "<redacted>"))
             .field("settings_json", &self.settings_json)
-            .field("page_token", &self.page_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "page_token",
+                &self.page_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }

@@ -85,20 +85,28 @@ pub async fn insert(
     .await?)
 }
 
-pub async fn get(c: &mut Conn, account: AccountId, id: i64) -> Result<Option<WebhookRow>, StoreError> {
-    let row = sqlx::query(AssertSqlSafe(format!("{SELECT} WHERE id = $1 AND account_id = $2")))
-        .bind(id)
-        .bind(account.0)
-        .fetch_optional(c)
-        .await?;
+pub async fn get(
+    c: &mut Conn,
+    account: AccountId,
+    id: i64,
+) -> Result<Option<WebhookRow>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "{SELECT} WHERE id = $1 AND account_id = $2"
+    )))
+    .bind(id)
+    .bind(account.0)
+    .fetch_optional(c)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 pub async fn list(c: &mut Conn, account: AccountId) -> Result<Vec<WebhookRow>, StoreError> {
-    let rows = sqlx::query(AssertSqlSafe(format!("{SELECT} WHERE account_id = $1 ORDER BY id")))
-        .bind(account.0)
-        .fetch_all(c)
-        .await?;
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "{SELECT} WHERE account_id = $1 ORDER BY id"
+    )))
+    .bind(account.0)
+    .fetch_all(c)
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -139,12 +147,16 @@ pub async fn delete(c: &mut Conn, id: i64) -> Result<(), StoreError> {
 }
 
 /// The enabled subscriptions of an account with the events each names.
-pub async fn subscribers(c: &mut Conn, account: AccountId) -> Result<Vec<(i64, Vec<String>)>, StoreError> {
-    let subs: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, events FROM webhooks WHERE account_id = $1 AND enabled = 1 ORDER BY id")
-            .bind(account.0)
-            .fetch_all(c)
-            .await?;
+pub async fn subscribers(
+    c: &mut Conn,
+    account: AccountId,
+) -> Result<Vec<(i64, Vec<String>)>, StoreError> {
+    let subs: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, events FROM webhooks WHERE account_id = $1 AND enabled = 1 ORDER BY id",
+    )
+    .bind(account.0)
+    .fetch_all(c)
+    .await?;
     Ok(subs
         .into_iter()
         .map(|(id, ev)| (id, serde_json::from_str(&ev).unwrap_or_default()))
@@ -224,7 +236,12 @@ pub struct Due {
 }
 
 /// Takes up to `limit` due deliveries of enabled subscriptions under a lease.
-pub async fn claim_due(db: &Db, now: Timestamp, limit: i64, lease_ms: i64) -> Result<Vec<Due>, StoreError> {
+pub async fn claim_due(
+    db: &Db,
+    now: Timestamp,
+    limit: i64,
+    lease_ms: i64,
+) -> Result<Vec<Due>, StoreError> {
     let mut tx = db.write().await?;
     let suffix = match Engine::of(&tx) {
         Engine::Sqlite => "",
@@ -267,7 +284,12 @@ pub async fn claim_due(db: &Db, now: Timestamp, limit: i64, lease_ms: i64) -> Re
 }
 
 /// Records a delivered event; the subscription's failures start again.
-pub async fn delivered(c: &mut Conn, d: &Due, status: i64, now: Timestamp) -> Result<(), StoreError> {
+pub async fn delivered(
+    c: &mut Conn,
+    d: &Due,
+    status: i64,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE webhook_deliveries SET state = 'delivered', last_status = $2, last_error = NULL, delivered_at = $3, \
          locked_until = NULL WHERE id = $1",
@@ -327,7 +349,12 @@ pub async fn failed(
 }
 
 /// Switches a subscription off (it kept failing); false when it was off already.
-pub async fn switch_off(c: &mut Conn, id: i64, reason: &str, now: Timestamp) -> Result<bool, StoreError> {
+pub async fn switch_off(
+    c: &mut Conn,
+    id: i64,
+    reason: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
     let n = sqlx::query(
         "UPDATE webhooks SET enabled = 0, disabled_reason = $2, updated_at = $3 WHERE id = $1 AND enabled = 1",
     )
@@ -356,7 +383,11 @@ pub struct DeliveryRow {
 }
 
 /// The latest deliveries of a subscription, newest first.
-pub async fn deliveries(c: &mut Conn, webhook: i64, limit: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+pub async fn deliveries(
+    c: &mut Conn,
+    webhook: i64,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT d.id, d.event_id, e.kind, d.state, d.attempts, d.last_status, d.last_error, d.next_attempt_at, \
          d.delivered_at, d.created_at FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id \
@@ -385,7 +416,10 @@ pub async fn deliveries(c: &mut Conn, webhook: i64, limit: i64) -> Result<Vec<De
 }
 
 /// The owner's membership of an account.
-pub async fn owner_member(c: &mut Conn, account: AccountId) -> Result<Option<MemberId>, StoreError> {
+pub async fn owner_member(
+    c: &mut Conn,
+    account: AccountId,
+) -> Result<Option<MemberId>, StoreError> {
     let id: Option<i64> =
         sqlx::query_scalar("SELECT id FROM members WHERE account_id = $1 AND is_owner = 1")
             .bind(account.0)

@@ -49,6 +49,7 @@ pub struct TestApp {
     mails_taken: Mutex<HashSet<String>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
+    workers: Option<leadteam_app::workers::Workers>,
     pg_db: Option<String>,
     db_url: String,
 }
@@ -64,6 +65,8 @@ pub struct Options {
     /// The worker's settings (the poll is short so a missing wake-up only
     /// slows a test down).
     pub mailer: MailerConfig,
+    /// Outbound webhooks and Graph API fetches (short retries for tests).
+    pub integrations: leadteam_app::IntegrationsConfig,
 }
 
 impl Default for Options {
@@ -80,6 +83,14 @@ impl Default for Options {
             mailer: MailerConfig {
                 poll_interval: std::time::Duration::from_millis(250),
                 ..MailerConfig::default()
+            },
+            integrations: leadteam_app::IntegrationsConfig {
+                poll_ms: 100,
+                retry_first_ms: 200,
+                retry_max_ms: 2_000,
+                max_attempts: 4,
+                request_timeout_ms: 5_000,
+                ..leadteam_app::IntegrationsConfig::default()
             },
         }
     }
@@ -119,6 +130,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
         base_url: base.clone(),
         signin: opts.signin,
         data_dir: dir.path.clone(),
+        integrations: opts.integrations,
         ..AppConfig::default()
     };
     let mailer = if opts.start_mailer {
@@ -148,6 +160,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
             .await
             .expect("cluster bus");
     }
+    let workers = leadteam_app::workers::Workers::spawn(app.clone());
     let router = leadteam_web::router(app);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -157,6 +170,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
         .await;
     });
     Some(TestApp {
+        workers: Some(workers),
         base,
         addr,
         clock,
@@ -228,6 +242,7 @@ impl TestApp {
             mails_taken: Mutex::new(HashSet::new()),
             shutdown: Some(tx),
             server: Some(server),
+            workers: None,
             pg_db: None,
             db_url: self.db_url.clone(),
         }
@@ -248,6 +263,9 @@ impl TestApp {
         }
         if let Some(h) = self.server.take() {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
+        }
+        if let Some(w) = self.workers.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), w.stop()).await;
         }
         if let Some(m) = self.mailer.take() {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), m.stop()).await;

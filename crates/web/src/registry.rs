@@ -16,8 +16,10 @@ pub enum Auth {
     Public,
     /// A session (cookie or bearer token) or an API key.
     Session,
-    /// A lead source's own signature (webhooks).
+    /// A lead source's own signature (webhooks) or secret URL.
     Signature,
+    /// An intake API key (limited to creating leads on named sources).
+    IntakeKey,
 }
 
 type SchemaFn = fn(&mut SchemaGenerator) -> schemars::Schema;
@@ -73,6 +75,8 @@ pub struct RouteSpec {
     pub request: Option<SchemaFn>,
     pub response: Option<SchemaFn>,
     pub query: &'static [(&'static str, &'static str)],
+    /// Request headers the route reads, with what they mean.
+    pub headers: &'static [(&'static str, &'static str)],
     /// The media type of a body that is not JSON (read as a stream).
     pub raw_body: Option<&'static str>,
 }
@@ -105,8 +109,20 @@ impl RouteSpec {
             request: None,
             response: None,
             query: &[],
+            headers: &[],
             raw_body: None,
         }
+    }
+
+    /// Authenticated by an intake API key.
+    pub const fn intake_key(mut self) -> Self {
+        self.auth = Auth::IntakeKey;
+        self
+    }
+
+    pub const fn headers(mut self, h: &'static [(&'static str, &'static str)]) -> Self {
+        self.headers = h;
+        self
     }
 
     pub const fn public(mut self) -> Self {
@@ -200,9 +216,20 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
         });
         let params: Vec<Value> = path_params(spec.path)
             .into_iter()
-            .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .map(|p| {
+                // Every path parameter is an id (integer) but a secret token.
+                let ty = if p == "token" || p == "form_key" { "string" } else { "integer" };
+                let mut schema = json!({"type": ty});
+                if ty == "integer" {
+                    schema["format"] = json!("int64");
+                }
+                json!({"name": p, "in": "path", "required": true, "schema": schema})
+            })
             .chain(spec.query.iter().map(|(name, desc)| {
-                json!({"name": name, "in": "query", "required": false, "description": desc, "schema": {"type": "string"}})
+                json!({"name": name, "in": "query", "required": false, "description": desc, "schema": query_schema(name, desc)})
+            }))
+            .chain(spec.headers.iter().map(|(name, desc)| {
+                json!({"name": name, "in": "header", "required": false, "description": desc, "schema": {"type": "string"}})
             }))
             .collect();
         if !params.is_empty() {
@@ -233,7 +260,14 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
             Auth::Session => op["security"] = json!([{"bearer": []}, {"cookie": []}]),
             Auth::Signature => {
                 op["security"] = json!([]);
-                op["description"] = json!("Authenticated by the lead source's signature.");
+                op["description"] =
+                    json!("Authenticated by the lead source's signature (or its secret URL).");
+            }
+            Auth::IntakeKey => {
+                op["security"] = json!([{"bearer": []}]);
+                op["description"] = json!(
+                    "Authenticated by an intake API key (`Authorization: Bearer ltk_...`), one created with `lead_source_ids`."
+                );
             }
         }
         let entry = paths
@@ -271,6 +305,21 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
             }
         }
     })
+}
+
+/// The schema of a query parameter: integers for ids, counts and cursors,
+/// booleans for flags, text otherwise.
+fn query_schema(name: &str, desc: &str) -> Value {
+    const INTEGERS: [&str; 7] = [
+        "limit", "after", "before", "assignee", "team", "move_to", "member",
+    ];
+    if INTEGERS.contains(&name) || desc.starts_with("integer") {
+        json!({"type": "integer", "format": "int64"})
+    } else if desc.starts_with("true") || desc.starts_with("boolean") {
+        json!({"type": "boolean"})
+    } else {
+        json!({"type": "string"})
+    }
 }
 
 fn path_params(path: &str) -> Vec<String> {

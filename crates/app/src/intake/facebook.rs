@@ -73,7 +73,9 @@ async fn fetch(app: &App, f: &Fetch) -> Result<(), String> {
         .append_pair("access_token", &token)
         .append_pair("fields", "id,created_time,field_data,form_id,ad_id");
     let client = reqwest::Client::builder()
-        .timeout(Duration::from_millis(app.config.integrations.request_timeout_ms))
+        .timeout(Duration::from_millis(
+            app.config.integrations.request_timeout_ms,
+        ))
         .build()
         .map_err(|e| e.to_string())?;
     let resp = client
@@ -82,7 +84,10 @@ async fn fetch(app: &App, f: &Fetch) -> Result<(), String> {
         .await
         .map_err(|e| format!("the Graph API did not answer: {}", e.without_url()))?;
     let status = resp.status();
-    let body = resp.bytes().await.map_err(|e| e.without_url().to_string())?;
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
     if !status.is_success() {
         let text: String = String::from_utf8_lossy(&body).chars().take(300).collect();
         return Err(format!("the Graph API answered {status}: {text}"));
@@ -104,7 +109,10 @@ async fn fetch(app: &App, f: &Fetch) -> Result<(), String> {
     if let (Some(raw), None) = (&lead.email, &email) {
         fields.insert("email (as sent)".into(), json!(raw));
     }
-    let phone = lead.phone.as_deref().and_then(|p| parse_phone("phone", p).ok());
+    let phone = lead
+        .phone
+        .as_deref()
+        .and_then(|p| parse_phone("phone", p).ok());
     if let (Some(raw), None) = (&lead.phone, &phone) {
         fields.insert("phone (as sent)".into(), json!(raw));
     }

@@ -103,7 +103,9 @@ pub async fn receive(app: &App, post: FormPost<'_>) -> Result<FormAnswer, AppErr
         return refuse(
             Refusal::TooLarge,
             format!("the post is over {FORM_BODY_LIMIT} bytes"),
-            AppError::TooLarge(format!("a form post may be at most {FORM_BODY_LIMIT} bytes")),
+            AppError::TooLarge(format!(
+                "a form post may be at most {FORM_BODY_LIMIT} bytes"
+            )),
         )
         .await;
     };
@@ -119,7 +121,10 @@ pub async fn receive(app: &App, post: FormPost<'_>) -> Result<FormAnswer, AppErr
     if let Some(wait) = over_rate(app, &form, post.ip).await? {
         return refuse(
             Refusal::RateLimited,
-            format!("{} ({wait} s to wait)", post.ip.unwrap_or("unknown address")),
+            format!(
+                "{} ({wait} s to wait)",
+                post.ip.unwrap_or("unknown address")
+            ),
             AppError::TooManyAttempts {
                 message: "Too many posts of this form; try again in a minute".into(),
                 retry_after_secs: wait,
@@ -139,9 +144,20 @@ pub async fn receive(app: &App, post: FormPost<'_>) -> Result<FormAnswer, AppErr
     }
     if honeypot {
         // Bots are shown the thank-you page and learn nothing.
-        log::refused(app, src, CHANNEL, Refusal::Honeypot, "the hidden field was filled").await;
+        log::refused(
+            app,
+            src,
+            CHANNEL,
+            Refusal::Honeypot,
+            "the hidden field was filled",
+        )
+        .await;
         let redirect = form.settings.redirect_url.clone();
-        return Ok(FormAnswer::Thanks { form, redirect, lead: None });
+        return Ok(FormAnswer::Thanks {
+            form,
+            redirect,
+            lead: None,
+        });
     }
     let mut errors = ValidationErrors::default();
     for f in &form.settings.fields {
@@ -149,28 +165,46 @@ pub async fn receive(app: &App, post: FormPost<'_>) -> Result<FormAnswer, AppErr
         if f.required && v.is_empty() {
             errors.push(FieldError::new(f.name.clone(), "is required"));
         } else if f.kind == "email" && !v.is_empty() && Email::parse(&f.name, v).is_err() {
-            errors.push(FieldError::new(f.name.clone(), "must be an email address like name@example.com"));
+            errors.push(FieldError::new(
+                f.name.clone(),
+                "must be an email address like name@example.com",
+            ));
         }
     }
     if !errors.0.is_empty() {
         log::refused(app, src, CHANNEL, Refusal::Invalid, &errors.to_string()).await;
-        return Ok(FormAnswer::Invalid { form, errors, values });
+        return Ok(FormAnswer::Invalid {
+            form,
+            errors,
+            values,
+        });
     }
     let encoded: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(values.iter())
         .finish();
-    let lead = parse_generic(Some("application/x-www-form-urlencoded"), encoded.as_bytes())
-        .map_err(|e| AppError::Malformed(e.to_string()))?;
+    let lead = parse_generic(
+        Some("application/x-www-form-urlencoded"),
+        encoded.as_bytes(),
+    )
+    .map_err(|e| AppError::Malformed(e.to_string()))?;
     let result = ingest(app, src, lead, None).await.map(|i| vec![i]);
     log::outcome(app, src, CHANNEL, &result).await;
     let lead = result?.pop();
     let redirect = form.settings.redirect_url.clone();
-    Ok(FormAnswer::Thanks { form, redirect, lead })
+    Ok(FormAnswer::Thanks {
+        form,
+        redirect,
+        lead,
+    })
 }
 
 /// Counts the post against the per-address and per-source limits; answers
 /// the seconds to wait when one is exceeded.
-async fn over_rate(app: &App, form: &HostedForm, ip: Option<&str>) -> Result<Option<i64>, AppError> {
+async fn over_rate(
+    app: &App,
+    form: &HostedForm,
+    ip: Option<&str>,
+) -> Result<Option<i64>, AppError> {
     let now = app.now();
     let id = form.source.id.0;
     let mut tx = app.db.write().await?;

@@ -94,7 +94,10 @@ pub async fn receive(app: &App, d: Delivery<'_>) -> Result<Vec<Ingested>, AppErr
             .iter()
             .filter_map(|(i, lg)| lg.clone().map(|l| (i.client, l)))
             .collect();
-        (pairs.into_iter().map(|(i, _)| i).collect::<Vec<_>>(), awaiting)
+        (
+            pairs.into_iter().map(|(i, _)| i).collect::<Vec<_>>(),
+            awaiting,
+        )
     });
     let (result, awaiting) = match answers {
         Ok((leads, awaiting)) => (Ok(leads), awaiting),

@@ -45,7 +45,13 @@ async fn source_for_key(app: &App, token: &str, source: SourceId) -> Result<Sour
         .await?
         .ok_or_else(no)?;
     let actor = crate::auth::actor_of(&user, key.account, auth);
-    crate::auth::check(&actor, &Action::SendLead { allowed: &allowed, source })?;
+    crate::auth::check(
+        &actor,
+        &Action::SendLead {
+            allowed: &allowed,
+            source,
+        },
+    )?;
     api_keys::touch(&mut c, key.id, app.now()).await?;
     sources::get(&mut c, key.account, source)
         .await?
@@ -62,7 +68,9 @@ pub async fn send_with_key(
 ) -> Result<Ingested, AppError> {
     let src = source_for_key(app, token, source).await?;
     let result = match idempotency(idempotency_key) {
-        Ok(key) => ingest(app, &src, lead, key.as_deref()).await.map(|i| vec![i]),
+        Ok(key) => ingest(app, &src, lead, key.as_deref())
+            .await
+            .map(|i| vec![i]),
         Err(e) => Err(e),
     };
     super::log::outcome(app, &src, "key", &result).await;
@@ -94,7 +102,9 @@ pub async fn send_to_url(
             PayloadError::Malformed(m) => AppError::Malformed(m),
             PayloadError::Field(f) => f.into(),
         })?;
-        ingest(app, &src, lead, key.as_deref()).await.map(|i| vec![i])
+        ingest(app, &src, lead, key.as_deref())
+            .await
+            .map(|i| vec![i])
     }
     .await;
     super::log::outcome(app, &src, "url", &result).await;
@@ -105,7 +115,9 @@ pub async fn send_to_url(
 
 /// Logs a secret-URL post refused for its size.
 pub async fn url_too_large(app: &App, token: &str, limit: usize) {
-    let Ok(mut c) = app.db.conn().await else { return };
+    let Ok(mut c) = app.db.conn().await else {
+        return;
+    };
     if let Ok(Some(src)) = sources::by_url_token(&mut c, token).await {
         drop(c);
         super::log::refused(

@@ -129,7 +129,16 @@ pub async fn create(
     let secret = format!("whsec_{}", random_token());
     let now = app.now();
     let mut tx = app.db.write().await?;
-    let id = webhooks::insert(&mut tx, actor.account, actor.member, &url, &events, &secret, now).await?;
+    let id = webhooks::insert(
+        &mut tx,
+        actor.account,
+        actor.member,
+        &url,
+        &events,
+        &secret,
+        now,
+    )
+    .await?;
     crate::trail::record(
         &mut tx,
         &actor,
@@ -177,7 +186,9 @@ pub async fn update(
         None => None,
     };
     errs.into_result()?;
-    let secret = ch.rotate_secret.then(|| format!("whsec_{}", random_token()));
+    let secret = ch
+        .rotate_secret
+        .then(|| format!("whsec_{}", random_token()));
     let now = app.now();
     let mut tx = app.db.write().await?;
     let before = webhooks::get(&mut tx, actor.account, id)

@@ -63,7 +63,9 @@ async fn send(app: &App, d: &Due) -> Outcome {
     };
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_millis(app.config.integrations.request_timeout_ms))
+        .timeout(Duration::from_millis(
+            app.config.integrations.request_timeout_ms,
+        ))
         .user_agent(concat!("leadteam-webhooks/", env!("CARGO_PKG_VERSION")));
     // Connect to the checked addresses only (no second lookup to rebind).
     builder = builder.resolve_to_addrs(&t.host, &t.addrs);
@@ -132,12 +134,16 @@ async fn switch_off(
     error: &str,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    let reason = format!("switched off after {failures} deliveries failed in a row; the last: {error}");
+    let reason =
+        format!("switched off after {failures} deliveries failed in a row; the last: {error}");
     if !webhooks::switch_off(tx, d.webhook, &reason, now).await? {
         return Ok(());
     }
     let hook = webhooks::get(tx, d.account, d.webhook).await?;
-    let body = format!("Webhook to {} was switched off: {failures} deliveries failed in a row", d.url);
+    let body = format!(
+        "Webhook to {} was switched off: {failures} deliveries failed in a row",
+        d.url
+    );
     let mut told: Vec<MemberId> = Vec::new();
     if let Some(m) = hook.and_then(|h| h.created_by) {
         told.push(m);

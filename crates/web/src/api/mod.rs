@@ -9,12 +9,15 @@ mod groups;
 mod hooks;
 mod identity;
 pub(crate) mod import;
+mod leads;
 mod members;
 mod notifications;
 mod roles;
 mod routing;
 mod service;
+mod sources;
 mod teams;
+mod webhooks;
 
 use crate::registry::Api;
 
@@ -29,7 +32,10 @@ pub fn routes() -> Api {
     let api = clients::routes(api);
     let api = import::routes(api);
     let api = notifications::routes(api);
+    let api = sources::routes(api);
     let api = routing::routes(api);
+    let api = leads::routes(api);
+    let api = webhooks::routes(api);
     let api = hooks::routes(api);
     let api = roles::routes(api);
     let api = billing::routes(api);

@@ -171,7 +171,15 @@ async fn create(
     who: SignedIn,
     f: UiForm<CreateForm>,
 ) -> Result<Response, UiError> {
-    match ra::create_source(&s.app, &who.caller, &f.data.kind, &f.data.name).await {
+    match ra::create_source(
+        &s.app,
+        &who.caller,
+        &f.data.kind,
+        &f.data.name,
+        Default::default(),
+    )
+    .await
+    {
         Ok(w) => {
             let extra = Extra {
                 shown: Some(shown(&s, w, false)),
