@@ -46,6 +46,10 @@ pub fn routes() -> Api {
     api.merge_unlisted(crate::ui::routes())
 }
 
+pub(crate) use sources::{
+    form_url as form_url_of, secret_url as secret_url_of, webhook_url as webhook_url_of,
+};
+
 /// Serialises a timestamp as RFC 3339 (UTC) for the API.
 pub(crate) fn rfc3339(t: leadteam_domain::Timestamp) -> String {
     let nanos = i128::from(t.0) * 1_000_000;
