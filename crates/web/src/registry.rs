@@ -72,6 +72,8 @@ pub struct RouteSpec {
     pub tag: &'static str,
     pub auth: Auth,
     pub ok_status: u16,
+    /// A second success status with the same body (a lead delivered again: 200).
+    pub also_ok: Option<(u16, &'static str)>,
     pub request: Option<SchemaFn>,
     pub response: Option<SchemaFn>,
     pub query: &'static [(&'static str, &'static str)],
@@ -106,6 +108,7 @@ impl RouteSpec {
             tag,
             auth: Auth::Session,
             ok_status: 200,
+            also_ok: None,
             request: None,
             response: None,
             query: &[],
@@ -132,6 +135,12 @@ impl RouteSpec {
 
     pub const fn signed(mut self) -> Self {
         self.auth = Auth::Signature;
+        self
+    }
+
+    /// Answers `s` too, with the same body, when `when`.
+    pub const fn also(mut self, s: u16, when: &'static str) -> Self {
+        self.also_ok = Some((s, when));
         self
     }
 
@@ -250,6 +259,11 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
             }
             None => json!({"description": "Success"}),
         };
+        if let Some((also, when)) = spec.also_ok {
+            let mut other = ok.clone();
+            other["description"] = json!(when);
+            op["responses"][also.to_string()] = other;
+        }
         op["responses"][spec.ok_status.to_string()] = ok;
         op["responses"]["default"] = json!({
             "description": "An error (RFC 9457 problem details)",
@@ -276,6 +290,14 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
         entry[spec.method.as_str().to_lowercase()] = op;
     }
     let mut schemas = generator.take_definitions(true);
+    for s in schemas.values_mut() {
+        plain_schemas(s);
+    }
+    for op in paths.values_mut().filter_map(Value::as_object_mut) {
+        for v in op.values_mut() {
+            plain_schemas(v);
+        }
+    }
     schemas.insert(
         "Problem".into(),
         json!({
@@ -319,6 +341,50 @@ fn query_schema(name: &str, desc: &str) -> Value {
         json!({"type": "boolean"})
     } else {
         json!({"type": "string"})
+    }
+}
+
+/// Writes the boolean schema `true` ("any value", as schemars gives a
+/// `serde_json::Value`) as `{}`, which every OpenAPI tool reads, in the
+/// places where a schema stands.
+fn plain_schemas(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                let schema_slot = matches!(k.as_str(), "items" | "not" | "schema");
+                if schema_slot && *child == Value::Bool(true) {
+                    *child = json!({});
+                    continue;
+                }
+                if matches!(k.as_str(), "properties" | "$defs" | "patternProperties")
+                    && let Value::Object(props) = child
+                {
+                    for p in props.values_mut() {
+                        if *p == Value::Bool(true) {
+                            *p = json!({});
+                        } else {
+                            plain_schemas(p);
+                        }
+                    }
+                    continue;
+                }
+                if matches!(k.as_str(), "anyOf" | "oneOf" | "allOf" | "prefixItems")
+                    && let Value::Array(list) = child
+                {
+                    for p in list.iter_mut() {
+                        if *p == Value::Bool(true) {
+                            *p = json!({});
+                        } else {
+                            plain_schemas(p);
+                        }
+                    }
+                    continue;
+                }
+                plain_schemas(child);
+            }
+        }
+        Value::Array(list) => list.iter_mut().for_each(plain_schemas),
+        _ => {}
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod api_keys;
 mod billing;
+mod clientgen;
 mod clients;
 mod clients_handoff;
 mod content;

@@ -26,6 +26,7 @@ pub(super) fn routes(api: Api) -> Api {
         RouteSpec::new(Verb::Post, "/hooks/{source_id}", "intake", "Generic or website-form webhook, signed X-Leadteam-Signature: sha256=<hex HMAC of the body>")
             .signed()
             .status(201)
+            .also(200, "The lead was delivered before: stored once (duplicate)")
             .returns::<IngestOut>(),
         generic,
     )
@@ -43,6 +44,7 @@ pub(super) fn routes(api: Api) -> Api {
         RouteSpec::new(Verb::Post, "/hooks/{source_id}/google", "intake", "Google Ads lead form webhook, authenticated by google_key")
             .signed()
             .status(201)
+            .also(200, "The lead was delivered before: stored once (duplicate)")
             .returns::<IngestOut>(),
         google,
     )

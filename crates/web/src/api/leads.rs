@@ -28,6 +28,7 @@ pub(super) fn routes(api: Api) -> Api {
         )
         .intake_key()
         .status(201)
+        .also(200, "The lead was delivered before: stored once (duplicate)")
         .headers(&[("Idempotency-Key", "a lead sent twice with the same key is stored once")])
         .body::<LeadIn>()
         .returns::<IngestOut>(),
@@ -42,6 +43,7 @@ pub(super) fn routes(api: Api) -> Api {
         )
         .signed()
         .status(201)
+        .also(200, "The lead was delivered before: stored once (duplicate)")
         .headers(&[("Idempotency-Key", "a lead sent twice with the same key is stored once")])
         .returns::<IngestOut>(),
         send_to_url,
