@@ -49,8 +49,6 @@ fn page(status: StatusCode, p: &FormPage) -> Response {
     match p.render() {
         Ok(html) => {
             let mut r = (status, axum::response::Html(html)).into_response();
-            // Hosted forms may be shown in a frame of any site.
-            r.headers_mut().remove(header::X_FRAME_OPTIONS);
             r.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
