@@ -101,9 +101,12 @@ fn non_public_v4(a: Ipv4Addr) -> Option<&'static str> {
         Some("unspecified")
     } else if o[0] == 100 && (o[1] & 0xc0) == 64 {
         Some("shared (carrier-grade NAT)")
-    } else if a.is_multicast() || a.is_broadcast() || o[0] >= 240 {
-        Some("reserved")
-    } else if (o[0] == 192 && o[1] == 0 && o[2] == 0) || (o[0] == 198 && (o[1] & 0xfe) == 18) {
+    } else if a.is_multicast()
+        || a.is_broadcast()
+        || o[0] >= 240
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+        || (o[0] == 198 && (o[1] & 0xfe) == 18)
+    {
         Some("reserved")
     } else {
         None

@@ -48,6 +48,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ApiKeyRow, StoreError> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn insert(
     c: &mut Conn,
     account: AccountId,

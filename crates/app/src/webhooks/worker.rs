@@ -148,10 +148,10 @@ async fn switch_off(
     if let Some(m) = hook.and_then(|h| h.created_by) {
         told.push(m);
     }
-    if let Some(owner) = webhooks::owner_member(tx, d.account).await? {
-        if !told.contains(&owner) {
-            told.push(owner);
-        }
+    if let Some(owner) = webhooks::owner_member(tx, d.account).await?
+        && !told.contains(&owner)
+    {
+        told.push(owner);
     }
     for m in told {
         // The admin may have been removed meanwhile: alert who is left.

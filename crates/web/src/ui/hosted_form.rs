@@ -163,7 +163,7 @@ async fn show(State(s): State<AppState>, Path(key): Path<String>) -> Response {
     }
 }
 
-fn header_str<'a>(h: &'a axum::http::HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header_str(h: &axum::http::HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
