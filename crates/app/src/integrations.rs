@@ -84,16 +84,26 @@ fn secret_field(field: &str, v: &Option<String>, errs: &mut ValidationErrors) ->
     Some(v.to_owned())
 }
 
-/// Applies `setup` to a source in the caller's transaction; answers the new
-/// secret URL token, if one was issued. (Used at creation too.)
-pub(crate) async fn apply(
-    tx: &mut Conn,
-    src: &SourceRow,
-    setup: Setup,
-) -> Result<Option<String>, AppError> {
+/// A setup whose every part was checked.
+struct Checked {
+    form: Option<FormSettings>,
+    app_secret: Option<String>,
+    verify: Option<String>,
+    page: Option<String>,
+    secret_url: Option<bool>,
+}
+
+/// Checks `setup` for a source of `kind`, naming every field at fault,
+/// without writing anything (a caller that also changes other parts of the
+/// source checks first, so that nothing is half-written).
+pub fn check_setup(kind: &str, setup: &Setup) -> Result<(), AppError> {
+    checked(kind, setup.clone()).map(|_| ())
+}
+
+fn checked(kind: &str, setup: Setup) -> Result<Checked, AppError> {
     let mut errs = ValidationErrors::default();
     let form = match setup.form {
-        Some(_) if src.kind != "form" => {
+        Some(_) if kind != "form" => {
             errs.push(FieldError::new(
                 "form",
                 "only a source of kind form has a form",
@@ -117,19 +127,42 @@ pub(crate) async fn apply(
         &fb.page_access_token,
         &mut errs,
     );
-    if src.kind != "facebook" && (app_secret.is_some() || verify.is_some() || page.is_some()) {
+    if kind != "facebook" && (app_secret.is_some() || verify.is_some() || page.is_some()) {
         errs.push(FieldError::new(
             "facebook",
             "only a Facebook source has Facebook settings",
         ));
     }
     errs.into_result()?;
+    Ok(Checked {
+        form,
+        app_secret,
+        verify,
+        page,
+        secret_url: setup.secret_url,
+    })
+}
+
+/// Applies `setup` to a source in the caller's transaction; answers the new
+/// secret URL token, if one was issued. (Used at creation too.)
+pub(crate) async fn apply(
+    tx: &mut Conn,
+    src: &SourceRow,
+    setup: Setup,
+) -> Result<Option<String>, AppError> {
+    let Checked {
+        form,
+        app_secret,
+        verify,
+        page,
+        secret_url,
+    } = checked(&src.kind, setup)?;
     let settings = form.map(|f| {
         let mut s = SourceSettings::parse(&src.settings_json);
         s.form = Some(f);
         s.to_json()
     });
-    let url_token = match setup.secret_url {
+    let url_token = match secret_url {
         Some(true) => Some(Some(random_token())),
         Some(false) => Some(None),
         None => None,

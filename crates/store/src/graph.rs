@@ -45,6 +45,19 @@ pub async fn claim_due(
     limit: i64,
     lease_ms: i64,
 ) -> Result<Vec<Fetch>, StoreError> {
+    // A read first: an idle poll takes no write lock.
+    let mut c = db.conn().await?;
+    let due: Option<i64> = sqlx::query_scalar(
+        "SELECT client_id FROM graph_fetches WHERE done_at IS NULL AND next_attempt_at <= $1 \
+         AND (locked_until IS NULL OR locked_until <= $1) LIMIT 1",
+    )
+    .bind(now.0)
+    .fetch_optional(&mut *c)
+    .await?;
+    drop(c);
+    if due.is_none() {
+        return Ok(Vec::new());
+    }
     let mut tx = db.write().await?;
     let suffix = match Engine::of(&tx) {
         Engine::Sqlite => "",

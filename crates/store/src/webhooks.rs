@@ -242,6 +242,20 @@ pub async fn claim_due(
     limit: i64,
     lease_ms: i64,
 ) -> Result<Vec<Due>, StoreError> {
+    // A read first: an idle poll takes no write lock.
+    let mut c = db.conn().await?;
+    let due: Option<i64> = sqlx::query_scalar(
+        "SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+         WHERE d.state = 'pending' AND w.enabled = 1 AND d.next_attempt_at <= $1 \
+         AND (d.locked_until IS NULL OR d.locked_until <= $1) LIMIT 1",
+    )
+    .bind(now.0)
+    .fetch_optional(&mut *c)
+    .await?;
+    drop(c);
+    if due.is_none() {
+        return Ok(Vec::new());
+    }
     let mut tx = db.write().await?;
     let suffix = match Engine::of(&tx) {
         Engine::Sqlite => "",

@@ -18,15 +18,20 @@ async fn i4_i5_i7_a_hosted_form_its_snippet_a_test_lead_and_an_intake_key() {
     let Some(mut b) = Browser::start(test, &app.base).await else {
         return;
     };
-    app.signup("Acme Sales", "Ann Owner", "ann@example.com").await;
+    app.signup("Acme Sales", "Ann Owner", "ann@example.com")
+        .await;
     sign_in(&b, "ann@example.com").await;
     b.goto("/leads/sources").await;
     b.find("#kind").await.select_by_value("form").await.unwrap();
     b.fill("#name", "Website contact").await;
-    b.click("form[action='/leads/sources'] button[type=submit]").await;
+    b.click("form[action='/leads/sources'] button[type=submit]")
+        .await;
     b.wait_text("#form-heading", "Your form").await;
     let snippet = b.value("#snippet").await;
-    assert!(snippet.contains("<form action=") && snippet.contains("company_website"), "{snippet}");
+    assert!(
+        snippet.contains("<form action=") && snippet.contains("company_website"),
+        "{snippet}"
+    );
     let form_url = b.attr("#form-url", "href").await.unwrap();
     b.shot("source-form").await;
 
@@ -37,10 +42,15 @@ async fn i4_i5_i7_a_hosted_form_its_snippet_a_test_lead_and_an_intake_key() {
     b.shot("test-lead").await;
 
     b.click("form[action$='/intake-key'] button").await;
-    b.wait_text("#shown-heading", "Copy the intake key now").await;
+    b.wait_text("#shown-heading", "Copy the intake key now")
+        .await;
     let key = b.text("#shown-value").await;
     assert!(key.starts_with("ltk_"), "{key}");
-    assert!(b.text("#shown-curl").await.contains(&format!("Bearer {key}")));
+    assert!(
+        b.text("#shown-curl")
+            .await
+            .contains(&format!("Bearer {key}"))
+    );
     b.shot("intake-key-once").await;
 
     // A visitor fills the hosted form (no JavaScript needed).
@@ -83,28 +93,40 @@ async fn i8_a_webhook_added_on_its_page_delivers_and_a_private_address_is_refuse
         let r = axum::Router::new().fallback(|| async { "ok" });
         let _ = axum::serve(listener, r).await;
     });
-    let owner = app.signup("Acme Sales", "Ann Owner", "ann@example.com").await;
+    let owner = app
+        .signup("Acme Sales", "Ann Owner", "ann@example.com")
+        .await;
     sign_in(&b, "ann@example.com").await;
     b.goto("/leads/webhooks").await;
     b.wait_text("h1", "Webhooks").await;
     b.fill("#url", "http://10.1.2.3/hook").await;
     b.click("input[value='lead.created']").await;
-    b.click("form[action='/leads/webhooks'] button[type=submit]").await;
+    b.click("form[action='/leads/webhooks'] button[type=submit]")
+        .await;
     b.wait_text(".field-error", "private").await;
     b.shot("webhook-private-refused").await;
 
     b.fill("#url", &receiver).await;
-    b.click("form[action='/leads/webhooks'] button[type=submit]").await;
+    b.click("form[action='/leads/webhooks'] button[type=submit]")
+        .await;
     b.wait_text("#secret-heading", "copy its secret now").await;
     assert!(b.text("#new-secret").await.starts_with("whsec_"));
     b.shot("webhook-secret-once").await;
 
     let src = app
-        .post(&owner.token, "/api/v1/lead-sources", json!({"kind": "webhook", "name": "Zap"}))
+        .post(
+            &owner.token,
+            "/api/v1/lead-sources",
+            json!({"kind": "webhook", "name": "Zap"}),
+        )
         .await;
     let sid = src.body["id"].as_i64().unwrap();
-    app.post(&owner.token, &format!("/api/v1/lead-sources/{sid}/test"), json!({}))
-        .await;
+    app.post(
+        &owner.token,
+        &format!("/api/v1/lead-sources/{sid}/test"),
+        json!({}),
+    )
+    .await;
     let mut delivered = false;
     for _ in 0..50 {
         b.goto("/leads/webhooks").await;

@@ -270,11 +270,12 @@ async fn update_source(
     };
     let touches_setup =
         setup.form.is_some() || setup.secret_url.is_some() || setup.facebook.is_some();
-    let mut token = None;
     if touches_setup {
-        token = integ::configure(&s.app, &c, id, setup).await?.1;
+        // Checked before anything is written: a refused part changes nothing.
+        let src = integ::source(&s.app, &c, id).await?;
+        integ::check_setup(&src.kind, &setup)?;
     }
-    let (row, rotated) = ra::update_source(
+    let (mut row, rotated) = ra::update_source(
         &s.app,
         &c,
         id,
@@ -283,6 +284,12 @@ async fn update_source(
         b.rotate_secret,
     )
     .await?;
+    let mut token = None;
+    if touches_setup {
+        let (after, t) = integ::configure(&s.app, &c, id, setup).await?;
+        row = after;
+        token = t;
+    }
     Ok(Json(source_out(
         &s,
         &row,
