@@ -134,7 +134,11 @@ async fn r_x4_a_database_of_the_old_runner_is_adopted_and_never_reuses_an_id() {
         drop(c);
 
         let applied = t.db.migrate().await.unwrap();
-        assert_eq!(applied, 1, "only the migrations after the old runner's run");
+        let after_old_runner = sources(engine).iter().filter(|m| m.0 > 10).count();
+        assert_eq!(
+            applied, after_old_runner,
+            "only the migrations after the old runner's run"
+        );
 
         let mut c = t.db.conn().await.unwrap();
         let names: Vec<String> = sqlx::query_scalar("SELECT name FROM members ORDER BY id")
