@@ -27,6 +27,10 @@ pub(crate) async fn authenticate(app: &App, token: &str) -> Result<Caller, AppEr
     let Some(user_id) = key.user else {
         return Err(AppError::Unauthenticated(AuthFailure::NoSession));
     };
+    if key.lead_sources.is_some() {
+        // An intake key only sends leads (POST /api/v1/leads).
+        return Err(AppError::Unauthenticated(AuthFailure::NoSession));
+    }
     let user = users::by_id(&mut c, user_id)
         .await?
         .ok_or(AppError::Unauthenticated(AuthFailure::NoSession))?;
@@ -87,6 +91,7 @@ pub async fn create(
         name.as_str(),
         &token_hash(&token),
         perms,
+        None,
         now,
     )
     .await?;
@@ -135,4 +140,68 @@ pub async fn revoke(app: &App, caller: &Caller, id: ApiKeyId) -> Result<(), AppE
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A new intake key (I5): it only sends leads (`POST /api/v1/leads`), and
+/// only to the named sources of the account.
+pub async fn create_intake(
+    app: &App,
+    caller: &Caller,
+    name: &str,
+    sources: &[leadteam_domain::SourceId],
+) -> Result<NewKey, AppError> {
+    caller.require_session()?;
+    let actor = caller.may(&Action::ManageIntegrations)?.clone();
+    let name = Name::parse("name", name, 100)?;
+    if sources.is_empty() || sources.len() > 100 {
+        return Err(AppError::field(
+            "lead_source_ids",
+            "name 1 to 100 lead sources",
+        ));
+    }
+    let token = format!("{PREFIX}{}", random_token());
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let mut ids: Vec<leadteam_domain::SourceId> = Vec::new();
+    for (i, s) in sources.iter().enumerate() {
+        if leadteam_store::sources::get(&mut tx, actor.account, *s)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::field(
+                &format!("lead_source_ids[{i}]"),
+                "is not a lead source of this account",
+            ));
+        }
+        if !ids.contains(s) {
+            ids.push(*s);
+        }
+    }
+    let id = api_keys::insert(
+        &mut tx,
+        actor.account,
+        actor.member,
+        name.as_str(),
+        &token_hash(&token),
+        PermissionSet::EMPTY,
+        Some(&ids),
+        now,
+    )
+    .await?;
+    crate::trail::record(
+        &mut tx,
+        &actor,
+        "api_key.created",
+        "api_key",
+        id.0,
+        None,
+        Some(json!({"name": name.as_str(), "lead_source_ids": ids.iter().map(|s| s.0).collect::<Vec<_>>()})),
+        now,
+    )
+    .await?;
+    let key = api_keys::get(&mut tx, actor.account, id)
+        .await?
+        .ok_or(AppError::NotFound("API key"))?;
+    tx.commit().await?;
+    Ok(NewKey { key, token })
 }

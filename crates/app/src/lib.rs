@@ -16,6 +16,7 @@ mod files;
 pub mod groups;
 pub mod import;
 pub mod intake;
+pub mod integrations;
 pub mod invitations;
 pub mod me;
 pub mod members;
@@ -29,6 +30,8 @@ pub mod security;
 pub mod signup;
 pub mod teams;
 mod trail;
+pub mod webhooks;
+pub mod workers;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, AuthFailure, Fault};
@@ -53,6 +56,8 @@ pub struct AppConfig {
     /// Where mail goes when no mail server is configured (shown after a
     /// sign-up so a first-time user finds its link); None with SMTP.
     pub mail_note: Option<String>,
+    /// Outbound webhooks and the Graph API (I6, I8).
+    pub integrations: IntegrationsConfig,
 }
 
 impl Default for AppConfig {
@@ -64,7 +69,65 @@ impl Default for AppConfig {
             invite_ttl_ms: 7 * 86_400_000,
             data_dir: std::path::PathBuf::from("./leadteam-data"),
             mail_note: None,
+            integrations: IntegrationsConfig::default(),
         }
+    }
+}
+
+/// How outbound webhooks are delivered and Facebook leads completed.
+#[derive(Debug, Clone)]
+pub struct IntegrationsConfig {
+    /// Networks webhooks may reach although they are not public (an
+    /// intranet); empty by default.
+    pub webhook_allow_networks: Vec<leadteam_domain::net::Network>,
+    /// The Graph API's base URL (with its version).
+    pub graph_base_url: String,
+    /// How often the workers look for due work when nobody wakes them.
+    pub poll_ms: u64,
+    /// After attempt `n` fails, the next is `retry_first_ms * 2^(n-1)` later
+    /// (at most `retry_max_ms`); after `max_attempts` the worker gives up.
+    pub retry_first_ms: i64,
+    pub retry_max_ms: i64,
+    pub max_attempts: i64,
+    /// A subscription whose deliveries were given up this many times in a
+    /// row is switched off and its admin alerted.
+    pub failures_to_disable: i64,
+    /// One delivery or Graph call may take this long.
+    pub request_timeout_ms: u64,
+}
+
+impl Default for IntegrationsConfig {
+    fn default() -> Self {
+        IntegrationsConfig {
+            webhook_allow_networks: Vec::new(),
+            graph_base_url: "https://graph.facebook.com/v21.0".into(),
+            poll_ms: 1_000,
+            retry_first_ms: 30_000,
+            retry_max_ms: 6 * 3_600_000,
+            max_attempts: 8,
+            failures_to_disable: 3,
+            request_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl IntegrationsConfig {
+    /// When to try again after attempt `attempts` failed at `now`; `None` to give up.
+    pub fn retry_at(
+        &self,
+        attempts: i64,
+        now: leadteam_domain::Timestamp,
+    ) -> Option<leadteam_domain::Timestamp> {
+        if attempts >= self.max_attempts {
+            return None;
+        }
+        let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 40)).unwrap_or(40);
+        let delay = self
+            .retry_first_ms
+            .max(1)
+            .saturating_mul(2_i64.saturating_pow(exp))
+            .min(self.retry_max_ms.max(1));
+        Some(now.plus_millis(delay))
     }
 }
 
@@ -115,6 +178,8 @@ pub struct App {
     pub claims: clients::ClaimFlights,
     /// What the use cases count (leads, routing, claims, speed).
     pub metrics: Arc<metrics::Sink>,
+    /// Wakes the integration workers (outbound events, Graph fetches).
+    pub events_waker: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -129,7 +194,14 @@ impl App {
             intake: intake::IntakeQueue::default(),
             claims: clients::ClaimFlights::default(),
             metrics: Arc::new(metrics::Sink::default()),
+            events_waker: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// Tells the integration workers that events or fetches were queued
+    /// (after the commit), so they go out now rather than at the next poll.
+    pub fn events_queued(&self) {
+        self.events_waker.notify_one();
     }
 
     /// Tells the mail worker that a message was queued (after the commit), so

@@ -23,6 +23,8 @@ pub struct SourceWithSecret {
     pub source: SourceRow,
     pub secret: String,
     pub verify_token: Option<String>,
+    /// A secret URL token issued with it (shown once too).
+    pub url_token: Option<String>,
 }
 
 pub async fn list_sources(app: &App, caller: &Caller) -> Result<Vec<SourceRow>, AppError> {
@@ -31,43 +33,51 @@ pub async fn list_sources(app: &App, caller: &Caller) -> Result<Vec<SourceRow>, 
     Ok(sources::list(&mut c, actor.account).await?)
 }
 
+/// Creates a source; `setup` sets its integration at once (a form's
+/// settings, a secret URL, Facebook's secrets), in the same transaction.
 pub async fn create_source(
     app: &App,
     caller: &Caller,
     kind: &str,
     name: &str,
+    setup: crate::integrations::Setup,
 ) -> Result<SourceWithSecret, AppError> {
     let actor = caller.may(&Action::ManageIntegrations)?.clone();
     let mut errs = ValidationErrors::default();
-    let k = match SourceKind::parse(kind) {
-        Some(
-            k @ (SourceKind::Website
-            | SourceKind::Webhook
-            | SourceKind::Facebook
-            | SourceKind::Google),
-        ) => Some(k),
-        _ => {
-            errs.push(FieldError::new(
-                "kind",
-                "must be website, webhook, facebook or google",
-            ));
-            None
-        }
+    // A hosted form (I4) is stored as kind `form`; leads from it are website leads.
+    let k = match kind {
+        "form" => Some("form"),
+        _ => match SourceKind::parse(kind) {
+            Some(
+                k @ (SourceKind::Website
+                | SourceKind::Webhook
+                | SourceKind::Facebook
+                | SourceKind::Google),
+            ) => Some(k.as_str()),
+            _ => {
+                errs.push(FieldError::new(
+                    "kind",
+                    "must be form, website, webhook, facebook or google",
+                ));
+                None
+            }
+        },
     };
     let name = errs.take(Name::parse("name", name, 100));
     errs.into_result()?;
     let (Some(k), Some(name)) = (k, name) else {
         return Err(AppError::Internal("validation inconsistency".into()));
     };
-    let secret = random_token();
-    let verify = (k == SourceKind::Facebook).then(random_token);
+    let fb = setup.facebook.clone().unwrap_or_default();
+    let secret = fb.app_secret.clone().unwrap_or_else(random_token);
+    let verify = (k == "facebook").then(|| fb.verify_token.clone().unwrap_or_else(random_token));
     let now = app.now();
     let mut tx = app.db.write().await?;
     let id = sources::insert(
         &mut tx,
         NewSource {
             account: actor.account,
-            kind: k.as_str(),
+            kind: k,
             name: name.as_str(),
             secret: &secret,
             verify_token: verify.as_deref(),
@@ -89,10 +99,17 @@ pub async fn create_source(
         "lead_source",
         id.0,
         None,
-        Some(json!({"kind": k.as_str(), "name": name.as_str()})),
+        Some(json!({"kind": k, "name": name.as_str()})),
         now,
     )
     .await?;
+    if k == "form" {
+        crate::integrations::new_form(&mut tx, id).await?;
+    }
+    let created = sources::get(&mut tx, actor.account, id)
+        .await?
+        .ok_or(AppError::NotFound("lead source"))?;
+    let url_token = crate::integrations::apply(&mut tx, &created, setup).await?;
     let source = sources::get(&mut tx, actor.account, id)
         .await?
         .ok_or(AppError::NotFound("lead source"))?;
@@ -101,6 +118,7 @@ pub async fn create_source(
         source,
         secret,
         verify_token: verify,
+        url_token,
     })
 }
 
@@ -154,6 +172,7 @@ pub async fn update_source(
         source: after.clone(),
         secret,
         verify_token,
+        url_token: None,
     });
     Ok((after, with))
 }

@@ -8,14 +8,17 @@ pub mod authz;
 pub mod billing;
 pub mod content;
 pub mod error;
+pub mod forms;
 pub mod ids;
 pub mod import;
 pub mod intake;
+pub mod net;
 pub mod routing;
 pub mod secret;
 pub mod time;
 pub mod totp;
 pub mod validate;
+pub mod webhooks;
 
 pub use error::{FieldError, ValidationErrors};
 pub use ids::*;

@@ -72,6 +72,14 @@ pub struct Flags {
     /// Seconds a shutdown waits for requests in flight. [default: 30]
     #[arg(long, env = "LEADTEAM_SHUTDOWN_TIMEOUT", global = true)]
     pub shutdown_timeout: Option<u64>,
+    /// Networks outbound webhooks may reach although they are not public
+    /// (an intranet), comma separated: 10.0.0.0/8,fd00::/8. [default: none]
+    #[arg(long, env = "LEADTEAM_WEBHOOK_ALLOW_NETWORKS", global = true)]
+    pub webhook_allow_networks: Option<String>,
+    /// The Graph API's base URL, for Facebook lead details.
+    /// [default: https://graph.facebook.com/v21.0]
+    #[arg(long, env = "LEADTEAM_GRAPH_BASE_URL", global = true)]
+    pub graph_base_url: Option<String>,
 }
 
 /// The configuration file: the same settings, flat, with `_` in their names.
@@ -93,6 +101,8 @@ struct File {
     max_streams: Option<usize>,
     max_streams_per_member: Option<usize>,
     shutdown_timeout: Option<u64>,
+    webhook_allow_networks: Option<String>,
+    graph_base_url: Option<String>,
 }
 
 /// Where a setting came from.
@@ -128,6 +138,10 @@ pub struct Settings {
     pub mail_from: String,
     pub data_dir: PathBuf,
     pub limits: leadteam_web::Limits,
+    /// Outbound webhooks and the Graph API (I6, I8).
+    pub integrations: leadteam_app::IntegrationsConfig,
+    /// The allowed networks as written (for `config check`).
+    webhook_allow_networks: String,
     /// (setting, source) of each, in the order printed.
     sources: Vec<(&'static str, Source)>,
 }
@@ -238,6 +252,23 @@ impl Settings {
                 d.shutdown_timeout,
             ),
         };
+        let webhook_allow_networks = p
+            .one(
+                "webhook_allow_networks",
+                f.webhook_allow_networks,
+                file.webhook_allow_networks,
+            )
+            .unwrap_or_default();
+        let networks = leadteam_domain::net::Network::parse_list(&webhook_allow_networks)
+            .map_err(|e| anyhow::anyhow!("webhook_allow_networks: {e}"))?;
+        let di = leadteam_app::IntegrationsConfig::default();
+        let integrations = leadteam_app::IntegrationsConfig {
+            webhook_allow_networks: networks,
+            graph_base_url: p
+                .one("graph_base_url", f.graph_base_url, file.graph_base_url)
+                .unwrap_or_else(|| di.graph_base_url.clone()),
+            ..di
+        };
         let s = Settings {
             config_file: flags.config.clone(),
             database_url,
@@ -249,6 +280,8 @@ impl Settings {
             mail_from,
             data_dir,
             limits,
+            integrations,
+            webhook_allow_networks,
             sources: p.sources,
         };
         s.check()?;
@@ -311,6 +344,8 @@ impl Settings {
                 "max_streams" => l.max_streams.to_string(),
                 "max_streams_per_member" => l.max_streams_per_member.to_string(),
                 "shutdown_timeout" => l.shutdown_timeout.as_secs().to_string(),
+                "webhook_allow_networks" => self.webhook_allow_networks.clone(),
+                "graph_base_url" => self.integrations.graph_base_url.clone(),
                 _ => String::new(),
             }
         };

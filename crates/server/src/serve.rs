@@ -44,6 +44,7 @@ pub async fn run(s: &Settings) -> anyhow::Result<()> {
         base_url: base_url.clone(),
         data_dir: s.data_dir.clone(),
         mail_note,
+        integrations: s.integrations.clone(),
         ..AppConfig::default()
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -74,6 +75,8 @@ pub async fn run(s: &Settings) -> anyhow::Result<()> {
             .await
             .context("listening for events on PostgreSQL")?;
     }
+    // Outbound webhook deliveries and Graph API fetches (I6, I8).
+    let workers = leadteam_app::workers::Workers::spawn(app.clone());
     let web = leadteam_web::Server::new(app.clone(), s.limits.clone());
     tracing::info!(
         engine = db.engine().name(),
@@ -103,6 +106,12 @@ pub async fn run(s: &Settings) -> anyhow::Result<()> {
         tracing::warn!(
             "the mail worker did not stop in time: its messages are taken again after their lease"
         );
+    }
+    if tokio::time::timeout(AFTER_CONNECTIONS, workers.stop())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the integration workers did not stop in time");
     }
     db.close().await;
     tracing::info!(

@@ -20,9 +20,11 @@ async fn r_a7_two_nodes_on_one_database_lose_nothing_double_nothing_and_keep_exa
     let Some(target) = TestDb::new(leadteam_store::Engine::Postgres).await else {
         return;
     };
-    let (dir_a, dir_b) = (TempDir::new(), TempDir::new());
-    let a = Arc::new(Node::start(&target.url, &dir_a.path, &[]));
-    let b = Arc::new(Node::start(&target.url, &dir_b.path, &[]));
+    // The nodes share one data folder, as they share uploads in production
+    // (and mail written as files, whichever node's worker sends it).
+    let dir = TempDir::new();
+    let a = Arc::new(Node::start(&target.url, &dir.path, &[]));
+    let b = Arc::new(Node::start(&target.url, &dir.path, &[]));
     let owner = a.signup("Acme", "ann@example.com").await;
     let mut members = Vec::new();
     for (i, name) in ["one", "two", "three"].iter().enumerate() {

@@ -19,10 +19,12 @@ pub struct ApiKeyRow {
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+    /// An intake key (I5): it may only send leads, to these sources.
+    pub lead_sources: Option<Vec<leadteam_domain::SourceId>>,
 }
 
 const SELECT: &str = "SELECT k.id, k.account_id, k.member_id, m.name AS member_name, m.user_id, k.name, k.permissions, \
-     k.created_at, k.last_used_at, k.revoked_at FROM api_keys k JOIN members m ON m.id = k.member_id";
+     k.created_at, k.last_used_at, k.revoked_at, k.lead_source_ids FROM api_keys k JOIN members m ON m.id = k.member_id";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<ApiKeyRow, StoreError> {
     Ok(ApiKeyRow {
@@ -36,9 +38,17 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<ApiKeyRow, StoreError> {
         created_at: Timestamp(r.try_get("created_at")?),
         last_used_at: r.try_get::<Option<i64>, _>("last_used_at")?.map(Timestamp),
         revoked_at: r.try_get::<Option<i64>, _>("revoked_at")?.map(Timestamp),
+        lead_sources: r.try_get::<Option<String>, _>("lead_source_ids")?.map(|s| {
+            serde_json::from_str::<Vec<i64>>(&s)
+                .unwrap_or_default()
+                .into_iter()
+                .map(leadteam_domain::SourceId)
+                .collect()
+        }),
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn insert(
     c: &mut Conn,
     account: AccountId,
@@ -46,10 +56,15 @@ pub async fn insert(
     name: &str,
     token_hash: &str,
     permissions: PermissionSet,
+    lead_sources: Option<&[leadteam_domain::SourceId]>,
     now: Timestamp,
 ) -> Result<ApiKeyId, StoreError> {
+    let sources = lead_sources.map(|l| {
+        serde_json::to_string(&l.iter().map(|s| s.0).collect::<Vec<_>>())
+            .unwrap_or_else(|_| "[]".into())
+    });
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO api_keys (account_id, member_id, name, token_hash, permissions, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO api_keys (account_id, member_id, name, token_hash, permissions, created_at, lead_source_ids) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(account.0)
     .bind(member.0)
@@ -57,6 +72,7 @@ pub async fn insert(
     .bind(token_hash)
     .bind(permissions.bits())
     .bind(now.0)
+    .bind(sources)
     .fetch_one(c)
     .await?;
     Ok(ApiKeyId(id))

@@ -16,10 +16,12 @@ pub mod content;
 mod contract_tests;
 pub mod credits;
 mod db;
+pub mod deliveries;
 pub mod duty;
 mod error;
 #[cfg(test)]
 mod full_disk_tests;
+pub mod graph;
 pub mod groups;
 pub mod ids;
 pub mod import;
@@ -42,6 +44,7 @@ pub mod teams_lookup;
 pub mod testing;
 pub mod throttle;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{Conn, Db, Engine, Lock, Tx};
 pub use error::StoreError;

@@ -38,6 +38,7 @@ migrations! {
     11 "0011_ids_never_reused",
     12 "0012_trust",
     30 "0030_ops_indexes",
+    40 "0040_integrations",
 }
 
 /// The migrations of `engine`, as (version, name, SQL).

@@ -18,6 +18,14 @@ pub struct SourceRow {
     pub verify_token: Option<String>,
     pub enabled: bool,
     pub created_at: Timestamp,
+    /// The key of the hosted form page (`/f/{form_key}`), kind `form` only.
+    pub form_key: Option<String>,
+    /// The secret URL token (`/in/{url_token}`), when the source has one.
+    pub url_token: Option<String>,
+    /// The source's settings as JSON (form fields, redirect, origins ...).
+    pub settings_json: String,
+    /// Facebook's page access token (a secret, like `secret`).
+    pub page_token: Option<String>,
 }
 
 /// Shows everything but the secrets (logs and panics must not carry them).
@@ -35,11 +43,19 @@ impl std::fmt::Debug for SourceRow {
             )
             .field("enabled", &self.enabled)
             .field("created_at", &self.created_at)
+            .field("form_key", &self.form_key)
+            .field("url_token", &self.url_token.as_ref().map(|_| "<redacted>"))
+            .field("settings_json", &self.settings_json)
+            .field(
+                "page_token",
+                &self.page_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
 
-const SELECT: &str = "SELECT id, account_id, kind, name, secret, verify_token, enabled, created_at FROM lead_sources";
+const SELECT: &str = "SELECT id, account_id, kind, name, secret, verify_token, enabled, created_at, \
+     form_key, url_token, settings_json, page_token FROM lead_sources";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<SourceRow, StoreError> {
     Ok(SourceRow {
@@ -51,6 +67,10 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<SourceRow, StoreError> {
         verify_token: r.try_get("verify_token")?,
         enabled: flag(r.try_get("enabled")?),
         created_at: Timestamp(r.try_get("created_at")?),
+        form_key: r.try_get("form_key")?,
+        url_token: r.try_get("url_token")?,
+        settings_json: r.try_get("settings_json")?,
+        page_token: r.try_get("page_token")?,
     })
 }
 
@@ -105,6 +125,88 @@ pub async fn by_id(c: &mut Conn, id: SourceId) -> Result<Option<SourceRow>, Stor
         .fetch_optional(c)
         .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// The source of a hosted form page.
+pub async fn by_form_key(c: &mut Conn, key: &str) -> Result<Option<SourceRow>, StoreError> {
+    let sql = format!("{SELECT} WHERE form_key = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(key)
+        .fetch_optional(c)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The source of a secret URL.
+pub async fn by_url_token(c: &mut Conn, token: &str) -> Result<Option<SourceRow>, StoreError> {
+    let sql = format!("{SELECT} WHERE url_token = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(token)
+        .fetch_optional(c)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Sets what integrations keep on a source; `None` leaves a part as it is
+/// (`Some(None)` clears the secret URL).
+#[derive(Debug, Default)]
+pub struct Integration<'a> {
+    pub form_key: Option<&'a str>,
+    pub url_token: Option<Option<&'a str>>,
+    pub settings_json: Option<&'a str>,
+    pub secret: Option<&'a str>,
+    pub verify_token: Option<&'a str>,
+    pub page_token: Option<&'a str>,
+}
+
+pub async fn set_integration(
+    c: &mut Conn,
+    id: SourceId,
+    i: Integration<'_>,
+) -> Result<(), StoreError> {
+    if let Some(k) = i.form_key {
+        sqlx::query("UPDATE lead_sources SET form_key = $1 WHERE id = $2")
+            .bind(k)
+            .bind(id.0)
+            .execute(&mut *c)
+            .await?;
+    }
+    if let Some(t) = i.url_token {
+        sqlx::query("UPDATE lead_sources SET url_token = $1 WHERE id = $2")
+            .bind(t)
+            .bind(id.0)
+            .execute(&mut *c)
+            .await?;
+    }
+    if let Some(s) = i.settings_json {
+        sqlx::query("UPDATE lead_sources SET settings_json = $1 WHERE id = $2")
+            .bind(s)
+            .bind(id.0)
+            .execute(&mut *c)
+            .await?;
+    }
+    if let Some(s) = i.secret {
+        sqlx::query("UPDATE lead_sources SET secret = $1 WHERE id = $2")
+            .bind(s)
+            .bind(id.0)
+            .execute(&mut *c)
+            .await?;
+    }
+    if let Some(v) = i.verify_token {
+        sqlx::query("UPDATE lead_sources SET verify_token = $1 WHERE id = $2")
+            .bind(v)
+            .bind(id.0)
+            .execute(&mut *c)
+            .await?;
+    }
+    if let Some(p) = i.page_token {
+        sqlx::query("UPDATE lead_sources SET page_token = $1 WHERE id = $2")
+            .bind(p)
+            .bind(id.0)
+            .execute(&mut *c)
+            .await?;
+    }
+    Ok(())
 }
 
 pub async fn list(c: &mut Conn, account: AccountId) -> Result<Vec<SourceRow>, StoreError> {

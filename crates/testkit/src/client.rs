@@ -51,12 +51,17 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Resp {
+        let delete = method == Method::DELETE;
         let mut req = self.http.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        if let Some(b) = body {
-            req = req.json(&b);
+        match body {
+            // No DELETE takes a body (I9): its choices go as query
+            // parameters, and 2FA's proofs as headers.
+            Some(b) if delete => req = delete_choices(req, path, &b),
+            Some(b) => req = req.json(&b),
+            None => {}
         }
         let resp = req.send().await.expect("request sent");
         Self::read(resp).await
@@ -96,6 +101,8 @@ impl TestApp {
         self.call(Method::DELETE, path, Some(token), None).await
     }
 
+    /// A DELETE with choices (`{"clients": "delete"}`): sent as query
+    /// parameters, or as headers for `/api/v1/me/2fa`.
     pub async fn delete_json(&self, token: &str, path: &str, body: Value) -> Resp {
         self.call(Method::DELETE, path, Some(token), Some(body))
             .await
@@ -236,4 +243,39 @@ impl Drop for EventStream {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// The choices of a DELETE as the API takes them: query parameters, or the
+/// `Leadteam-*` headers of `DELETE /api/v1/me/2fa`.
+fn delete_choices(
+    mut req: reqwest::RequestBuilder,
+    path: &str,
+    body: &Value,
+) -> reqwest::RequestBuilder {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let Some(obj) = body.as_object() else {
+        return req;
+    };
+    if path == "/api/v1/me/2fa" {
+        for (k, v) in obj {
+            let name = match k.as_str() {
+                "password" => "leadteam-password",
+                "code" => "leadteam-totp-code",
+                "recovery_code" => "leadteam-recovery-code",
+                other => other,
+            };
+            req = req.header(name, text(v));
+        }
+        return req;
+    }
+    let pairs: Vec<(String, String)> = obj
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.clone(), text(v)))
+        .collect();
+    req.query(&pairs)
 }

@@ -49,6 +49,7 @@ pub struct TestApp {
     mails_taken: Mutex<HashSet<String>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
+    workers: Option<leadteam_app::workers::Workers>,
     pg_db: Option<String>,
     db_url: String,
 }
@@ -66,6 +67,8 @@ pub struct Options {
     pub mailer: MailerConfig,
     /// Timeouts and caps of the server (X7); the shutdown waits 5 s at most.
     pub limits: leadteam_web::Limits,
+    /// Outbound webhooks and Graph API fetches (short retries for tests).
+    pub integrations: leadteam_app::IntegrationsConfig,
 }
 
 impl Default for Options {
@@ -86,6 +89,14 @@ impl Default for Options {
             limits: leadteam_web::Limits {
                 shutdown_timeout: std::time::Duration::from_secs(5),
                 ..leadteam_web::Limits::default()
+            },
+            integrations: leadteam_app::IntegrationsConfig {
+                poll_ms: 100,
+                retry_first_ms: 200,
+                retry_max_ms: 2_000,
+                max_attempts: 4,
+                request_timeout_ms: 5_000,
+                ..leadteam_app::IntegrationsConfig::default()
             },
         }
     }
@@ -125,6 +136,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
         base_url: base.clone(),
         signin: opts.signin,
         data_dir: dir.path.clone(),
+        integrations: opts.integrations,
         ..AppConfig::default()
     };
     let mut app = App::new(db.clone(), Arc::new(clock.clone()), config);
@@ -159,6 +171,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
             .await
             .expect("cluster bus");
     }
+    let workers = leadteam_app::workers::Workers::spawn(app.clone());
     let web = leadteam_web::Server::new(app, opts.limits.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
@@ -169,6 +182,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
             .await;
     });
     Some(TestApp {
+        workers: Some(workers),
         base,
         addr,
         clock,
@@ -241,6 +255,7 @@ impl TestApp {
             mails_taken: Mutex::new(HashSet::new()),
             shutdown: Some(tx),
             server: Some(server),
+            workers: None,
             pg_db: None,
             db_url: self.db_url.clone(),
         }
@@ -266,6 +281,9 @@ impl TestApp {
         }
         if let Some(h) = self.server.take() {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), h).await;
+        }
+        if let Some(w) = self.workers.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), w.stop()).await;
         }
         if let Some(m) = self.mailer.take() {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), m.stop()).await;

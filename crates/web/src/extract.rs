@@ -203,3 +203,111 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
         }
     }
 }
+
+/// Path parameters whose rejections are problem+json naming the parameter
+/// (axum's own answer is `400 text/plain`).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                let (field, message) = match e.kind() {
+                    ErrorKind::ParseErrorAtKey {
+                        key, expected_type, ..
+                    } => (
+                        key.clone(),
+                        format!("must be {}", type_words(expected_type)),
+                    ),
+                    ErrorKind::ParseError { expected_type, .. } => (
+                        path_param_name(parts),
+                        format!("must be {}", type_words(expected_type)),
+                    ),
+                    ErrorKind::InvalidUtf8InPathParam { key } => {
+                        (key.clone(), "is not valid UTF-8".to_owned())
+                    }
+                    other => (path_param_name(parts), other.to_string()),
+                };
+                Err(invalid_parameter(&field, &message))
+            }
+            Err(other) => Err(ApiError::new(
+                other.status(),
+                "bad-request",
+                "The request path could not be read",
+            )
+            .detail(other.body_text())),
+        }
+    }
+}
+
+/// The first `{name}` of the matched route, for a rejection without a key.
+fn path_param_name(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .and_then(|p| {
+            p.as_str()
+                .split('/')
+                .find_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "path".to_owned())
+}
+
+fn type_words(t: &str) -> &'static str {
+    if t.starts_with('i') || t.starts_with('u') {
+        "an integer"
+    } else if t == "bool" {
+        "true or false"
+    } else {
+        "a valid value"
+    }
+}
+
+/// 400 naming the path or query parameter at fault.
+pub(crate) fn invalid_parameter(field: &str, message: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid-parameter",
+        "A parameter of the request is not valid",
+    )
+    .detail(format!("{field} {message}"))
+    .field(field, message)
+}
+
+/// A query string whose rejections are problem+json naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(rej) => {
+                let text = rej.body_text();
+                let msg = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text);
+                let (field, message) = match msg.split_once(": ") {
+                    Some((f, m)) if !f.contains(' ') && !f.is_empty() => {
+                        (f.to_owned(), m.to_owned())
+                    }
+                    _ => match msg.split("missing field `").nth(1) {
+                        Some(rest) => (
+                            rest.split('`').next().unwrap_or("query").to_owned(),
+                            "is required".to_owned(),
+                        ),
+                        None => ("query".to_owned(), msg.to_owned()),
+                    },
+                };
+                Err(invalid_parameter(&field, &message))
+            }
+        }
+    }
+}

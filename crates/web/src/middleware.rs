@@ -26,6 +26,7 @@ pub(crate) fn wrap(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .layer(from_fn(csrf_guard))
         .layer(from_fn(private_responses))
+        .layer(from_fn(problems_only))
         .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
         .layer(from_fn(time_limit))
         .layer(from_fn_with_state(state.clone(), observe))
@@ -91,6 +92,56 @@ async fn time_limit(req: Request, next: Next) -> Response {
         ))
         .into_response(),
     }
+}
+
+/// Whether a path is answered by the API (problem+json errors), not a page.
+fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/hooks/") || path.starts_with("/in/")
+}
+
+/// Every 4xx and 5xx of the API is problem+json (I9): an error answered by
+/// something other than our handlers (an unknown route, a method the route
+/// does not serve, a rejection of axum's own) is rewritten as one, keeping
+/// its status and its words as the detail.
+async fn problems_only(req: Request, next: Next) -> Response {
+    let api = is_api_path(req.uri().path());
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !api || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/problem+json"));
+    if is_problem {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let (kind, title) = match status {
+        StatusCode::NOT_FOUND => ("not-found", "Not found"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "This method is not served here"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("body-too-large", "The request body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported-media-type", "This media type is not accepted")
+        }
+        s if s.is_server_error() => ("internal", "Something went wrong on our side"),
+        _ => ("bad-request", "The request could not be read"),
+    };
+    let mut e = ApiError::new(status, kind, title);
+    if !text.is_empty() {
+        e = e.detail(text);
+    }
+    let mut out = e.into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    out
 }
 
 fn new_request_id() -> String {
@@ -176,7 +227,10 @@ fn host_of(origin: &str) -> &str {
 /// `Sec-Fetch-Site: cross-site`, or, from a client that sends neither, a body
 /// of a type a cross-site HTML form can send without a CSRF token.
 async fn csrf_guard(req: Request, next: Next) -> Response {
-    if is_unsafe(req.method()) {
+    // Hosted lead forms (`/f/{key}`) are posted from any site and act for
+    // nobody: the session cookie, if a signed-in visitor's browser sends
+    // it, is not read there, so there is nothing to forge.
+    if is_unsafe(req.method()) && !req.uri().path().starts_with("/f/") {
         let (parts, body) = req.into_parts();
         // Whatever else the request carries (an `Authorization: Basic`
         // header, say), what counts is the credential authentication will

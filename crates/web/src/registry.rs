@@ -16,8 +16,10 @@ pub enum Auth {
     Public,
     /// A session (cookie or bearer token) or an API key.
     Session,
-    /// A lead source's own signature (webhooks).
+    /// A lead source's own signature (webhooks) or secret URL.
     Signature,
+    /// An intake API key (limited to creating leads on named sources).
+    IntakeKey,
 }
 
 type SchemaFn = fn(&mut SchemaGenerator) -> schemars::Schema;
@@ -70,9 +72,13 @@ pub struct RouteSpec {
     pub tag: &'static str,
     pub auth: Auth,
     pub ok_status: u16,
+    /// A second success status with the same body (a lead delivered again: 200).
+    pub also_ok: Option<(u16, &'static str)>,
     pub request: Option<SchemaFn>,
     pub response: Option<SchemaFn>,
     pub query: &'static [(&'static str, &'static str)],
+    /// Request headers the route reads, with what they mean.
+    pub headers: &'static [(&'static str, &'static str)],
     /// The media type of a body that is not JSON (read as a stream).
     pub raw_body: Option<&'static str>,
 }
@@ -102,11 +108,24 @@ impl RouteSpec {
             tag,
             auth: Auth::Session,
             ok_status: 200,
+            also_ok: None,
             request: None,
             response: None,
             query: &[],
+            headers: &[],
             raw_body: None,
         }
+    }
+
+    /// Authenticated by an intake API key.
+    pub const fn intake_key(mut self) -> Self {
+        self.auth = Auth::IntakeKey;
+        self
+    }
+
+    pub const fn headers(mut self, h: &'static [(&'static str, &'static str)]) -> Self {
+        self.headers = h;
+        self
     }
 
     pub const fn public(mut self) -> Self {
@@ -116,6 +135,12 @@ impl RouteSpec {
 
     pub const fn signed(mut self) -> Self {
         self.auth = Auth::Signature;
+        self
+    }
+
+    /// Answers `s` too, with the same body, when `when`.
+    pub const fn also(mut self, s: u16, when: &'static str) -> Self {
+        self.also_ok = Some((s, when));
         self
     }
 
@@ -200,9 +225,20 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
         });
         let params: Vec<Value> = path_params(spec.path)
             .into_iter()
-            .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .map(|p| {
+                // Every path parameter is an id (integer) but a secret token.
+                let ty = if p == "token" || p == "form_key" { "string" } else { "integer" };
+                let mut schema = json!({"type": ty});
+                if ty == "integer" {
+                    schema["format"] = json!("int64");
+                }
+                json!({"name": p, "in": "path", "required": true, "schema": schema})
+            })
             .chain(spec.query.iter().map(|(name, desc)| {
-                json!({"name": name, "in": "query", "required": false, "description": desc, "schema": {"type": "string"}})
+                json!({"name": name, "in": "query", "required": false, "description": desc, "schema": query_schema(name, desc)})
+            }))
+            .chain(spec.headers.iter().map(|(name, desc)| {
+                json!({"name": name, "in": "header", "required": false, "description": desc, "schema": {"type": "string"}})
             }))
             .collect();
         if !params.is_empty() {
@@ -223,6 +259,11 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
             }
             None => json!({"description": "Success"}),
         };
+        if let Some((also, when)) = spec.also_ok {
+            let mut other = ok.clone();
+            other["description"] = json!(when);
+            op["responses"][also.to_string()] = other;
+        }
         op["responses"][spec.ok_status.to_string()] = ok;
         op["responses"]["default"] = json!({
             "description": "An error (RFC 9457 problem details)",
@@ -233,7 +274,14 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
             Auth::Session => op["security"] = json!([{"bearer": []}, {"cookie": []}]),
             Auth::Signature => {
                 op["security"] = json!([]);
-                op["description"] = json!("Authenticated by the lead source's signature.");
+                op["description"] =
+                    json!("Authenticated by the lead source's signature (or its secret URL).");
+            }
+            Auth::IntakeKey => {
+                op["security"] = json!([{"bearer": []}]);
+                op["description"] = json!(
+                    "Authenticated by an intake API key (`Authorization: Bearer ltk_...`), one created with `lead_source_ids`."
+                );
             }
         }
         let entry = paths
@@ -242,6 +290,14 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
         entry[spec.method.as_str().to_lowercase()] = op;
     }
     let mut schemas = generator.take_definitions(true);
+    for s in schemas.values_mut() {
+        plain_schemas(s);
+    }
+    for op in paths.values_mut().filter_map(Value::as_object_mut) {
+        for v in op.values_mut() {
+            plain_schemas(v);
+        }
+    }
     schemas.insert(
         "Problem".into(),
         json!({
@@ -271,6 +327,65 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
             }
         }
     })
+}
+
+/// The schema of a query parameter: integers for ids, counts and cursors,
+/// booleans for flags, text otherwise.
+fn query_schema(name: &str, desc: &str) -> Value {
+    const INTEGERS: [&str; 7] = [
+        "limit", "after", "before", "assignee", "team", "move_to", "member",
+    ];
+    if INTEGERS.contains(&name) || desc.starts_with("integer") {
+        json!({"type": "integer", "format": "int64"})
+    } else if desc.starts_with("true") || desc.starts_with("boolean") {
+        json!({"type": "boolean"})
+    } else {
+        json!({"type": "string"})
+    }
+}
+
+/// Writes the boolean schema `true` ("any value", as schemars gives a
+/// `serde_json::Value`) as `{}`, which every OpenAPI tool reads, in the
+/// places where a schema stands.
+fn plain_schemas(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                let schema_slot = matches!(k.as_str(), "items" | "not" | "schema");
+                if schema_slot && *child == Value::Bool(true) {
+                    *child = json!({});
+                    continue;
+                }
+                if matches!(k.as_str(), "properties" | "$defs" | "patternProperties")
+                    && let Value::Object(props) = child
+                {
+                    for p in props.values_mut() {
+                        if *p == Value::Bool(true) {
+                            *p = json!({});
+                        } else {
+                            plain_schemas(p);
+                        }
+                    }
+                    continue;
+                }
+                if matches!(k.as_str(), "anyOf" | "oneOf" | "allOf" | "prefixItems")
+                    && let Value::Array(list) = child
+                {
+                    for p in list.iter_mut() {
+                        if *p == Value::Bool(true) {
+                            *p = json!({});
+                        } else {
+                            plain_schemas(p);
+                        }
+                    }
+                    continue;
+                }
+                plain_schemas(child);
+            }
+        }
+        Value::Array(list) => list.iter_mut().for_each(plain_schemas),
+        _ => {}
+    }
 }
 
 fn path_params(path: &str) -> Vec<String> {

@@ -45,6 +45,7 @@ pub async fn assign(
         .await?
         .ok_or(AppError::NotFound("client"))?;
     tx.commit().await?;
+    app.events_queued();
     alerts.publish(&app.bus);
     if before.assignee.is_none() {
         app.metrics.first_assigned(before.created_at, now);
@@ -89,6 +90,14 @@ pub(super) async fn assign_locked(
         before.id.0,
         Some(json!({"assignee": before.assignee.map(|m| m.0)})),
         Some(json!({"assignee": to.id.0})),
+        now,
+    )
+    .await?;
+    crate::webhooks::emit(
+        tx,
+        actor.account,
+        "lead.assigned",
+        json!({"client_id": before.id.0, "assignee_id": to.id.0, "from_assignee_id": before.assignee.map(|m| m.0), "by_member_id": actor.member.0}),
         now,
     )
     .await?;
@@ -243,6 +252,7 @@ pub async fn bulk_assign(
     }
     let _ = changed;
     tx.commit().await?;
+    app.events_queued();
     alerts.publish(&app.bus);
     for created_at in first_assigned {
         app.metrics.first_assigned(created_at, now);

@@ -125,7 +125,16 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
     let row = clients::get(&mut tx, actor.account, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;
+    crate::webhooks::emit(
+        &mut tx,
+        actor.account,
+        "client.claimed",
+        json!({"client_id": id.0, "assignee_id": actor.member.0}),
+        now,
+    )
+    .await?;
     tx.commit().await?;
+    app.events_queued();
     *outcome = Some(row.clone());
     Ok(row)
 }

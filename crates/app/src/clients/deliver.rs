@@ -87,6 +87,8 @@ pub async fn deliver(
         now,
     )
     .await?;
+    let mut data_out = data.clone();
+    data_out["client_id"] = json!(id.0);
     crate::trail::record(
         &mut tx,
         &actor,
@@ -101,7 +103,9 @@ pub async fn deliver(
     let after = clients::get(&mut tx, actor.account, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;
+    crate::webhooks::emit(&mut tx, actor.account, "client.delivered", data_out, now).await?;
     tx.commit().await?;
+    app.events_queued();
     alerts.publish(&app.bus);
     app.metrics.first_contact(first, now);
     if before.assignee.is_none() && after.assignee.is_some() {

@@ -257,6 +257,19 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
     bulk::insert_events(&mut tx, &events, now).await?;
     bulk::insert_audit(&mut tx, &audits, now).await?;
     let note_ids = bulk::insert_notifications(&mut tx, &notes, now).await?;
+    // Outbound events (I8), in this transaction.
+    let lead_events: Vec<(AccountId, serde_json::Value, bool)> = fresh
+        .iter()
+        .zip(&ids)
+        .zip(&decisions)
+        .map(|((&i, id), (_, assignee, reason))| {
+            let l = &leads[i];
+            let data = json!({"client_id": id.0, "name": l.name, "email": l.email, "phone": l.phone,
+                "source_id": l.source.id.0, "assignee_id": assignee.map(|m| m.0), "reason": reason});
+            (l.source.account, data, assignee.is_some())
+        })
+        .collect();
+    let events_out = crate::webhooks::emit_leads(&mut tx, &lead_events, now).await?;
     let mut alerts = Alerts::default();
     for (n, id) in notes.iter().zip(note_ids) {
         alerts.written(n.account, n.member, id, n.kind, n.client, &n.body, now);
@@ -282,6 +295,9 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
         if assignee.is_some() {
             app.metrics.first_assigned(now, now);
         }
+    }
+    if events_out {
+        app.events_queued();
     }
 
     let answer_new = |n: usize, duplicate: bool| Ingested {

@@ -23,6 +23,15 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// How the delivery log names the channel.
+    pub fn log_name(self) -> &'static str {
+        match self {
+            Channel::Generic => "signed",
+            Channel::Facebook => "facebook",
+            Channel::Google => "google",
+        }
+    }
+
     fn kinds(self) -> &'static [&'static str] {
         match self {
             Channel::Generic => &["webhook", "website"],
@@ -74,7 +83,9 @@ fn idempotency_key(raw: Option<&str>) -> Result<Option<String>, AppError> {
 }
 
 /// Verifies, parses, stores and routes a delivery: one answer per lead (a
-/// Facebook delivery may carry several, the others carry one).
+/// Facebook delivery may carry several, the others carry one). The outcome
+/// is written to the source's delivery log (I7); a Facebook lead that came
+/// with ids only is queued for its details (I6).
 pub async fn receive(app: &App, d: Delivery<'_>) -> Result<Vec<Ingested>, AppError> {
     use crate::metrics::LeadOutcome;
     let src = match source_for(app, d.source, d.channel).await {
@@ -84,8 +95,22 @@ pub async fn receive(app: &App, d: Delivery<'_>) -> Result<Vec<Ingested>, AppErr
             return Err(e);
         }
     };
-    let received = receive_from(app, &src, d).await;
-    match &received {
+    let result = receive_from(app, &src, d).await;
+    let answers = result.map(|pairs| {
+        let awaiting: Vec<(leadteam_domain::ClientId, String)> = pairs
+            .iter()
+            .filter_map(|(i, lg)| lg.clone().map(|l| (i.client, l)))
+            .collect();
+        (
+            pairs.into_iter().map(|(i, _)| i).collect::<Vec<_>>(),
+            awaiting,
+        )
+    });
+    let (result, awaiting) = match answers {
+        Ok((leads, awaiting)) => (Ok(leads), awaiting),
+        Err(e) => (Err(e), Vec::new()),
+    };
+    match &result {
         Ok(leads) => {
             for l in leads {
                 let outcome = if l.duplicate {
@@ -98,14 +123,35 @@ pub async fn receive(app: &App, d: Delivery<'_>) -> Result<Vec<Ingested>, AppErr
         }
         Err(_) => app.metrics.lead(&src.kind, LeadOutcome::Refused),
     }
-    received
+    super::log::outcome(app, &src, d.channel.log_name(), &result).await;
+    if !awaiting.is_empty() {
+        super::facebook::queue(app, &src, &awaiting).await?;
+    }
+    result
 }
 
+/// Logs a delivery refused for its size before it was read (the caller
+/// stops reading at the limit).
+pub async fn too_large(app: &App, source: SourceId, channel: Channel, limit: usize) {
+    if let Ok(src) = source_for(app, source, channel).await {
+        super::log::refused(
+            app,
+            &src,
+            channel.log_name(),
+            super::log::Refusal::TooLarge,
+            &format!("the body is over {limit} bytes"),
+        )
+        .await;
+    }
+}
+
+/// The leads of a delivery, each with the leadgen id to fetch when it came
+/// with ids only.
 async fn receive_from(
     app: &App,
     src: &SourceRow,
     d: Delivery<'_>,
-) -> Result<Vec<Ingested>, AppError> {
+) -> Result<Vec<(Ingested, Option<String>)>, AppError> {
     let signed = |header| {
         verify_sha256_signature(src.secret.as_bytes(), d.body, header)
             .map_err(|e| AppError::Unauthenticated(AuthFailure::BadSignature(e.to_string())))
@@ -134,7 +180,11 @@ async fn receive_from(
     };
     let mut out = Vec::with_capacity(leads.len());
     for lead in leads {
-        out.push(ingest(app, src, lead, key.as_deref()).await?);
+        let awaiting = lead
+            .awaiting_details
+            .then(|| lead.source_lead_id.clone())
+            .flatten();
+        out.push((ingest(app, src, lead, key.as_deref()).await?, awaiting));
     }
     Ok(out)
 }

@@ -13,7 +13,11 @@
 //! leads is retried alone, so one lead never sinks another.
 
 mod batch;
+pub mod facebook;
+pub mod form;
 pub mod hooks;
+pub mod keyed;
+pub mod log;
 
 use crate::App;
 use crate::error::AppError;
@@ -102,7 +106,11 @@ fn prepare(source: &SourceRow, lead: Lead, key: Option<&str>) -> Result<Prepared
     if !source.enabled {
         return Err(AppError::conflict(None, "this lead source is switched off"));
     }
-    let kind = SourceKind::parse(&source.kind).unwrap_or(SourceKind::Webhook);
+    // A hosted form (I4) is a website form to routing and reports.
+    let kind = match source.kind.as_str() {
+        "form" => SourceKind::Website,
+        k => SourceKind::parse(k).unwrap_or(SourceKind::Webhook),
+    };
     let mut fields = lead.fields.clone();
     let email = match lead
         .email

@@ -117,8 +117,17 @@ pub async fn accept(
         now,
     )
     .await?;
+    crate::webhooks::emit(
+        &mut tx,
+        inv2.account,
+        "member.activated",
+        serde_json::json!({"member_id": m.id.0, "name": after.name, "email": after.email}),
+        now,
+    )
+    .await?;
     let token =
         crate::auth::insert_session(app, &mut tx, user, Some(inv2.account), client, now).await?;
     tx.commit().await?;
+    app.events_queued();
     Ok((after, token))
 }

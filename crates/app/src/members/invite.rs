@@ -34,6 +34,7 @@ pub async fn invite(
     let row = invite_in(app, &mut tx, caller, input).await?;
     tx.commit().await?;
     app.mail_queued();
+    app.events_queued();
     Ok(row)
 }
 
@@ -119,6 +120,14 @@ pub(crate) async fn invite_in(
     send_invitation(app, tx, caller, id, email.as_str(), &role.1, now).await?;
     let row = load(tx, actor.account, id, Lock::None).await?;
     crate::trail::change(tx, caller, "member.invited", None, Some(&row), now).await?;
+    crate::webhooks::emit(
+        tx,
+        actor.account,
+        "member.invited",
+        serde_json::json!({"member_id": id.0, "name": row.name, "email": row.email}),
+        now,
+    )
+    .await?;
     Ok(row)
 }
 

@@ -75,7 +75,18 @@ async fn set_active(
         "member.deactivated"
     };
     crate::trail::change(&mut tx, caller, what, Some(&before), Some(&after), now).await?;
+    if !active {
+        crate::webhooks::emit(
+            &mut tx,
+            actor.account,
+            "member.deactivated",
+            serde_json::json!({"member_id": id.0, "name": after.name}),
+            now,
+        )
+        .await?;
+    }
     tx.commit().await?;
+    app.events_queued();
     app.bus.publish(crate::bus::BusEvent::AccessChanged {
         account: actor.account,
         member: id,
@@ -196,7 +207,16 @@ pub async fn remove(
         now,
     )
     .await?;
+    crate::webhooks::emit(
+        &mut tx,
+        before.account,
+        "member.removed",
+        json!({"member_id": id.0, "name": before.name}),
+        now,
+    )
+    .await?;
     tx.commit().await?;
+    app.events_queued();
     alerts.publish(&app.bus);
     Ok(plan)
 }

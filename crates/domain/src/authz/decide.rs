@@ -180,6 +180,11 @@ pub enum Action<'a> {
     ViewCredits {
         member: MemberId,
     },
+    /// Send a lead with an intake API key limited to `allowed` sources (I5).
+    SendLead {
+        allowed: &'a [crate::ids::SourceId],
+        source: crate::ids::SourceId,
+    },
 }
 
 /// Why an action is refused. Each reason maps to one HTTP status in `web`.
@@ -205,6 +210,9 @@ pub enum Denied {
     TargetInactive,
     #[error("this needs a signed-in session, not an API key")]
     SessionOnly,
+    /// A hosted form posted from a site its admin did not allow (I4).
+    #[error("this site may not post the form")]
+    OriginNotAllowed,
     /// The thing is not visible to the actor: answered as not found.
     #[error("not found")]
     NotVisible,
@@ -288,6 +296,13 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
     match action {
         A::ViewSelf | A::ManageOwnSecurity | A::StopWork => Ok(()),
 
+        A::SendLead { allowed, source } => {
+            if allowed.contains(source) {
+                Ok(())
+            } else {
+                Err(Denied::NotVisible)
+            }
+        }
         A::ListMembers | A::ListTeams | A::ListRoles => {
             if actor.has(P::TeamView) || actor.has(P::MembersManage) {
                 Ok(())

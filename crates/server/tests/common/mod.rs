@@ -198,21 +198,22 @@ impl Drop for Node {
 }
 
 /// The invitation token of the newest mail to `to` in the outbox.
-pub async fn invitation_token(db: &leadteam_store::Db, to: &str) -> String {
-    let mut c = db.conn().await.expect("conn");
-    let body: String = sqlx::query_scalar(
-        "SELECT body_text FROM outbox WHERE to_email = $1 ORDER BY id DESC LIMIT 1",
-    )
-    .bind(to)
-    .fetch_one(&mut *c)
-    .await
-    .expect("an invitation mail");
-    let start = body.find("token=").expect("a link with a token") + "token=".len();
-    body[start..]
-        .split_whitespace()
-        .next()
-        .expect("token")
-        .to_owned()
+pub async fn invitation_token(mail_dir: &std::path::Path, to: &str) -> String {
+    // Links are minted when the mail is sent: read the delivered message.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        for m in leadteam_testkit::read_mail_dir(mail_dir).into_iter().rev() {
+            if m.to.eq_ignore_ascii_case(to)
+                && let Some(link) = leadteam_testkit::links_in(&m.body)
+                    .into_iter()
+                    .find(|l| l.contains("/invitations/accept?token="))
+            {
+                return link.rsplit("token=").next().unwrap_or_default().to_owned();
+            }
+        }
+        assert!(Instant::now() < deadline, "no invitation mail to {to}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Invites `email` as `role` and accepts; the member's token and id.
@@ -240,7 +241,7 @@ pub async fn join(
         )
         .await;
     assert_eq!(status, 201, "{m}");
-    let token = invitation_token(db, email).await;
+    let token = invitation_token(&node.data.join("mail"), email).await;
     let (status, body) = node
         .call(
             reqwest::Method::POST,

@@ -503,9 +503,11 @@ async fn r_m7_removal_requires_the_choice_for_clients(app: &TestApp) {
     let (_, cid) = join(app, &owner, "Cid", "cid@example.com", "Member").await;
     let path = format!("/api/v1/members/{bob}");
     let r = app.delete(&owner.token, &path).await;
+    // I9: no DELETE takes a body; the choice is a query parameter.
     assert_eq!(
-        r.status, 415,
-        "a body with the choice is required: {}",
+        (r.status, r.field()),
+        (422, Some("clients")),
+        "the choice is required: {}",
         r.text
     );
     let r = app

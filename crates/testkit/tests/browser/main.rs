@@ -9,6 +9,7 @@ mod files;
 mod files_http;
 mod harness;
 mod identity;
+mod integrations;
 mod keys;
 mod leads;
 mod pages;

@@ -3,10 +3,11 @@
 use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::ApiQuery;
 use crate::extract::{ApiJson, Authed};
 use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use leadteam_app::account;
 use leadteam_domain::MemberId;
@@ -62,10 +63,10 @@ pub(super) fn routes(api: Api) -> Api {
             Verb::Delete,
             "/api/v1/account",
             "account",
-            "Delete the account with the emailed code (O4)",
+            "Delete the account with the emailed code (O4): ?code=12345678",
         )
         .status(204)
-        .body::<DeleteBody>(),
+        .query(&[("code", "the 8-digit code from the email")]),
         delete_account,
     )
     .add(
@@ -183,8 +184,7 @@ async fn request_deletion(
     ))
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Deserialize)]
 pub struct DeleteBody {
     /// The code from the email.
     pub code: String,
@@ -193,7 +193,7 @@ pub struct DeleteBody {
 async fn delete_account(
     State(s): State<AppState>,
     Authed(c): Authed,
-    ApiJson(b): ApiJson<DeleteBody>,
+    ApiQuery(b): ApiQuery<DeleteBody>,
 ) -> Result<StatusCode, ApiError> {
     account::delete(&s.app, &c, &b.code).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -236,7 +236,7 @@ pub struct AuditOut {
 async fn audit(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditOut>, ApiError> {
     let limit = q.limit.unwrap_or(50);
     let rows = account::audit_log(&s.app, &c, q.action.as_deref(), q.before, Some(limit)).await?;

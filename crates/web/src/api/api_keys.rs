@@ -3,10 +3,11 @@
 use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::ApiPath;
 use crate::extract::{ApiJson, Authed};
 use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use leadteam_app::api_keys;
 use leadteam_app::api_keys::ApiKeyRow;
@@ -61,6 +62,8 @@ pub struct ApiKeyOut {
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked: bool,
+    /// An intake key: it only sends leads (`POST /api/v1/leads`) to these sources.
+    pub lead_source_ids: Option<Vec<i64>>,
     /// Shown once, at creation: send as `Authorization: Bearer <token>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
@@ -81,6 +84,10 @@ fn out(k: &ApiKeyRow, token: Option<String>) -> ApiKeyOut {
         created_at: rfc3339(k.created_at),
         last_used_at: k.last_used_at.map(rfc3339),
         revoked: k.revoked_at.is_some(),
+        lead_source_ids: k
+            .lead_sources
+            .as_ref()
+            .map(|l| l.iter().map(|s| s.0).collect()),
         token,
     }
 }
@@ -101,8 +108,12 @@ async fn list(State(s): State<AppState>, Authed(c): Authed) -> Result<Json<ApiKe
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyBody {
     pub name: String,
-    /// Permissions of the key (a subset of mine).
+    /// Permissions of the key (a subset of mine); empty for an intake key.
+    #[serde(default)]
     pub permissions: Vec<String>,
+    /// Makes an intake key (I5; needs integrations.manage): it may only send
+    /// leads, with `POST /api/v1/leads`, to these sources.
+    pub lead_source_ids: Option<Vec<i64>>,
 }
 
 async fn create(
@@ -110,14 +121,28 @@ async fn create(
     Authed(c): Authed,
     ApiJson(b): ApiJson<ApiKeyBody>,
 ) -> Result<(StatusCode, Json<ApiKeyOut>), ApiError> {
-    let k = api_keys::create(&s.app, &c, &b.name, &b.permissions).await?;
+    let k = match b.lead_source_ids {
+        Some(ids) => {
+            if !b.permissions.is_empty() {
+                return Err(leadteam_app::AppError::field(
+                    "permissions",
+                    "an intake key has no permissions: leave them out",
+                )
+                .into());
+            }
+            let ids: Vec<leadteam_domain::SourceId> =
+                ids.into_iter().map(leadteam_domain::SourceId).collect();
+            api_keys::create_intake(&s.app, &c, &b.name, &ids).await?
+        }
+        None => api_keys::create(&s.app, &c, &b.name, &b.permissions).await?,
+    };
     Ok((StatusCode::CREATED, Json(out(&k.key, Some(k.token)))))
 }
 
 async fn revoke(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     api_keys::revoke(&s.app, &c, ApiKeyId(id)).await?;
     Ok(StatusCode::NO_CONTENT)

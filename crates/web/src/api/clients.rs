@@ -4,9 +4,10 @@ use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use leadteam_app::AppError;
@@ -187,7 +188,7 @@ pub struct ListParams {
 async fn list(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Query(p): Query<ListParams>,
+    ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Json<ClientsOut>, ApiError> {
     let (rows, next) = clients::list(
         &s.app,
@@ -277,7 +278,7 @@ pub struct ClientDetailOut {
 async fn get_one(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ClientDetailOut>, ApiError> {
     let (v, events) = clients::get(&s.app, &c, ClientId(id)).await?;
     Ok(Json(ClientDetailOut {
@@ -289,7 +290,7 @@ async fn get_one(
 async fn update(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<ClientBody>,
 ) -> Result<Json<ClientOut>, ApiError> {
     Ok(Json(view_out(
@@ -300,7 +301,7 @@ async fn update(
 async fn delete(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     clients::delete(&s.app, &c, ClientId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -309,7 +310,7 @@ async fn delete(
 async fn claim(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ClientOut>, ApiError> {
     Ok(Json(client_out(
         &clients::claim(&s.app, &c, ClientId(id)).await?,
@@ -326,7 +327,7 @@ pub struct AssignBody {
 async fn assign(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<AssignBody>,
 ) -> Result<Json<ClientOut>, ApiError> {
     Ok(Json(client_out(
@@ -350,7 +351,7 @@ pub struct NoteOut {
 async fn note(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<NoteBody>,
 ) -> Result<(StatusCode, Json<NoteOut>), ApiError> {
     let kind = b.kind.as_deref().unwrap_or("note");
@@ -434,7 +435,7 @@ pub struct DeliverBody {
 async fn deliver(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<DeliverBody>,
 ) -> Result<Json<ClientOut>, ApiError> {
     let to = match (b.to_member, b.to_team) {
@@ -461,7 +462,7 @@ pub struct GuestBody {
 async fn guest(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<GuestBody>,
 ) -> Result<(StatusCode, Json<super::members::MemberOut>), ApiError> {
     let m = clients::invite_guest(&s.app, &c, ClientId(id), &b.name, &b.email).await?;

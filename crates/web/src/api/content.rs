@@ -6,10 +6,11 @@ use super::teams::MemberRef;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
@@ -202,7 +203,7 @@ pub struct FileQuery {
 async fn list(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Query(q): Query<KindQuery>,
+    ApiQuery(q): ApiQuery<KindQuery>,
 ) -> Result<Json<ContentListOut>, ApiError> {
     let rows = content::list(&s.app, &c, q.kind.as_deref()).await?;
     Ok(Json(ContentListOut {
@@ -213,7 +214,7 @@ async fn list(
 async fn get_one(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ContentOut>, ApiError> {
     Ok(Json(content_out(
         &content::get(&s.app, &c, ContentId(id)).await?,
@@ -243,7 +244,7 @@ async fn create(
 async fn edit(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<EditContentBody>,
 ) -> Result<Json<ContentOut>, ApiError> {
     let v = content::edit(
@@ -265,7 +266,7 @@ async fn edit(
 async fn delete(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     content::delete(&s.app, &c, ContentId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -274,8 +275,8 @@ async fn delete(
 async fn upload(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
-    Query(q): Query<FileQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<FileQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ContentOut>, ApiError> {
@@ -343,7 +344,7 @@ fn disposition(name: &str) -> String {
 async fn download(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let d = content::download(&s.app, &c, ContentId(id)).await?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(d.data));

@@ -5,10 +5,11 @@ use super::rfc3339;
 use super::teams::MemberRef;
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::ApiPath;
 use crate::extract::{ApiJson, Authed};
 use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use leadteam_app::groups::GroupRow;
@@ -134,7 +135,7 @@ async fn list(State(s): State<AppState>, Authed(c): Authed) -> Result<Json<Group
 async fn get_one(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<GroupOut>, ApiError> {
     Ok(Json(group_out(
         &groups::get(&s.app, &c, GroupId(id)).await?,
@@ -162,7 +163,7 @@ async fn create(
 async fn edit(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<EditGroupBody>,
 ) -> Result<Json<GroupOut>, ApiError> {
     let g = groups::edit(
@@ -182,7 +183,7 @@ async fn edit(
 async fn delete(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     groups::delete(&s.app, &c, GroupId(id)).await?;
     Ok(StatusCode::NO_CONTENT)

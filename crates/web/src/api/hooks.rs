@@ -3,10 +3,11 @@
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use leadteam_app::AppError;
@@ -25,6 +26,7 @@ pub(super) fn routes(api: Api) -> Api {
         RouteSpec::new(Verb::Post, "/hooks/{source_id}", "intake", "Generic or website-form webhook, signed X-Leadteam-Signature: sha256=<hex HMAC of the body>")
             .signed()
             .status(201)
+            .also(200, "The lead was delivered before: stored once (duplicate)")
             .returns::<IngestOut>(),
         generic,
     )
@@ -42,6 +44,7 @@ pub(super) fn routes(api: Api) -> Api {
         RouteSpec::new(Verb::Post, "/hooks/{source_id}/google", "intake", "Google Ads lead form webhook, authenticated by google_key")
             .signed()
             .status(201)
+            .also(200, "The lead was delivered before: stored once (duplicate)")
             .returns::<IngestOut>(),
         google,
     )
@@ -63,7 +66,7 @@ pub struct IngestManyOut {
     pub leads: Vec<IngestOut>,
 }
 
-fn out(i: &Ingested) -> IngestOut {
+pub(super) fn out(i: &Ingested) -> IngestOut {
     IngestOut {
         client_id: i.client.0,
         duplicate: i.duplicate,
@@ -91,7 +94,7 @@ fn too_large() -> ApiError {
 }
 
 /// Reads the body, refusing oversized ones before anything else.
-async fn body_of(req: Request) -> Result<(HeaderMap, axum::body::Bytes), ApiError> {
+pub(super) async fn body_of(req: Request) -> Result<(HeaderMap, axum::body::Bytes), ApiError> {
     let (parts, body) = req.into_parts();
     if let Some(len) = parts
         .headers
@@ -108,7 +111,7 @@ async fn body_of(req: Request) -> Result<(HeaderMap, axum::body::Bytes), ApiErro
     Ok((parts.headers, bytes))
 }
 
-fn header<'h>(h: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(super) fn header<'h>(h: &'h HeaderMap, name: &str) -> Option<&'h str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -120,7 +123,13 @@ async fn deliver(
     signature_header: Option<&str>,
     req: Request,
 ) -> Result<Vec<Ingested>, ApiError> {
-    let (headers, body) = body_of(req).await?;
+    let (headers, body) = match body_of(req).await {
+        Ok(b) => b,
+        Err(e) => {
+            hooks::too_large(&s.app, SourceId(id), channel, HOOK_BODY_LIMIT).await;
+            return Err(e);
+        }
+    };
     Ok(hooks::receive(
         &s.app,
         Delivery {
@@ -144,7 +153,7 @@ fn one(mut leads: Vec<Ingested>) -> Result<Response, ApiError> {
 
 async fn generic(
     State(s): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     req: Request,
 ) -> Result<Response, ApiError> {
     one(deliver(&s, id, Channel::Generic, Some("x-leadteam-signature"), req).await?)
@@ -152,8 +161,8 @@ async fn generic(
 
 async fn facebook_verify(
     State(s): State<AppState>,
-    Path(id): Path<i64>,
-    Query(q): Query<HashMap<String, String>>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let challenge = hooks::facebook_challenge(
         &s.app,
@@ -168,7 +177,7 @@ async fn facebook_verify(
 
 async fn facebook(
     State(s): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     req: Request,
 ) -> Result<Json<IngestManyOut>, ApiError> {
     let leads = deliver(&s, id, Channel::Facebook, Some("x-hub-signature-256"), req).await?;
@@ -179,7 +188,7 @@ async fn facebook(
 
 async fn google(
     State(s): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     req: Request,
 ) -> Result<Response, ApiError> {
     one(deliver(&s, id, Channel::Google, None, req).await?)

@@ -126,10 +126,14 @@ pub(super) fn routes(api: Api) -> Api {
             Verb::Delete,
             "/api/v1/me/2fa",
             "identity",
-            "Turn 2FA off (password and a code required)",
+            "Turn 2FA off: the password and a code (or a recovery code) in headers",
         )
         .status(204)
-        .body::<Disable2faBody>(),
+        .headers(&[
+            ("Leadteam-Password", "the account password (required)"),
+            ("Leadteam-Totp-Code", "a code from the authenticator app"),
+            ("Leadteam-Recovery-Code", "or one of the recovery codes"),
+        ]),
         disable_2fa,
     )
 }
@@ -294,8 +298,10 @@ pub struct MembershipOut {
     pub current: bool,
 }
 
+/// The account a session acts in, as `GET /api/v1/me` shows it: a summary
+/// of the account resource (`GET /api/v1/account` has the whole `AccountOut`).
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct AccountOut {
+pub struct CurrentAccountOut {
     pub id: i64,
     pub name: String,
     pub require_2fa: bool,
@@ -306,7 +312,7 @@ pub struct MeOut {
     pub user: UserOut,
     pub memberships: Vec<MembershipOut>,
     /// The account this session acts in; null when it is not an active member of any.
-    pub account: Option<AccountOut>,
+    pub account: Option<CurrentAccountOut>,
     pub member_id: Option<i64>,
     pub is_owner: bool,
     /// Effective permissions in the current account.
@@ -337,7 +343,7 @@ fn me_out(v: me::MeView) -> MeOut {
                 current: Some(m.account) == current,
             })
             .collect(),
-        account: v.account.as_ref().map(|a| AccountOut {
+        account: v.account.as_ref().map(|a| CurrentAccountOut {
             id: a.id.0,
             name: a.name.clone(),
             require_2fa: a.require_2fa,
@@ -446,27 +452,18 @@ async fn confirm_2fa(
     }))
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Disable2faBody {
-    pub password: String,
-    #[serde(default)]
-    pub code: Option<String>,
-    #[serde(default)]
-    pub recovery_code: Option<String>,
-}
-
 async fn disable_2fa(
     State(s): State<AppState>,
     Authed(c): Authed,
-    ApiJson(b): ApiJson<Disable2faBody>,
+    headers: axum::http::HeaderMap,
 ) -> Result<StatusCode, ApiError> {
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     security::disable_totp(
         &s.app,
         &c,
-        &b.password,
-        b.code.as_deref(),
-        b.recovery_code.as_deref(),
+        h("leadteam-password").unwrap_or(""),
+        h("leadteam-totp-code"),
+        h("leadteam-recovery-code"),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

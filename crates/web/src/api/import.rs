@@ -3,11 +3,12 @@
 
 use crate::AppState;
 use crate::error::{ApiError, too_large, unsupported_type};
+use crate::extract::ApiQuery;
 use crate::extract::Authed;
 use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use futures::TryStreamExt;
 use leadteam_app::AppError;
@@ -157,7 +158,7 @@ fn out(r: &ImportReport) -> ImportOut {
 async fn import_csv(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Query(q): Query<ImportQuery>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<ImportOut>), ApiError> {

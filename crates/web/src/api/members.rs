@@ -4,9 +4,10 @@ use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed, Client, MaybeAuthed};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use leadteam_app::members::MemberRow;
@@ -68,9 +69,12 @@ pub(super) fn routes(api: Api) -> Api {
             Verb::Delete,
             "/api/v1/members/{id}",
             "members",
-            "Remove for good, moving or deleting its clients (M7); it leaves rules, round robins and teams (X5). With dry_run, says what would change and changes nothing",
+            "Remove for good, moving or deleting its clients (M7): ?clients=move&move_to=ID or ?clients=delete; it leaves rules, round robins and teams (X5). With &dry_run=true, says what would change and changes nothing",
         )
-        .body::<RemoveBody>()
+        .query(&[
+            ("clients", "move | delete: what happens to the member's clients"),
+            ("move_to", "integer: the active member who receives them when clients is move"),
+        ])
         .returns::<RemovedOut>(),
         remove,
     )
@@ -205,7 +209,7 @@ pub struct StatusQuery {
 async fn list(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Query(q): Query<StatusQuery>,
+    ApiQuery(q): ApiQuery<StatusQuery>,
 ) -> Result<Json<MembersOut>, ApiError> {
     let rows = members::list(&s.app, &c, q.status.as_deref()).await?;
     Ok(Json(MembersOut {
@@ -216,7 +220,7 @@ async fn list(
 async fn get_one(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<MemberOut>, ApiError> {
     Ok(Json(member_out(
         &members::get(&s.app, &c, MemberId(id)).await?,
@@ -254,7 +258,7 @@ pub struct EditBody {
 async fn edit(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<EditBody>,
 ) -> Result<Json<MemberOut>, ApiError> {
     if b.email.is_some() {
@@ -283,7 +287,7 @@ async fn edit(
 async fn deactivate(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<MemberOut>, ApiError> {
     Ok(Json(member_out(
         &members::deactivate(&s.app, &c, MemberId(id)).await?,
@@ -293,17 +297,18 @@ async fn deactivate(
 async fn reactivate(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<MemberOut>, ApiError> {
     Ok(Json(member_out(
         &members::reactivate(&s.app, &c, MemberId(id)).await?,
     )))
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoveBody {
     /// What happens to the member's clients: `move` (to `move_to`) or `delete`.
+    #[serde(default)]
     pub clients: String,
     /// The active member who receives the clients when `clients` is `move`.
     pub move_to: Option<i64>,
@@ -352,8 +357,8 @@ pub struct TeamRefOut {
 async fn remove(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
-    ApiJson(b): ApiJson<RemoveBody>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(b): ApiQuery<RemoveBody>,
 ) -> Result<Json<RemovedOut>, ApiError> {
     let choice = match (b.clients.as_str(), b.move_to) {
         ("move", Some(to)) => ClientsOnRemoval::MoveTo(MemberId(to)),
@@ -445,7 +450,7 @@ async fn invite(
 async fn resend(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<MemberOut>, ApiError> {
     Ok(Json(member_out(
         &members::resend(&s.app, &c, MemberId(id)).await?,
@@ -455,7 +460,7 @@ async fn resend(
 async fn cancel(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     members::cancel(&s.app, &c, MemberId(id)).await?;
     Ok(StatusCode::NO_CONTENT)

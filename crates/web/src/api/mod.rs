@@ -9,12 +9,15 @@ mod groups;
 mod hooks;
 mod identity;
 pub(crate) mod import;
+mod leads;
 mod members;
 mod notifications;
 mod roles;
 mod routing;
 mod service;
+mod sources;
 mod teams;
+mod webhooks;
 
 use crate::registry::Api;
 
@@ -29,7 +32,10 @@ pub fn routes() -> Api {
     let api = clients::routes(api);
     let api = import::routes(api);
     let api = notifications::routes(api);
+    let api = sources::routes(api);
     let api = routing::routes(api);
+    let api = leads::routes(api);
+    let api = webhooks::routes(api);
     let api = hooks::routes(api);
     let api = roles::routes(api);
     let api = billing::routes(api);
@@ -39,6 +45,10 @@ pub fn routes() -> Api {
     // The pages of the UI: served by the same router, not part of the API document.
     api.merge_unlisted(crate::ui::routes())
 }
+
+pub(crate) use sources::{
+    form_url as form_url_of, secret_url as secret_url_of, webhook_url as webhook_url_of,
+};
 
 /// Serialises a timestamp as RFC 3339 (UTC) for the API.
 pub(crate) fn rfc3339(t: leadteam_domain::Timestamp) -> String {

@@ -4,9 +4,10 @@ use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::Authed;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use leadteam_app::bus::BusEvent;
@@ -65,7 +66,7 @@ pub struct ListParams {
 async fn list(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Query(p): Query<ListParams>,
+    ApiQuery(p): ApiQuery<ListParams>,
 ) -> Result<Json<NotificationsOut>, ApiError> {
     let limit = p.limit.unwrap_or(50);
     let (rows, unread) =
@@ -95,7 +96,7 @@ async fn list(
 async fn read(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     notifications::mark_read(&s.app, &c, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,16 +1,15 @@
 //! Lead sources and assignment rules (I1, I2, A1-A3).
 
-use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::ApiPath;
 use crate::extract::{ApiJson, Authed};
 use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use leadteam_app::AppError;
-use leadteam_app::routing_admin::SourceRow;
-use leadteam_app::routing_admin::{self as ra, SourceWithSecret};
+use leadteam_app::routing_admin as ra;
 use leadteam_domain::routing::{
     Criterion, DefaultRule, Direction, LeadsPerRound, RrEntry, Rule, RuleAction,
 };
@@ -20,49 +19,6 @@ use serde::{Deserialize, Serialize};
 
 pub(super) fn routes(api: Api) -> Api {
     api.add(
-        RouteSpec::new(
-            Verb::Get,
-            "/api/v1/lead-sources",
-            "routing",
-            "Lead sources (without secrets)",
-        )
-        .returns::<SourcesOut>(),
-        list_sources,
-    )
-    .add(
-        RouteSpec::new(
-            Verb::Post,
-            "/api/v1/lead-sources",
-            "routing",
-            "Create a lead source; its secret is shown once",
-        )
-        .status(201)
-        .body::<SourceBody>()
-        .returns::<SourceOut>(),
-        create_source,
-    )
-    .add(
-        RouteSpec::new(
-            Verb::Patch,
-            "/api/v1/lead-sources/{id}",
-            "routing",
-            "Rename, switch on/off, or rotate the secret (shown once)",
-        )
-        .body::<SourcePatch>()
-        .returns::<SourceOut>(),
-        update_source,
-    )
-    .add(
-        RouteSpec::new(
-            Verb::Delete,
-            "/api/v1/lead-sources/{id}",
-            "routing",
-            "Delete a lead source",
-        )
-        .status(204),
-        delete_source,
-    )
-    .add(
         RouteSpec::new(
             Verb::Get,
             "/api/v1/assignment-rules",
@@ -127,116 +83,6 @@ pub(super) fn routes(api: Api) -> Api {
         .returns::<RulesOut>(),
         move_rule,
     )
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SourceOut {
-    pub id: i64,
-    /// website | webhook | facebook | google
-    pub kind: String,
-    pub name: String,
-    pub enabled: bool,
-    /// Where the source delivers leads.
-    pub webhook_url: String,
-    pub created_at: String,
-    /// Shown once, at creation and rotation: the HMAC key (website, webhook),
-    /// the app secret (Facebook) or the google_key (Google).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-    /// Facebook only, shown once: the verify token for the subscription.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verify_token: Option<String>,
-}
-
-fn source_out(s: &AppState, r: &SourceRow, secret: Option<&SourceWithSecret>) -> SourceOut {
-    let base = s.app.config.base_url.trim_end_matches('/');
-    let webhook_url = match r.kind.as_str() {
-        "facebook" => format!("{base}/hooks/{}/facebook", r.id.0),
-        "google" => format!("{base}/hooks/{}/google", r.id.0),
-        _ => format!("{base}/hooks/{}", r.id.0),
-    };
-    SourceOut {
-        id: r.id.0,
-        kind: r.kind.clone(),
-        name: r.name.clone(),
-        enabled: r.enabled,
-        webhook_url,
-        created_at: rfc3339(r.created_at),
-        secret: secret.map(|w| w.secret.clone()),
-        verify_token: secret.and_then(|w| w.verify_token.clone()),
-    }
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SourcesOut {
-    pub sources: Vec<SourceOut>,
-}
-
-async fn list_sources(
-    State(s): State<AppState>,
-    Authed(c): Authed,
-) -> Result<Json<SourcesOut>, ApiError> {
-    let rows = ra::list_sources(&s.app, &c).await?;
-    Ok(Json(SourcesOut {
-        sources: rows.iter().map(|r| source_out(&s, r, None)).collect(),
-    }))
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SourceBody {
-    /// website | webhook | facebook | google
-    pub kind: String,
-    pub name: String,
-}
-
-async fn create_source(
-    State(s): State<AppState>,
-    Authed(c): Authed,
-    ApiJson(b): ApiJson<SourceBody>,
-) -> Result<(StatusCode, Json<SourceOut>), ApiError> {
-    let w = ra::create_source(&s.app, &c, &b.kind, &b.name).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(source_out(&s, &w.source, Some(&w))),
-    ))
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SourcePatch {
-    pub name: Option<String>,
-    pub enabled: Option<bool>,
-    /// Issue a new secret (the old one stops working at once).
-    #[serde(default)]
-    pub rotate_secret: bool,
-}
-
-async fn update_source(
-    State(s): State<AppState>,
-    Authed(c): Authed,
-    Path(id): Path<i64>,
-    ApiJson(b): ApiJson<SourcePatch>,
-) -> Result<Json<SourceOut>, ApiError> {
-    let (row, rotated) = ra::update_source(
-        &s.app,
-        &c,
-        SourceId(id),
-        b.name.as_deref(),
-        b.enabled,
-        b.rotate_secret,
-    )
-    .await?;
-    Ok(Json(source_out(&s, &row, rotated.as_ref())))
-}
-
-async fn delete_source(
-    State(s): State<AppState>,
-    Authed(c): Authed,
-    Path(id): Path<i64>,
-) -> Result<StatusCode, ApiError> {
-    ra::delete_source(&s.app, &c, SourceId(id)).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A criterion of an advanced rule.
@@ -493,7 +339,7 @@ pub struct RulePatch {
 async fn update_rule(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RulePatch>,
 ) -> Result<Json<RuleOut>, ApiError> {
     let action = b
@@ -522,7 +368,7 @@ async fn update_rule(
 async fn delete_rule(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     ra::delete_rule(&s.app, &c, RuleId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -538,7 +384,7 @@ pub struct MoveBody {
 async fn move_rule(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<MoveBody>,
 ) -> Result<Json<RulesOut>, ApiError> {
     let dir = match b.direction.as_str() {

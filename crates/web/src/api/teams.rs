@@ -3,10 +3,11 @@
 use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::ApiPath;
 use crate::extract::{ApiJson, Authed};
 use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use leadteam_app::teams;
@@ -155,7 +156,7 @@ async fn create(
 async fn rename(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RenameTeamBody>,
 ) -> Result<Json<TeamOut>, ApiError> {
     let t = teams::rename(&s.app, &c, TeamId(id), &b.name).await?;
@@ -165,7 +166,7 @@ async fn rename(
 async fn delete(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     teams::delete(&s.app, &c, TeamId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -174,7 +175,7 @@ async fn delete(
 async fn set_members(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<TeamMembersBody>,
 ) -> Result<Json<TeamOut>, ApiError> {
     let t = teams::set_members(&s.app, &c, TeamId(id), &b.member_ids).await?;

@@ -22,6 +22,8 @@ const HTMX: &[u8] = include_bytes!("../../assets/htmx.min.js");
 const LIVE: &str = include_str!("../../assets/live.js");
 /// The file forms (raw-body uploads, see `ui::upload`), hand-written.
 const UPLOAD: &str = include_str!("../../assets/upload.js");
+/// The copy buttons (snippets, keys, curl lines), hand-written.
+const COPY: &str = include_str!("../../assets/copy.js");
 
 fn versioned(path: &str, body: &[u8]) -> String {
     let hash = Sha256::digest(body);
@@ -34,6 +36,12 @@ static HTMX_URL: LazyLock<String> = LazyLock::new(|| versioned("/assets/htmx.min
 static LIVE_URL: LazyLock<String> = LazyLock::new(|| versioned("/assets/live.js", LIVE.as_bytes()));
 static UPLOAD_URL: LazyLock<String> =
     LazyLock::new(|| versioned("/assets/upload.js", UPLOAD.as_bytes()));
+
+static COPY_URL: LazyLock<String> = LazyLock::new(|| versioned("/assets/copy.js", COPY.as_bytes()));
+
+pub(crate) fn copy_url() -> &'static str {
+    COPY_URL.as_str()
+}
 
 pub(crate) fn css_url() -> &'static str {
     CSS_URL.as_str()
@@ -56,6 +64,7 @@ pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
         .route("/assets/htmx.min.js", get(htmx))
         .route("/assets/live.js", get(live))
         .route("/assets/upload.js", get(upload))
+        .route("/assets/copy.js", get(copy))
 }
 
 fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
@@ -83,4 +92,8 @@ async fn live() -> Response {
 
 async fn upload() -> Response {
     asset("text/javascript; charset=utf-8", UPLOAD.as_bytes())
+}
+
+async fn copy() -> Response {
+    asset("text/javascript; charset=utf-8", COPY.as_bytes())
 }

@@ -20,12 +20,13 @@
 //! 3. one line in [`nav::NAV`] with the `Action` that allows the page.
 
 mod admin;
-mod assets;
+pub(crate) mod assets;
 mod csrf;
 mod dashboard;
 mod dates;
 mod error;
 mod form;
+pub(crate) mod hosted_form;
 mod layout;
 mod nav;
 mod qr;
@@ -54,5 +55,6 @@ pub fn routes() -> Router<AppState> {
     let r = security::routes(r);
     let r = admin::routes(r);
     let r = work::routes(r);
+    let r = hosted_form::routes(r);
     r.fallback(error::not_found)
 }

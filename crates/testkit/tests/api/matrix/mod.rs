@@ -190,6 +190,19 @@ async fn setup(app: &TestApp) -> (User, Fixture) {
         .await;
     ids.insert("api_key", r.body["id"].as_i64().unwrap());
     ids.insert("notification", 0);
+    // A subscription to a public address (saving one checks DNS, which a
+    // test machine may not have): written as the use case would.
+    let mut c = app.db.conn().await.unwrap();
+    let hook: i64 = sqlx::query_scalar(
+        "INSERT INTO webhooks (account_id, url, events, secret, created_at, updated_at) \
+         VALUES ($1, 'https://hooks.example.com/x', '[\"lead.created\"]', 'whsec_x', 0, 0) RETURNING id",
+    )
+    .bind(account)
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    drop(c);
+    ids.insert("webhook", hook);
     (owner, Fixture { ids })
 }
 

@@ -3,9 +3,10 @@
 use super::rfc3339;
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::ApiPath;
 use crate::extract::{ApiJson, Authed};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use leadteam_app::billing::credits::{self, CreditsView};
@@ -64,7 +65,7 @@ pub struct CreditsBody {
 pub(super) async fn get_credits(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CreditsOut>, ApiError> {
     Ok(Json(credits_out(
         credits::view(&s.app, &c, MemberId(id)).await?,
@@ -74,7 +75,7 @@ pub(super) async fn get_credits(
 pub(super) async fn post_credits(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<CreditsBody>,
 ) -> Result<Response, ApiError> {
     let v = credits::allocate(&s.app, &c, MemberId(id), b.delta, &b.reason).await?;

@@ -4,9 +4,10 @@
 use super::{CycleOut, DayQuery, LineOut, cycle_out, day_of, line_out};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::extract::ApiQuery;
 use crate::extract::Authed;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use leadteam_app::billing::{self, BillingView};
@@ -25,7 +26,7 @@ pub struct InvoiceOut {
 pub(super) async fn invoice_json(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Query(q): Query<DayQuery>,
+    ApiQuery(q): ApiQuery<DayQuery>,
 ) -> Result<Response, ApiError> {
     let v = billing::view(&s.app, &c, day_of(&q)?).await?;
     let out = InvoiceOut {
@@ -124,7 +125,7 @@ fn attachment(mut resp: Response, filename: &str) -> Response {
 pub(super) async fn invoice_csv(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Query(q): Query<DayQuery>,
+    ApiQuery(q): ApiQuery<DayQuery>,
 ) -> Result<Response, ApiError> {
     let v = billing::view(&s.app, &c, day_of(&q)?).await?;
     let resp = (

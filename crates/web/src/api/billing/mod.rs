@@ -6,6 +6,7 @@ mod credits;
 mod duty;
 mod export;
 
+use crate::extract::ApiQuery;
 use credits::{CreditsBody, CreditsOut, get_credits, post_credits};
 use duty::{DutyOut, get_duty, start_duty, stop_duty};
 use export::{InvoiceOut, invoice_csv, invoice_json};
@@ -16,7 +17,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, Authed};
 use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use leadteam_app::billing::{self, BillingView, LineView, PlanChanges};
 use leadteam_domain::billing::Day;
 use schemars::JsonSchema;
@@ -329,7 +330,7 @@ fn billing_out(v: &BillingView) -> BillingOut {
 async fn get_billing(
     State(s): State<AppState>,
     Authed(c): Authed,
-    Query(q): Query<DayQuery>,
+    ApiQuery(q): ApiQuery<DayQuery>,
 ) -> Result<Json<BillingOut>, ApiError> {
     let v = billing::view(&s.app, &c, day_of(&q)?).await?;
     Ok(Json(billing_out(&v)))

@@ -11,8 +11,10 @@ mod groups;
 mod import;
 mod rule_form;
 mod rules;
+mod source_page;
 mod sources;
 mod team;
+mod webhooks;
 
 pub(crate) use import::IMPORT_PATH;
 
@@ -62,6 +64,8 @@ pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     let r = team::routes(r);
     let r = rules::routes(r);
     let r = sources::routes(r);
+    let r = source_page::routes(r);
+    let r = webhooks::routes(r);
     let r = alerts::routes(r);
     let r = groups::routes(r);
     let r = import::routes(r);
@@ -162,6 +166,13 @@ fn notice(key: Option<&str>) -> Option<&'static str> {
         "source_on" => "The lead source is switched on.",
         "source_off" => "The lead source is switched off: it refuses new leads.",
         "source_deleted" => "The lead source is deleted.",
+        "form_saved" => "The form is saved: its page and snippet show the new fields.",
+        "facebook_saved" => "Facebook's settings are saved.",
+        "secret_url_removed" => "The secret URL is removed: it refuses leads now.",
+        "webhook_added" => "The webhook is added.",
+        "webhook_on" => "The webhook is switched on.",
+        "webhook_off" => "The webhook is switched off.",
+        "webhook_deleted" => "The webhook is deleted.",
         "read" => "The alert is marked read.",
         "group_added" => "The group is created.",
         "group_saved" => "The group is saved.",

@@ -29,8 +29,12 @@ pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
 }
 
 /// The kinds a person may create, with their names in words.
-const KINDS: [(&str, &str); 4] = [
-    ("website", "Website form"),
+const KINDS: [(&str, &str); 5] = [
+    (
+        "form",
+        "Hosted form (a page and a snippet for your website, no code)",
+    ),
+    ("website", "Website form (your own code signs each post)"),
     ("webhook", "Webhook (Zapier, Make, your own code)"),
     ("facebook", "Facebook Lead Ads"),
     ("google", "Google Ads lead forms"),
@@ -55,6 +59,7 @@ pub(super) struct SourceView {
 
 /// A secret shown this once, with how to use it.
 pub(super) struct Shown {
+    id: i64,
     name: String,
     kind: String,
     url: String,
@@ -77,19 +82,14 @@ struct SourcesPage {
     tab: &'static str,
     sources: Vec<SourceView>,
     shown: Option<Shown>,
-    kinds: [(&'static str, &'static str); 4],
+    kinds: [(&'static str, &'static str); 5],
     form: CreateForm,
     errors: FormErrors,
     alert: FormErrors,
 }
 
 fn webhook_url(s: &AppState, r: &SourceRow) -> String {
-    let base = s.app.config.base_url.trim_end_matches('/');
-    match r.kind.as_str() {
-        "facebook" => format!("{base}/hooks/{}/facebook", r.id.0),
-        "google" => format!("{base}/hooks/{}/google", r.id.0),
-        _ => format!("{base}/hooks/{}", r.id.0),
-    }
+    crate::api::webhook_url_of(s, r)
 }
 
 #[derive(Default)]
@@ -140,6 +140,7 @@ async fn sources_page(
 
 fn shown(s: &AppState, w: SourceWithSecret, rotated: bool) -> Shown {
     Shown {
+        id: w.source.id.0,
         name: w.source.name.clone(),
         kind: w.source.kind.clone(),
         url: webhook_url(s, &w.source),
@@ -171,7 +172,20 @@ async fn create(
     who: SignedIn,
     f: UiForm<CreateForm>,
 ) -> Result<Response, UiError> {
-    match ra::create_source(&s.app, &who.caller, &f.data.kind, &f.data.name).await {
+    match ra::create_source(
+        &s.app,
+        &who.caller,
+        &f.data.kind,
+        &f.data.name,
+        Default::default(),
+    )
+    .await
+    {
+        // A hosted form has no secret to copy: its page shows the form.
+        Ok(w) if w.source.kind == "form" => Ok(see_other(
+            &format!("/leads/sources/{}", w.source.id.0),
+            f.htmx,
+        )),
         Ok(w) => {
             let extra = Extra {
                 shown: Some(shown(&s, w, false)),

@@ -1,0 +1,262 @@
+//! Outbound webhooks (I8): an admin (`integrations.manage`) subscribes a URL
+//! to events; each event is written with [`emit`] in the transaction of the
+//! change, and delivered by any node's worker ([`worker`]) signed, with
+//! retries and backoff. A URL that resolves to a loopback, private,
+//! link-local or metadata address is refused when saved and again at each
+//! delivery, unless the operator allowed its network.
+
+mod target;
+pub mod worker;
+
+pub use leadteam_store::webhooks::{DeliveryRow as WebhookDeliveryRow, WebhookRow};
+pub use target::check_url;
+
+use crate::App;
+use crate::auth::{Caller, random_token};
+use crate::error::AppError;
+use leadteam_domain::authz::Action;
+use leadteam_domain::webhooks::{EVENTS, is_event};
+use leadteam_domain::{AccountId, FieldError, Timestamp, ValidationErrors};
+use leadteam_store::{Conn, webhooks};
+use serde_json::{Value, json};
+
+/// Writes event `kind` (one of [`EVENTS`]) with `data` for every
+/// subscription of the account that names it, in the caller's transaction:
+/// it goes out only if that transaction commits. Call
+/// [`App::events_queued`] after the commit to send it at once. (Used by the
+/// use cases of this crate; `lead.reclaimed` is for the reclaim timer.)
+pub async fn emit(
+    tx: &mut Conn,
+    account: AccountId,
+    kind: &str,
+    data: Value,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    debug_assert!(is_event(kind), "unknown event {kind}");
+    webhooks::emit(tx, account, kind, &data, now).await?;
+    Ok(())
+}
+
+/// The leads of one intake transaction as events: `lead.created` for each,
+/// `lead.assigned` for those routed to a member. Subscriptions are read once
+/// per account.
+pub(crate) async fn emit_leads(
+    tx: &mut Conn,
+    leads: &[(AccountId, Value, bool)],
+    now: Timestamp,
+) -> Result<bool, AppError> {
+    let mut subs: std::collections::HashMap<AccountId, Vec<(i64, Vec<String>)>> =
+        std::collections::HashMap::new();
+    let mut any = false;
+    for (account, data, assigned) in leads {
+        if !subs.contains_key(account) {
+            let s = webhooks::subscribers(tx, *account).await?;
+            subs.insert(*account, s);
+        }
+        let Some(s) = subs.get(account) else { continue };
+        if s.is_empty() {
+            continue;
+        }
+        any |= webhooks::emit_to(tx, *account, s, "lead.created", data, now)
+            .await?
+            .is_some();
+        if *assigned {
+            any |= webhooks::emit_to(tx, *account, s, "lead.assigned", data, now)
+                .await?
+                .is_some();
+        }
+    }
+    Ok(any)
+}
+
+/// A subscription with its signing secret, shown once.
+#[derive(Debug, Clone)]
+pub struct WithSecret {
+    pub webhook: WebhookRow,
+    pub secret: String,
+}
+
+fn parse_events(events: &[String], errs: &mut ValidationErrors) -> Vec<String> {
+    if events.is_empty() {
+        errs.push(FieldError::new("events", "name at least one event"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        if !is_event(e) {
+            errs.push(FieldError::new(
+                format!("events[{i}]"),
+                format!("is not an event; events are {}", EVENTS.join(", ")),
+            ));
+        } else if !out.contains(e) {
+            out.push(e.clone());
+        }
+    }
+    out
+}
+
+pub async fn list(app: &App, caller: &Caller) -> Result<Vec<WebhookRow>, AppError> {
+    let actor = caller.may(&Action::ManageIntegrations)?;
+    let mut c = app.db.conn().await?;
+    Ok(webhooks::list(&mut c, actor.account).await?)
+}
+
+pub async fn get(app: &App, caller: &Caller, id: i64) -> Result<WebhookRow, AppError> {
+    let actor = caller.may(&Action::ManageIntegrations)?;
+    let mut c = app.db.conn().await?;
+    webhooks::get(&mut c, actor.account, id)
+        .await?
+        .ok_or(AppError::NotFound("webhook"))
+}
+
+pub async fn create(
+    app: &App,
+    caller: &Caller,
+    url: &str,
+    events: &[String],
+) -> Result<WithSecret, AppError> {
+    let actor = caller.may(&Action::ManageIntegrations)?.clone();
+    let mut errs = ValidationErrors::default();
+    let events = parse_events(events, &mut errs);
+    let url = match check_url(app, url).await {
+        Ok(u) => Some(u),
+        Err(e) => {
+            errs.push(FieldError::new("url", e));
+            None
+        }
+    };
+    errs.into_result()?;
+    let url = url.ok_or_else(|| AppError::Internal("validation inconsistency".into()))?;
+    let secret = format!("whsec_{}", random_token());
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let id = webhooks::insert(
+        &mut tx,
+        actor.account,
+        actor.member,
+        &url,
+        &events,
+        &secret,
+        now,
+    )
+    .await?;
+    crate::trail::record(
+        &mut tx,
+        &actor,
+        "webhook.created",
+        "webhook",
+        id,
+        None,
+        Some(json!({"url": url, "events": events})),
+        now,
+    )
+    .await?;
+    let webhook = webhooks::get(&mut tx, actor.account, id)
+        .await?
+        .ok_or(AppError::NotFound("webhook"))?;
+    tx.commit().await?;
+    Ok(WithSecret { webhook, secret })
+}
+
+/// What a change sets; `None` keeps a part as it is.
+#[derive(Debug, Default, Clone)]
+pub struct Change {
+    pub url: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+    pub rotate_secret: bool,
+}
+
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+    ch: Change,
+) -> Result<(WebhookRow, Option<String>), AppError> {
+    let actor = caller.may(&Action::ManageIntegrations)?.clone();
+    let mut errs = ValidationErrors::default();
+    let events = ch.events.as_ref().map(|e| parse_events(e, &mut errs));
+    let url = match &ch.url {
+        Some(u) => match check_url(app, u).await {
+            Ok(u) => Some(u),
+            Err(e) => {
+                errs.push(FieldError::new("url", e));
+                None
+            }
+        },
+        None => None,
+    };
+    errs.into_result()?;
+    let secret = ch
+        .rotate_secret
+        .then(|| format!("whsec_{}", random_token()));
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let before = webhooks::get(&mut tx, actor.account, id)
+        .await?
+        .ok_or(AppError::NotFound("webhook"))?;
+    webhooks::update(
+        &mut tx,
+        id,
+        url.as_deref(),
+        events.as_deref(),
+        ch.enabled,
+        secret.as_deref(),
+        now,
+    )
+    .await?;
+    let after = webhooks::get(&mut tx, actor.account, id)
+        .await?
+        .ok_or(AppError::NotFound("webhook"))?;
+    crate::trail::record(
+        &mut tx,
+        &actor,
+        "webhook.updated",
+        "webhook",
+        id,
+        Some(json!({"url": before.url, "events": before.events, "enabled": before.enabled})),
+        Some(json!({"url": after.url, "events": after.events, "enabled": after.enabled, "secret_rotated": secret.is_some()})),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    app.events_queued();
+    Ok((after, secret))
+}
+
+pub async fn delete(app: &App, caller: &Caller, id: i64) -> Result<(), AppError> {
+    let actor = caller.may(&Action::ManageIntegrations)?.clone();
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let before = webhooks::get(&mut tx, actor.account, id)
+        .await?
+        .ok_or(AppError::NotFound("webhook"))?;
+    webhooks::delete(&mut tx, id).await?;
+    crate::trail::record(
+        &mut tx,
+        &actor,
+        "webhook.deleted",
+        "webhook",
+        id,
+        Some(json!({"url": before.url, "events": before.events})),
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The latest deliveries of a subscription, newest first.
+pub async fn deliveries(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+    limit: i64,
+) -> Result<Vec<WebhookDeliveryRow>, AppError> {
+    let actor = caller.may(&Action::ManageIntegrations)?;
+    let mut c = app.db.conn().await?;
+    webhooks::get(&mut c, actor.account, id)
+        .await?
+        .ok_or(AppError::NotFound("webhook"))?;
+    Ok(webhooks::deliveries(&mut c, id, limit).await?)
+}

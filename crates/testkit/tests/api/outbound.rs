@@ -1,0 +1,333 @@
+//! Outbound webhooks (I8): real deliveries to a receiver on a local port
+//! (allowed through the operator's network setting), signed, with the same
+//! event id on a retry after a 500; the same URL refused without the
+//! setting, when saved and again at delivery; a subscription that keeps
+//! failing is switched off and its admin alerted.
+
+use super::standin::StandIn;
+use leadteam_domain::net::Network;
+use leadteam_domain::webhooks::verify_signature;
+use leadteam_testkit::{Clock, Engine, Options, TestApp, both_engines};
+use serde_json::{Value, json};
+
+/// Runs `story(app, receiver)` on both engines with webhooks allowed to
+/// reach the loopback network (or not).
+macro_rules! with_receiver {
+    ($allow:expr; $($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::run(leadteam_testkit::Engine::Sqlite, $allow, super::$name).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::run(leadteam_testkit::Engine::Postgres, $allow, super::$name).await;
+            }
+        }
+    )*};
+}
+
+with_receiver!(true;
+    r_i8_events_are_delivered_signed_and_retried_after_a_500_with_the_same_event_id,
+    r_i8_a_subscription_that_keeps_failing_is_switched_off_and_its_admin_alerted,
+);
+with_receiver!(false;
+    r_i8_a_loopback_url_is_refused_when_saved_and_again_when_delivering,
+);
+both_engines!(r_i8_private_link_local_and_metadata_urls_are_refused_and_nothing_is_stored);
+
+async fn run<F, Fut>(engine: Engine, allow: bool, story: F)
+where
+    F: FnOnce(TestApp, StandIn) -> Fut,
+    Fut: std::future::Future<Output = TestApp>,
+{
+    let receiver = StandIn::start(vec![(500, "{}".into()), (200, "{}".into())]).await;
+    let mut opts = Options::default();
+    if allow {
+        opts.integrations.webhook_allow_networks = Network::parse_list("127.0.0.0/8").unwrap();
+    }
+    let Some(app) = leadteam_testkit::spawn_with(engine, opts).await else {
+        return;
+    };
+    let app = story(app, receiver).await;
+    app.stop().await;
+}
+
+async fn subscribe(
+    app: &TestApp,
+    token: &str,
+    url: &str,
+    events: &[&str],
+) -> leadteam_testkit::Resp {
+    app.post(
+        token,
+        "/api/v1/webhooks",
+        json!({"url": url, "events": events}),
+    )
+    .await
+}
+
+async fn r_i8_events_are_delivered_signed_and_retried_after_a_500_with_the_same_event_id(
+    app: TestApp,
+    receiver: StandIn,
+) -> TestApp {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let r = subscribe(
+        &app,
+        &owner.token,
+        &format!("{}/hook", receiver.base),
+        &["lead.created", "member.invited"],
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let secret = r.body["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let hook = r.body["id"].as_i64().unwrap();
+    let src = app
+        .post(
+            &owner.token,
+            "/api/v1/lead-sources",
+            json!({"kind": "webhook", "name": "Zap"}),
+        )
+        .await;
+    let sid = src.body["id"].as_i64().unwrap();
+    // A lead: written with its event in one transaction, sent at once.
+    let t = app
+        .post(
+            &owner.token,
+            &format!("/api/v1/lead-sources/{sid}/test"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.text);
+    let client = t.body["lead"]["client_id"].as_i64().unwrap();
+    // The first attempt gets a 500; the retry (due 200 ms later on the
+    // app's clock) gets a 200.
+    let clock = app.clock.clone();
+    let seen = receiver.wait_for(2, 15, || clock.advance_ms(100)).await;
+    assert_eq!(seen.len(), 2, "a delivery and its retry: {seen:?}");
+    let (a, b) = (&seen[0], &seen[1]);
+    let id = |s: &super::standin::Seen| s.headers["leadteam-event-id"].to_str().unwrap().to_owned();
+    assert_eq!(id(a), id(b), "a retry carries the same event id");
+    assert_eq!(a.body, b.body);
+    let body: Value = serde_json::from_slice(&b.body).unwrap();
+    assert_eq!(body["type"], "lead.created");
+    assert_eq!(body["id"], id(b));
+    assert_eq!(body["data"]["client_id"], client);
+    let sig = b.headers["leadteam-signature"].to_str().unwrap();
+    let now_secs = app.clock.now().0 / 1000;
+    assert!(
+        verify_signature(secret.as_bytes(), sig, &b.body, now_secs, 300),
+        "{sig}"
+    );
+    assert!(!verify_signature(b"wrong", sig, &b.body, now_secs, 300));
+    // The deliveries are listed with their outcome.
+    let mut d = Value::Null;
+    for _ in 0..50 {
+        d = app
+            .get(&owner.token, &format!("/api/v1/webhooks/{hook}/deliveries"))
+            .await
+            .body;
+        if d["deliveries"][0]["state"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let first = &d["deliveries"][0];
+    assert_eq!(
+        (first["state"].as_str(), first["attempts"].as_i64()),
+        (Some("delivered"), Some(2)),
+        "{d}"
+    );
+    assert_eq!(first["last_status"], 200);
+    // An event nobody subscribed to writes nothing.
+    assert_eq!(app.count("webhook_events").await, 1);
+    // member.invited goes out too.
+    let rid = super::support::role_id(&app, &owner, "Member").await;
+    app.post(
+        &owner.token,
+        "/api/v1/invitations",
+        json!({"name": "Bea", "email": "bea@example.com", "role_id": rid}),
+    )
+    .await;
+    let seen = receiver.wait_for(3, 10, || clock.advance_ms(100)).await;
+    let last: Value = serde_json::from_slice(&seen[2].body).unwrap();
+    assert_eq!(last["type"], "member.invited");
+    assert_eq!(last["data"]["email"], "bea@example.com");
+    app
+}
+
+async fn r_i8_a_subscription_that_keeps_failing_is_switched_off_and_its_admin_alerted(
+    app: TestApp,
+    _receiver: StandIn,
+) -> TestApp {
+    let failing = StandIn::start(vec![(503, "{}".into())]).await;
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let r = subscribe(
+        &app,
+        &owner.token,
+        &format!("{}/down", failing.base),
+        &["lead.created"],
+    )
+    .await;
+    let hook = r.body["id"].as_i64().unwrap();
+    let src = app
+        .post(
+            &owner.token,
+            "/api/v1/lead-sources",
+            json!({"kind": "webhook", "name": "Zap"}),
+        )
+        .await;
+    let sid = src.body["id"].as_i64().unwrap();
+    // Three events, each given up after 4 attempts: switched off (3 in a row).
+    for _ in 0..3 {
+        app.post(
+            &owner.token,
+            &format!("/api/v1/lead-sources/{sid}/test"),
+            json!({}),
+        )
+        .await;
+    }
+    let clock = app.clock.clone();
+    let mut w = Value::Null;
+    for _ in 0..300 {
+        clock.advance_ms(1_000);
+        w = app.get(&owner.token, "/api/v1/webhooks").await.body;
+        if w["webhooks"][0]["enabled"] == false {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    assert_eq!(w["webhooks"][0]["enabled"], false, "{w}");
+    assert!(
+        w["webhooks"][0]["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("503"),
+        "{w}"
+    );
+    let n = app.get(&owner.token, "/api/v1/notifications").await;
+    assert!(
+        n.text.contains("switched off"),
+        "the admin is alerted: {}",
+        n.text
+    );
+    let d = app
+        .get(&owner.token, &format!("/api/v1/webhooks/{hook}/deliveries"))
+        .await;
+    assert!(
+        d.body["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["state"] == "failed"),
+        "{}",
+        d.text
+    );
+    // Switched on again, its failures start again.
+    let r = app
+        .patch(
+            &owner.token,
+            &format!("/api/v1/webhooks/{hook}"),
+            json!({"enabled": true}),
+        )
+        .await;
+    assert_eq!(
+        (r.body["enabled"].as_bool(), r.body["failures"].as_i64()),
+        (Some(true), Some(0))
+    );
+    app
+}
+
+async fn r_i8_a_loopback_url_is_refused_when_saved_and_again_when_delivering(
+    app: TestApp,
+    receiver: StandIn,
+) -> TestApp {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let url = format!("{}/hook", receiver.base);
+    let r = subscribe(&app, &owner.token, &url, &["lead.created"]).await;
+    assert_eq!((r.status, r.field()), (422, Some("url")), "{}", r.text);
+    assert!(r.text.contains("loopback"), "{}", r.text);
+    assert_eq!(app.count("webhooks").await, 0, "nothing stored");
+    // Saved while DNS said otherwise (written as the use case would): the
+    // delivery checks again and refuses, and the receiver hears nothing.
+    let account = owner.account_id.unwrap();
+    let mut c = app.db.conn().await.unwrap();
+    let hook: i64 = sqlx::query_scalar(
+        "INSERT INTO webhooks (account_id, url, events, secret, created_at, updated_at) VALUES ($1, $2, '[\"lead.created\"]', 'whsec_x', 0, 0) RETURNING id",
+    )
+    .bind(account)
+    .bind(&url)
+    .fetch_one(&mut *c)
+    .await
+    .unwrap();
+    drop(c);
+    let src = app
+        .post(
+            &owner.token,
+            "/api/v1/lead-sources",
+            json!({"kind": "webhook", "name": "Zap"}),
+        )
+        .await;
+    let sid = src.body["id"].as_i64().unwrap();
+    app.post(
+        &owner.token,
+        &format!("/api/v1/lead-sources/{sid}/test"),
+        json!({}),
+    )
+    .await;
+    let mut d = Value::Null;
+    for _ in 0..100 {
+        d = app
+            .get(&owner.token, &format!("/api/v1/webhooks/{hook}/deliveries"))
+            .await
+            .body;
+        if d["deliveries"][0]["attempts"].as_i64().unwrap_or(0) >= 1
+            && d["deliveries"][0]["last_error"].is_string()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let e = d["deliveries"][0]["last_error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(e.contains("refused") && e.contains("loopback"), "{d}");
+    assert!(
+        receiver.seen().is_empty(),
+        "nothing reached the loopback address"
+    );
+    app
+}
+
+async fn r_i8_private_link_local_and_metadata_urls_are_refused_and_nothing_is_stored(
+    app: &TestApp,
+) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    for url in [
+        "http://10.0.0.5/hook",
+        "http://192.168.1.20/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]:8080/hook",
+        "http://[fe80::1]/hook",
+        "http://localhost:9/hook",
+        "ftp://example.com/hook",
+        "https://user:pass@example.com/hook",
+    ] {
+        let r = subscribe(app, &owner.token, url, &["lead.created"]).await;
+        assert_eq!(
+            (r.status, r.field()),
+            (422, Some("url")),
+            "{url}: {}",
+            r.text
+        );
+    }
+    let r = subscribe(app, &owner.token, "http://10.0.0.5/hook", &["lead.nope"]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("events[0]"), "{}", r.text);
+    assert_eq!(app.count("webhooks").await, 0);
+    assert_eq!(
+        app.count("audit_log WHERE action LIKE 'webhook.%'").await,
+        0
+    );
+}

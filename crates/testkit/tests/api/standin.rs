@@ -1,0 +1,100 @@
+//! Stand-in servers on a local port for the integration tests: a webhook
+//! receiver (I8) and the Graph API (I6). Each records what it was sent and
+//! answers with the statuses it was told to, in order (the last one repeats).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use std::sync::{Arc, Mutex};
+
+/// One request as the stand-in received it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    #[allow(dead_code)]
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+#[derive(Clone, Default)]
+struct Shared {
+    seen: Arc<Mutex<Vec<Seen>>>,
+    script: Arc<Mutex<Vec<(u16, String)>>>,
+}
+
+pub struct StandIn {
+    pub base: String,
+    shared: Shared,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn answer(
+    State(s): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    s.seen.lock().unwrap().push(Seen {
+        method,
+        uri,
+        headers,
+        body,
+    });
+    let (status, body) = {
+        let mut script = s.script.lock().unwrap();
+        if script.len() > 1 {
+            script.remove(0)
+        } else {
+            script.first().cloned().unwrap_or((200, String::new()))
+        }
+    };
+    (
+        StatusCode::from_u16(status).unwrap(),
+        [("content-type", "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+impl StandIn {
+    /// Starts a stand-in answering `script` in order, the last one after.
+    pub async fn start(script: Vec<(u16, String)>) -> StandIn {
+        let shared = Shared::default();
+        *shared.script.lock().unwrap() = script;
+        let app = Router::new().fallback(answer).with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        StandIn { base, shared, task }
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.shared.seen.lock().unwrap().clone()
+    }
+
+    /// Waits (in real time) until `n` requests arrived; `tick` runs between
+    /// looks (to move the app's clock on, say).
+    pub async fn wait_for(&self, n: usize, secs: u64, tick: impl Fn()) -> Vec<Seen> {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let seen = self.seen();
+            if seen.len() >= n || std::time::Instant::now() > until {
+                return seen;
+            }
+            tick();
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
