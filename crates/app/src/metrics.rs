@@ -191,22 +191,16 @@ impl Sink {
 }
 
 /// Inside the transaction of a contact by `member` (a note, a message, an
-/// update, a delivery): when `member` is the client's assignee and has not
-/// contacted it since it was assigned, the time of that assignment, for
-/// [`Sink::first_contact`] after the commit.
+/// update, a delivery): records it (A10, D2) and, when it is the first by
+/// the client's assignee since the client came to it, gives the time it
+/// came, for [`Sink::first_contact`] after the commit.
 pub(crate) async fn first_contact(
     conn: &mut Conn,
     client: &ClientRow,
     member: MemberId,
+    now: Timestamp,
 ) -> Result<Option<Timestamp>, AppError> {
-    let (Some(assignee), Some(since)) = (client.assignee, client.assigned_at) else {
-        return Ok(None);
-    };
-    if assignee != member {
-        return Ok(None);
-    }
-    let before = leadteam_store::clients::contacted_since(conn, client.id, member, since).await?;
-    Ok((!before).then_some(since))
+    Ok(leadteam_store::clients::record_contact(conn, client.id, member, now).await?)
 }
 
 /// Figures read from the database at scrape time, with indexed queries.

@@ -23,7 +23,7 @@ pub struct ApiKeyRow {
     pub lead_sources: Option<Vec<leadteam_domain::SourceId>>,
 }
 
-const SELECT: &str = "SELECT k.id, k.account_id, k.member_id, m.name AS member_name, m.user_id, k.name, k.permissions, \
+const SELECT: &str = "SELECT k.id, k.account_id, k.member_id, CASE WHEN m.status = 'removed' THEN m.name || ' (removed)' ELSE m.name END AS member_name, m.user_id, k.name, k.permissions, \
      k.created_at, k.last_used_at, k.revoked_at, k.lead_source_ids FROM api_keys k JOIN members m ON m.id = k.member_id";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<ApiKeyRow, StoreError> {

@@ -45,7 +45,7 @@ impl ContentRow {
 }
 
 const SELECT: &str = "SELECT c.id, c.account_id, c.kind, c.title, c.subject, c.body, c.shared, \
-     c.author_id, m.name AS author_name, c.file_name, c.file_type, c.file_size, c.created_at, c.updated_at \
+     c.author_id, CASE WHEN m.status = 'removed' THEN m.name || ' (removed)' ELSE m.name END AS author_name, c.file_name, c.file_type, c.file_size, c.created_at, c.updated_at \
      FROM content_items c LEFT JOIN members m ON m.id = c.author_id";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<ContentRow, StoreError> {

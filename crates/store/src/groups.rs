@@ -19,7 +19,7 @@ pub struct GroupRow {
 }
 
 const SELECT: &str = "SELECT g.id, g.account_id, g.name, g.description, g.color, g.created_by, \
-     m.name AS created_by_name, g.created_at, g.updated_at \
+     CASE WHEN m.status = 'removed' THEN m.name || ' (removed)' ELSE m.name END AS created_by_name, g.created_at, g.updated_at \
      FROM groups g LEFT JOIN members m ON m.id = g.created_by";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<GroupRow, StoreError> {

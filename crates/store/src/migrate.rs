@@ -37,6 +37,7 @@ migrations! {
     10 "0010_billing",
     11 "0011_ids_never_reused",
     12 "0012_trust",
+    13 "0013_contact",
     30 "0030_ops_indexes",
     40 "0040_integrations",
 }

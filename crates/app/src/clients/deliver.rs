@@ -41,7 +41,7 @@ pub async fn deliver(
     let mut tx = app.db.write().await?;
     let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
     crate::auth::check(&actor, &Action::DeliverClient(&f))?;
-    let first = crate::metrics::first_contact(&mut tx, &before, actor.member).await?;
+    let first = crate::metrics::first_contact(&mut tx, &before, actor.member, now).await?;
     let mut alerts = Alerts::default();
     let data = match to {
         DeliverTo::Member(m) => {

@@ -470,7 +470,7 @@ pub async fn update(
     let mut tx = app.db.write().await?;
     let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
     crate::auth::check(&actor, &Action::UpdateClient(&f))?;
-    let first = crate::metrics::first_contact(&mut tx, &before, actor.member).await?;
+    let first = crate::metrics::first_contact(&mut tx, &before, actor.member, now).await?;
     let ch = parse_input(&mut tx, actor.account, &input, false).await?;
     clients::update(&mut tx, id, &ch, now).await?;
     let after = clients::get(&mut tx, actor.account, id, Lock::None)
@@ -534,7 +534,7 @@ pub async fn add_note(
     let mut tx = app.db.write().await?;
     let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
     crate::auth::check(&actor, &Action::UpdateClient(&f))?;
-    let first = crate::metrics::first_contact(&mut tx, &before, actor.member).await?;
+    let first = crate::metrics::first_contact(&mut tx, &before, actor.member, now).await?;
     let eid = clients::add_event(
         &mut tx,
         NewEvent {

@@ -91,6 +91,8 @@ impl<R: AsyncRead + Unpin> AsyncRead for RowLimit<R> {
                 match this.scan(&fresh) {
                     Ok(()) => Poll::Ready(Ok(())),
                     Err(e) => {
+                        // The bytes of the failed read are not handed on.
+                        buf.set_filled(before);
                         Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
                     }
                 }

@@ -43,22 +43,26 @@ pub async fn add_event(c: &mut Conn, e: NewEvent<'_>, now: Timestamp) -> Result<
 
 /// Whether `member` wrote a note, a message, an update or a delivery on
 /// `client` at or after `since` (its contacts as the assignee).
-pub async fn contacted_since(
+/// Records a contact of `client` by `member` (a note, a message, an update,
+/// a delivery: A10). When it is the first by its current assignee since the
+/// client came to it, gives the time it came (for the speed-to-lead figure);
+/// `first_contact_at` keeps the first contact ever.
+pub async fn record_contact(
     c: &mut Conn,
     client: ClientId,
     member: MemberId,
-    since: Timestamp,
-) -> Result<bool, StoreError> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM client_events WHERE client_id = $1 AND actor_member_id = $2 AND at >= $3 \
-         AND kind IN ('note', 'message', 'updated', 'delivered') LIMIT 1",
+    now: Timestamp,
+) -> Result<Option<Timestamp>, StoreError> {
+    let since: Option<Option<i64>> = sqlx::query_scalar(
+        "UPDATE clients SET contacted_at = $3, first_contact_at = COALESCE(first_contact_at, $3) \
+         WHERE id = $1 AND assignee_id = $2 AND contacted_at IS NULL RETURNING assigned_at",
     )
     .bind(client.0)
     .bind(member.0)
-    .bind(since.0)
+    .bind(now.0)
     .fetch_optional(c)
     .await?;
-    Ok(found.is_some())
+    Ok(since.flatten().map(Timestamp))
 }
 
 pub async fn events(c: &mut Conn, client: ClientId) -> Result<Vec<EventRow>, StoreError> {

@@ -305,7 +305,8 @@ async fn r_p8_members_see_shared_and_own_private_content_admins_see_all(app: &Te
             .contains(&before["id"].as_i64().unwrap())
     );
 
-    // A removed author's private content is left to admins.
+    // A removed author's private content is left to admins; history still
+    // names its author, marked removed (X4).
     let r = app
         .delete_json(
             &l.owner.token,
@@ -318,7 +319,8 @@ async fn r_p8_members_see_shared_and_own_private_content_admins_see_all(app: &Te
     let r = app
         .get(&l.owner.token, &format!("/api/v1/content/{file}"))
         .await;
-    assert_eq!((r.status, &r.body["author"]), (200, &Value::Null));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["author"]["name"], "Mia (removed)");
     assert!(!listed(app, &l.max).await.contains(&file));
     assert!(
         listed(app, &l.max)
