@@ -6,6 +6,8 @@ pub mod account;
 pub mod admin;
 pub mod api_keys;
 pub mod auth;
+pub mod availability;
+pub mod backlog;
 pub mod billing;
 pub mod bus;
 pub mod clients;
@@ -24,11 +26,13 @@ pub mod metrics;
 pub mod notifications;
 mod password;
 pub mod roles;
+mod router;
 pub mod routing_admin;
 pub mod secrets;
 pub mod security;
 pub mod signup;
 pub mod teams;
+pub mod timers;
 mod trail;
 pub mod webhooks;
 pub mod workers;
@@ -58,6 +62,9 @@ pub struct AppConfig {
     pub mail_note: Option<String>,
     /// Outbound webhooks and the Graph API (I6, I8).
     pub integrations: IntegrationsConfig,
+    /// How often the routing worker checks first-contact deadlines (A10)
+    /// and the backlog when nothing wakes it (ms).
+    pub routing_poll_ms: u64,
 }
 
 impl Default for AppConfig {
@@ -70,6 +77,7 @@ impl Default for AppConfig {
             data_dir: std::path::PathBuf::from("./leadteam-data"),
             mail_note: None,
             integrations: IntegrationsConfig::default(),
+            routing_poll_ms: 2_000,
         }
     }
 }
@@ -180,6 +188,8 @@ pub struct App {
     pub metrics: Arc<metrics::Sink>,
     /// Wakes the integration workers (outbound events, Graph fetches).
     pub events_waker: Arc<tokio::sync::Notify>,
+    /// Accounts where someone may have freed up (A11).
+    pub routing: timers::RoutingSignals,
 }
 
 impl App {
@@ -195,6 +205,7 @@ impl App {
             claims: clients::ClaimFlights::default(),
             metrics: Arc::new(metrics::Sink::default()),
             events_waker: Arc::new(tokio::sync::Notify::new()),
+            routing: timers::RoutingSignals::default(),
         }
     }
 

@@ -121,8 +121,17 @@ pub fn unassigned_reason(reason: &str) -> &'static str {
         "no_members"
     } else if reason.contains("at capacity") && !reason.contains("no eligible candidate") {
         "at_capacity"
-    } else if reason.contains("off duty") && !reason.contains("no eligible candidate") {
+    } else if reason.contains("without an agent licence")
+        && !reason.contains("no eligible candidate")
+    {
         "off_duty"
+    } else if (reason.contains("away")
+        || reason.contains("outside working hours")
+        || reason.contains("time off")
+        || reason.contains("holiday"))
+        && !reason.contains("no eligible candidate")
+    {
+        "unavailable"
     } else {
         "no_eligible_member"
     }
@@ -212,7 +221,9 @@ pub async fn gauges(app: &App) -> Result<Gauges, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use leadteam_domain::routing::{ActionKind, ActionRef, RuleRef, decide_assignment};
+    use leadteam_domain::routing::{
+        ActionKind, ActionRef, Context, RrState, RuleRef, decide_assignment,
+    };
 
     #[test]
     fn histograms_count_each_duration_in_its_bucket() {
@@ -231,13 +242,19 @@ mod tests {
 
     #[test]
     fn unassigned_reasons_are_read_from_the_decisions_words() {
+        let none = |_| None;
+        let cx = Context {
+            candidates: &none,
+            team: &|_| Vec::new(),
+            exclude: &[],
+        };
         let d = decide_assignment(
             ActionRef {
                 rule: RuleRef::Default,
                 kind: ActionKind::Unassigned,
             },
-            &|_| None,
-            0,
+            &cx,
+            &mut RrState::default(),
         );
         assert_eq!(unassigned_reason(&d.reason), "rule");
         let d = decide_assignment(
@@ -245,8 +262,8 @@ mod tests {
                 rule: RuleRef::Default,
                 kind: ActionKind::RoundRobin(&[]),
             },
-            &|_| None,
-            0,
+            &cx,
+            &mut RrState::default(),
         );
         assert_eq!(unassigned_reason(&d.reason), "no_members");
         assert_eq!(

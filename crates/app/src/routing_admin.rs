@@ -8,7 +8,7 @@ use crate::auth::{Caller, random_token};
 use crate::error::AppError;
 use leadteam_domain::authz::{Action, Actor};
 use leadteam_domain::routing::{
-    Criterion, DefaultRule, Direction, Rule, RuleAction, SourceKind, move_rule,
+    ContactLimit, Criterion, DefaultRule, Direction, Rule, RuleAction, SourceKind, move_rule,
 };
 use leadteam_domain::validate::Name;
 use leadteam_domain::{FieldError, MemberId, RuleId, SourceId, ValidationErrors};
@@ -200,14 +200,24 @@ pub async fn delete_source(app: &App, caller: &Caller, id: SourceId) -> Result<(
     Ok(())
 }
 
+/// The rules of an account, top to bottom, and the default rule (always
+/// last) with its first-contact limit.
+#[derive(Debug, Clone)]
+pub struct RuleBook {
+    pub rules: Vec<Rule>,
+    pub default: DefaultRule,
+    pub default_contact: Option<ContactLimit>,
+}
+
 /// The rules of the account, top to bottom, and the default rule (always last).
-pub async fn list_rules(app: &App, caller: &Caller) -> Result<(Vec<Rule>, DefaultRule), AppError> {
+pub async fn list_rules(app: &App, caller: &Caller) -> Result<RuleBook, AppError> {
     let actor = caller.may(&Action::ManageIntegrations)?;
     let mut c = app.db.conn().await?;
-    Ok((
-        rules::list(&mut c, actor.account).await?,
-        rules::default_rule(&mut c, actor.account).await?,
-    ))
+    Ok(RuleBook {
+        rules: rules::list(&mut c, actor.account).await?,
+        default: rules::default_rule(&mut c, actor.account).await?,
+        default_contact: rules::default_contact(&mut c, actor.account).await?,
+    })
 }
 
 /// Checks that every member a rule names belongs to the account, and every
@@ -217,8 +227,16 @@ async fn check_refs(
     actor: &Actor,
     criteria: &[Criterion],
     members_named: &[(String, MemberId)],
+    team_named: Option<(String, leadteam_domain::TeamId)>,
 ) -> Result<(), AppError> {
     let mut errs = ValidationErrors::default();
+    if let Some((field, t)) = team_named
+        && leadteam_store::teams::get(conn, actor.account, t, Lock::None)
+            .await?
+            .is_none()
+    {
+        errs.push(FieldError::new(field, "is not a team of this account"));
+    }
     for (field, m) in members_named {
         if members::get(conn, actor.account, *m, Lock::None)
             .await?
@@ -244,9 +262,16 @@ async fn check_refs(
     Ok(())
 }
 
+fn named_team(field: &str, action: &RuleAction) -> Option<(String, leadteam_domain::TeamId)> {
+    match action {
+        RuleAction::Team(t) => Some((format!("{field}.team_id"), *t)),
+        _ => None,
+    }
+}
+
 fn named_members(field: &str, action: &RuleAction) -> Vec<(String, MemberId)> {
     match action {
-        RuleAction::Unassigned => Vec::new(),
+        RuleAction::Unassigned | RuleAction::Team(_) => Vec::new(),
         RuleAction::Member(m) => vec![(format!("{field}.member_id"), *m)],
         RuleAction::RoundRobin(entries) => entries
             .iter()
@@ -260,6 +285,7 @@ pub async fn set_default_rule(
     app: &App,
     caller: &Caller,
     rule: DefaultRule,
+    contact: Option<ContactLimit>,
 ) -> Result<DefaultRule, AppError> {
     let actor = caller.may(&Action::ManageIntegrations)?.clone();
     rule.check()?;
@@ -269,9 +295,9 @@ pub async fn set_default_rule(
     };
     let now = app.now();
     let mut tx = app.db.write().await?;
-    check_refs(&mut tx, &actor, &[], &named).await?;
+    check_refs(&mut tx, &actor, &[], &named, None).await?;
     let before = rules::default_rule(&mut tx, actor.account).await?;
-    rules::set_default(&mut tx, actor.account, &rule, now).await?;
+    rules::set_default(&mut tx, actor.account, &rule, contact, now).await?;
     crate::trail::record(
         &mut tx,
         &actor,
@@ -279,11 +305,16 @@ pub async fn set_default_rule(
         "account",
         actor.account.0,
         serde_json::to_value(&before).ok(),
-        serde_json::to_value(&rule).ok(),
+        serde_json::to_value(&rule).ok().map(|mut v| {
+            v["first_contact"] = serde_json::to_value(contact).unwrap_or_default();
+            v
+        }),
         now,
     )
     .await?;
     tx.commit().await?;
+    app.routing_changed(actor.account);
+    app.routing_changed(actor.account);
     Ok(rule)
 }
 
@@ -293,6 +324,7 @@ pub async fn create_rule(
     name: &str,
     criteria: Vec<Criterion>,
     action: RuleAction,
+    contact: Option<ContactLimit>,
 ) -> Result<Rule, AppError> {
     let actor = caller.may(&Action::ManageIntegrations)?.clone();
     let name = Name::parse("name", name, Rule::MAX_NAME_CHARS)?.into_string();
@@ -301,6 +333,7 @@ pub async fn create_rule(
         name: name.clone(),
         criteria,
         action,
+        contact,
     };
     draft.check()?;
     let now = app.now();
@@ -310,6 +343,7 @@ pub async fn create_rule(
         &actor,
         &draft.criteria,
         &named_members("action", &draft.action),
+        named_team("action", &draft.action),
     )
     .await?;
     let id = rules::insert(
@@ -318,6 +352,7 @@ pub async fn create_rule(
         &name,
         &draft.criteria,
         &draft.action,
+        draft.contact,
         now,
     )
     .await?;
@@ -334,6 +369,7 @@ pub async fn create_rule(
     )
     .await?;
     tx.commit().await?;
+    app.routing_changed(actor.account);
     Ok(rule)
 }
 
@@ -358,6 +394,7 @@ pub async fn update_rule(
     name: Option<&str>,
     criteria: Option<Vec<Criterion>>,
     action: Option<RuleAction>,
+    contact: Option<Option<ContactLimit>>,
 ) -> Result<Rule, AppError> {
     let actor = caller.may(&Action::ManageIntegrations)?.clone();
     let now = app.now();
@@ -371,6 +408,7 @@ pub async fn update_rule(
         },
         criteria: criteria.unwrap_or_else(|| before.criteria.clone()),
         action: action.unwrap_or_else(|| before.action.clone()),
+        contact: contact.unwrap_or(before.contact),
     };
     rule.check()?;
     check_refs(
@@ -378,9 +416,10 @@ pub async fn update_rule(
         &actor,
         &rule.criteria,
         &named_members("action", &rule.action),
+        named_team("action", &rule.action),
     )
     .await?;
-    rules::update(&mut tx, id, &rule.name, &rule.criteria, &rule.action, now).await?;
+    rules::update(&mut tx, &rule, now).await?;
     crate::trail::record(
         &mut tx,
         &actor,
@@ -393,6 +432,7 @@ pub async fn update_rule(
     )
     .await?;
     tx.commit().await?;
+    app.routing_changed(actor.account);
     Ok(rule)
 }
 
@@ -414,6 +454,7 @@ pub async fn delete_rule(app: &App, caller: &Caller, id: RuleId) -> Result<(), A
     )
     .await?;
     tx.commit().await?;
+    app.routing_changed(actor.account);
     Ok(())
 }
 
@@ -446,5 +487,6 @@ pub async fn move_rule_by_one(
     .await?;
     let after = rules::list(&mut tx, actor.account).await?;
     tx.commit().await?;
+    app.routing_changed(actor.account);
     Ok(after)
 }

@@ -180,6 +180,7 @@ pub async fn set_members(
     )
     .await?;
     tx.commit().await?;
+    app.routing_changed(actor.account);
     Ok(after)
 }
 
@@ -191,5 +192,6 @@ pub async fn delete(app: &App, caller: &Caller, id: TeamId) -> Result<(), AppErr
     teams::delete(&mut tx, id).await?;
     crate::trail::change(&mut tx, caller, "team.deleted", Some(&before), None, now).await?;
     tx.commit().await?;
+    app.routing_changed(actor.account);
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! The integration workers of a node: outbound webhook deliveries (I8) and
-//! Graph API fetches (I6). Each runs when woken ([`App::events_queued`]) and
+//! The workers of a node: routing timers (A10 first-contact deadlines, A11
+//! backlog drain), outbound webhook deliveries (I8) and Graph API fetches
+//! (I6). Each runs when woken ([`App::events_queued`]) and
 //! at least every `poll_ms`; several nodes share the work through leases in
 //! the database.
 
@@ -19,7 +20,10 @@ impl Workers {
     /// Starts the workers on the current tokio runtime.
     pub fn spawn(app: App) -> Workers {
         let (stop, stopped) = watch::channel(false);
-        let tasks = vec![tokio::spawn(run(app, stopped))];
+        let tasks = vec![
+            tokio::spawn(crate::timers::run(app.clone(), stopped.clone())),
+            tokio::spawn(run(app, stopped)),
+        ];
         Workers { stop, tasks }
     }
 

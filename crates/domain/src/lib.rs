@@ -5,6 +5,7 @@
 //! randomness are passed in as values, so every rule can be tested on its own.
 
 pub mod authz;
+pub mod availability;
 pub mod billing;
 pub mod content;
 pub mod error;

@@ -48,41 +48,52 @@ fn lead(account: AccountId, name: &str) -> LeadRow {
         fields_json: "{}".into(),
         assignee: None,
         reason: "test".into(),
+        routing_json: "{}".into(),
+        waiting_rule: None,
     }
 }
 
-#[tokio::test]
-async fn positions_are_consecutive_given_back_on_rollback_and_exact_under_concurrency() {
-    each_engine(|db| async move {
-        let mut tx = db.write().await.unwrap();
-        assert_eq!(
-            rules::next_positions(&mut tx, "k", 3).await.unwrap(),
-            [0, 1, 2]
-        );
+/// Draws `n` leads' worth of positions from the state of `key` in one
+/// transaction (as a batch does), committing or not.
+async fn draw(db: &Db, key: &str, n: u64, commit: bool) -> u64 {
+    let mut tx = db.write().await.unwrap();
+    let mut states = rules::load_states(&mut tx, &[key.to_owned()])
+        .await
+        .unwrap();
+    let s = states.get_mut(key).unwrap();
+    let first = s.position;
+    for _ in 0..n {
+        s.pick(&[(leadteam_domain::MemberId(1), 1)]);
+    }
+    rules::save_states(&mut tx, &states).await.unwrap();
+    if commit {
         tx.commit().await.unwrap();
-
-        // A transaction that rolls back burns nothing (A2 stays exact).
-        let mut tx = db.write().await.unwrap();
-        assert_eq!(rules::next_position(&mut tx, "k").await.unwrap(), 3);
+    } else {
         tx.rollback().await.unwrap();
+    }
+    first
+}
 
-        // Concurrent writers take turns on the counter: every position once.
+#[tokio::test]
+async fn round_robin_states_are_given_back_on_rollback_and_exact_under_concurrency() {
+    each_engine(|db| async move {
+        assert_eq!(draw(&db, "k", 3, true).await, 0);
+        // A transaction that rolls back burns nothing (A2 stays exact).
+        assert_eq!(draw(&db, "k", 1, false).await, 3);
+        assert_eq!(draw(&db, "k", 1, true).await, 3);
+        // Concurrent writers take turns on the state: every position once.
         let mut tasks = Vec::new();
         for _ in 0..12 {
             let db = db.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut tx = db.write().await.unwrap();
-                let p = rules::next_positions(&mut tx, "k", 2).await.unwrap();
-                tx.commit().await.unwrap();
-                p
-            }));
+            tasks.push(tokio::spawn(async move { draw(&db, "k", 2, true).await }));
         }
-        let mut all = Vec::new();
+        let mut firsts = Vec::new();
         for t in tasks {
-            all.extend(t.await.unwrap());
+            firsts.push(t.await.unwrap());
         }
-        all.sort_unstable();
-        assert_eq!(all, (3..27).collect::<Vec<u64>>());
+        firsts.sort_unstable();
+        assert_eq!(firsts, (0..12).map(|i| 4 + 2 * i).collect::<Vec<u64>>());
+        assert_eq!(draw(&db, "k", 0, true).await, 28);
     })
     .await;
 }

@@ -18,6 +18,10 @@ pub struct ImportedClient {
     pub fields_json: String,
     pub assignee: Option<MemberId>,
     pub routing_reason: String,
+    /// The routing decision with everyone considered (A12), when routed.
+    pub routing_json: Option<String>,
+    /// The rule that will assign it once someone frees up (A11).
+    pub waiting_rule: Option<String>,
 }
 
 /// Stores `rows` as clients of `account` created by `by`, several rows per
@@ -33,16 +37,17 @@ pub async fn insert_clients(
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
             "INSERT INTO clients (account_id, name, email, phone, source, source_id, fields_json, status, \
-             assignee_id, ever_assigned, routing_reason, created_by, created_at, updated_at, assigned_at) VALUES ",
+             assignee_id, ever_assigned, routing_reason, created_by, created_at, updated_at, assigned_at, \
+             routing_json, waiting_rule) VALUES ",
         );
         for i in 0..chunk.len() {
-            let b = i * 9;
+            let b = i * 11;
             if i > 0 {
                 sql.push_str(", ");
             }
             // account, created_by and the times are shared by every row.
             sql.push_str(&format!(
-                "($1, ${}, ${}, ${}, 'import', NULL, ${}, ${}, ${}, ${}, ${}, $2, $3, $3, ${})",
+                "($1, ${}, ${}, ${}, 'import', NULL, ${}, ${}, ${}, ${}, ${}, $2, $3, $3, ${}, ${}, ${})",
                 b + 4,
                 b + 5,
                 b + 6,
@@ -52,6 +57,8 @@ pub async fn insert_clients(
                 b + 10,
                 b + 11,
                 b + 12,
+                b + 13,
+                b + 14,
             ));
         }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -68,7 +75,9 @@ pub async fn insert_clients(
                 .bind(r.assignee.map(|m| m.0))
                 .bind(i64::from(r.assignee.is_some()))
                 .bind(r.routing_reason.as_str())
-                .bind(r.assignee.map(|_| now.0));
+                .bind(r.assignee.map(|_| now.0))
+                .bind(r.routing_json.as_deref())
+                .bind(r.waiting_rule.as_deref());
         }
         let done = q.execute(&mut *c).await?;
         stored += done.rows_affected();

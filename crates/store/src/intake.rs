@@ -163,6 +163,11 @@ pub struct LeadRow {
     pub fields_json: String,
     pub assignee: Option<MemberId>,
     pub reason: String,
+    /// The decision with everyone considered (A12), JSON.
+    pub routing_json: String,
+    /// The rule that will assign it once someone frees up (A11), JSON; set
+    /// when nobody could take it.
+    pub waiting_rule: Option<String>,
 }
 
 /// Stores the leads; gives their ids in the order of `rows`.
@@ -175,8 +180,8 @@ pub async fn insert_leads(
     for (chunk, chunk_ids) in rows.chunks(CHUNK).zip(ids.chunks(CHUNK)) {
         let sql = format!(
             "INSERT INTO clients (id, account_id, name, email, phone, source, source_id, source_lead_id, fields_json, \
-             assignee_id, ever_assigned, routing_reason, created_at, updated_at, assigned_at) VALUES {}",
-            values(chunk.len(), 15, 0)
+             assignee_id, ever_assigned, routing_reason, created_at, updated_at, assigned_at, routing_json, waiting_rule) VALUES {}",
+            values(chunk.len(), 17, 0)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (r, id) in chunk.iter().zip(chunk_ids) {
@@ -195,7 +200,9 @@ pub async fn insert_leads(
                 .bind(r.reason.as_str())
                 .bind(now.0)
                 .bind(now.0)
-                .bind(r.assignee.map(|_| now.0));
+                .bind(r.assignee.map(|_| now.0))
+                .bind(r.routing_json.as_str())
+                .bind(r.waiting_rule.as_deref());
         }
         q.execute(&mut *c).await?;
     }

@@ -38,6 +38,7 @@ migrations! {
     11 "0011_ids_never_reused",
     12 "0012_trust",
     13 "0013_contact",
+    14 "0014_routing_time",
     30 "0030_ops_indexes",
     40 "0040_integrations",
 }

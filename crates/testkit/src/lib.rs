@@ -137,6 +137,8 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
         signin: opts.signin,
         data_dir: dir.path.clone(),
         integrations: opts.integrations,
+        // Tests move the clock and wait for the routing worker (A10, A11).
+        routing_poll_ms: 100,
         ..AppConfig::default()
     };
     let mut app = App::new(db.clone(), Arc::new(clock.clone()), config);
@@ -222,6 +224,7 @@ impl TestApp {
         let base = format!("http://{addr}");
         let config = AppConfig {
             base_url: base.clone(),
+            routing_poll_ms: 100,
             ..AppConfig::default()
         };
         let mut app = App::new(db.clone(), Arc::new(self.clock.clone()), config);
@@ -231,6 +234,9 @@ impl TestApp {
             .connect_cluster(db.clone(), &self.db_url)
             .await
             .expect("cluster bus");
+        // Each node runs its own workers (routing timers, outbound events),
+        // as `leadteam serve` does.
+        let workers = leadteam_app::workers::Workers::spawn(app.clone());
         let web = leadteam_web::Server::new(app, Options::default().limits);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -255,7 +261,7 @@ impl TestApp {
             mails_taken: Mutex::new(HashSet::new()),
             shutdown: Some(tx),
             server: Some(server),
-            workers: None,
+            workers: Some(workers),
             pg_db: None,
             db_url: self.db_url.clone(),
         }

@@ -88,6 +88,7 @@ pub async fn start_work(app: &App, caller: &Caller) -> Result<(DutyView, bool), 
     };
     let v = view_in(&mut tx, caller).await?;
     tx.commit().await?;
+    app.routing_changed(caller.actor()?.account);
     Ok((v, started))
 }
 
@@ -100,6 +101,7 @@ pub async fn stop_work(app: &App, caller: &Caller) -> Result<DutyView, AppError>
     release(&mut tx, caller, "stopped work", now).await?;
     let v = view_in(&mut tx, caller).await?;
     tx.commit().await?;
+    app.routing_changed(caller.actor()?.account);
     Ok(v)
 }
 

@@ -156,6 +156,7 @@ pub async fn update_plan(app: &App, caller: &Caller, ch: PlanChanges) -> Result<
     )
     .await?;
     tx.commit().await?;
+    app.routing_changed(actor.account);
     Ok(after)
 }
 
@@ -201,5 +202,6 @@ pub async fn set_seats(app: &App, caller: &Caller, seats: i64) -> Result<PlanRow
     )
     .await?;
     tx.commit().await?;
+    app.routing_changed(actor.account);
     Ok(after)
 }

@@ -45,6 +45,8 @@ pub async fn assign(
         .await?
         .ok_or(AppError::NotFound("client"))?;
     tx.commit().await?;
+    // Someone may have room for a waiting lead now (A11).
+    app.routing_changed(actor.account);
     app.events_queued();
     alerts.publish(&app.bus);
     if before.assignee.is_none() {
@@ -252,6 +254,8 @@ pub async fn bulk_assign(
     }
     let _ = changed;
     tx.commit().await?;
+    // Someone may have room for a waiting lead now (A11).
+    app.routing_changed(actor.account);
     app.events_queued();
     alerts.publish(&app.bus);
     for created_at in first_assigned {

@@ -14,6 +14,8 @@ pub async fn delete(app: &App, caller: &Caller, id: ClientId) -> Result<(), AppE
     clients::delete(&mut tx, id).await?;
     crate::trail::change(&mut tx, &actor, "client.deleted", Some(&before), None, now).await?;
     tx.commit().await?;
+    // Someone may have room for a waiting lead now (A11).
+    app.routing_changed(actor.account);
     Ok(())
 }
 
@@ -105,6 +107,8 @@ pub async fn deliver(
         .ok_or(AppError::NotFound("client"))?;
     crate::webhooks::emit(&mut tx, actor.account, "client.delivered", data_out, now).await?;
     tx.commit().await?;
+    // Someone may have room for a waiting lead now (A11).
+    app.routing_changed(actor.account);
     app.events_queued();
     alerts.publish(&app.bus);
     app.metrics.first_contact(first, now);

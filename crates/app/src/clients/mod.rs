@@ -6,12 +6,14 @@ mod assign;
 mod claim;
 mod deliver;
 mod guests;
+mod routing;
 mod views;
 
 pub use assign::*;
 pub use claim::*;
 pub use deliver::*;
 pub use guests::*;
+pub use routing::*;
 pub use views::*;
 
 pub use leadteam_store::clients::{ClientRow, EventRow};
@@ -507,6 +509,8 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    // Someone may have room for a waiting lead now (A11).
+    app.routing_changed(actor.account);
     app.metrics.first_contact(first, now);
     Ok(ClientView {
         client: after,

@@ -12,17 +12,14 @@ use crate::App;
 use crate::auth::Caller;
 use crate::bus::Alerts;
 use crate::error::AppError;
-use crate::intake::{action_members, counter_key};
+use crate::router::Router;
 use leadteam_domain::authz::{Action, Actor};
 use leadteam_domain::import::{Columns, ImportRow, parse_mapping};
-use leadteam_domain::routing::{
-    DefaultRule, LeadFacts, Outcome, Rule, SourceKind, decide_assignment, match_rule,
-};
+use leadteam_domain::routing::{LeadFacts, SourceKind};
 use leadteam_domain::{FieldError, MemberId};
-use leadteam_store::Lock;
 use leadteam_store::import::{self as store_import, ImportedClient};
 use leadteam_store::{clients, rules};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Good rows stored per transaction.
@@ -120,12 +117,6 @@ impl ImportReport {
     }
 }
 
-/// The assignment rules as they were when the import began.
-struct RuleSet {
-    rules: Vec<Rule>,
-    default: DefaultRule,
-}
-
 /// Imports the CSV read from `input` into the caller's account.
 pub async fn import<R>(
     app: &App,
@@ -186,15 +177,8 @@ where
             .collect(),
         ..ImportReport::default()
     };
-    let ruleset = if options.route && !options.dry_run {
-        let mut c = app.db.conn().await?;
-        Some(RuleSet {
-            rules: rules::list(&mut c, actor.account).await?,
-            default: rules::default_rule(&mut c, actor.account).await?,
-        })
-    } else {
-        None
-    };
+    // Rows go through the rules (read again by each batch's transaction).
+    let routed = options.route && !options.dry_run;
 
     let mut batch: Vec<(u64, ImportRow)> = Vec::with_capacity(BATCH_ROWS);
     let mut record = csv_async::ByteRecord::new();
@@ -241,7 +225,7 @@ where
             Err(e) => report.reject(line, e),
         }
         if batch.len() >= BATCH_ROWS {
-            flush(app, &actor, ruleset.as_ref(), &mut batch, &mut report).await?;
+            flush(app, &actor, routed, &mut batch, &mut report).await?;
         }
     }
     let total_read = reader.into_inner().into_inner().limit();
@@ -253,7 +237,7 @@ where
             report.stored
         )));
     }
-    flush(app, &actor, ruleset.as_ref(), &mut batch, &mut report).await?;
+    flush(app, &actor, routed, &mut batch, &mut report).await?;
     if !options.dry_run && report.stored > 0 {
         finish(app, &actor, &report).await?;
     }
@@ -284,7 +268,7 @@ fn read_failure(e: &csv_async::Error, line: u64) -> AppError {
 async fn flush(
     app: &App,
     actor: &Actor,
-    ruleset: Option<&RuleSet>,
+    routed: bool,
     batch: &mut Vec<(u64, ImportRow)>,
     report: &mut ImportReport,
 ) -> Result<(), AppError> {
@@ -317,33 +301,43 @@ async fn flush(
     app.db.prefer_indexes(&mut tx).await?;
     let (e, p) =
         clients::existing_contacts(&mut tx, actor.account, &scope, &emails, &phones).await?;
-    let routed = ruleset.is_some();
-    let decisions = match ruleset {
-        Some(set) => route(app, &mut tx, actor, set, &rows).await?,
-        None => rows
+    let decisions = match routed {
+        true => route(app, &mut tx, actor, &rows).await?,
+        false => rows
             .iter()
-            .map(|_| (Some(actor.member), "imported by the member".to_owned()))
+            .map(|_| {
+                (
+                    Some(actor.member),
+                    "imported by the member".to_owned(),
+                    None,
+                    None,
+                )
+            })
             .collect(),
     };
     let clients: Vec<ImportedClient> = rows
         .iter()
         .zip(&decisions)
-        .map(|((_, r), (assignee, reason))| ImportedClient {
-            name: r.display_name().to_owned(),
-            email: r.email.clone(),
-            phone: r.phone.clone(),
-            status: r.status.clone().unwrap_or_else(|| "open".to_owned()),
-            fields_json: serde_json::to_string(&r.fields).unwrap_or_else(|_| "{}".to_owned()),
-            assignee: *assignee,
-            routing_reason: reason.clone(),
-        })
+        .map(
+            |((_, r), (assignee, reason, record, waiting))| ImportedClient {
+                name: r.display_name().to_owned(),
+                email: r.email.clone(),
+                phone: r.phone.clone(),
+                status: r.status.clone().unwrap_or_else(|| "open".to_owned()),
+                fields_json: serde_json::to_string(&r.fields).unwrap_or_else(|_| "{}".to_owned()),
+                assignee: *assignee,
+                routing_reason: reason.clone(),
+                routing_json: record.clone(),
+                waiting_rule: waiting.clone(),
+            },
+        )
         .collect();
     let stored =
         store_import::insert_clients(&mut tx, actor.account, actor.member, &clients, now).await?;
     tx.commit().await?;
     flag_duplicates(&rows, &e, &p, report);
     report.stored += stored;
-    for (assignee, reason) in &decisions {
+    for (assignee, reason, _, _) in &decisions {
         if routed {
             app.metrics.routed(assignee.is_some(), reason);
         }
@@ -386,17 +380,24 @@ fn flag_duplicates(
     }
 }
 
-/// Routes a batch through the rules (A1-A5) inside its transaction: the
-/// round-robin positions of each rule are drawn at once, the candidates read
-/// once, and each assignment counts towards the capacity of the next rows.
+/// What routing gave one row: its assignee, the reason, the decision's
+/// record (A12) and, when nobody could take it, the rule that will (A11).
+type RowRouting = (Option<MemberId>, String, Option<String>, Option<String>);
+
+/// Routes a batch through the rules (A1-A13) inside its transaction, with
+/// the one routing engine of intake (`crate::router`): states and
+/// candidates read once, each assignment counting for the next rows.
 async fn route(
-    _app: &App,
+    app: &App,
     tx: &mut leadteam_store::Conn,
     actor: &Actor,
-    set: &RuleSet,
     rows: &[(u64, ImportRow)],
-) -> Result<Vec<(Option<MemberId>, String)>, AppError> {
-    let matched: Vec<_> = rows
+) -> Result<Vec<RowRouting>, AppError> {
+    let mut router = Router::prepare(tx, [actor.account], app.now()).await?;
+    let needs: Vec<(
+        leadteam_domain::AccountId,
+        leadteam_domain::routing::RuleRef,
+    )> = rows
         .iter()
         .map(|(_, r)| {
             let facts = LeadFacts {
@@ -406,52 +407,23 @@ async fn route(
                 facebook_form_id: None,
                 fields: r.fields.clone(),
             };
-            match_rule(&set.rules, &set.default, &facts)
+            (actor.account, router.rule_for(actor.account, &facts))
         })
         .collect();
-    // Positions: how many leads each round-robin counter hands out.
-    let mut needed: BTreeMap<String, u64> = BTreeMap::new();
-    let mut members: Vec<MemberId> = Vec::new();
-    for (rule, action) in &matched {
-        if action.uses_position() {
-            *needed.entry(counter_key(actor.account, *rule)).or_default() += 1;
-        }
-        for m in action_members(&action.kind) {
-            if !members.contains(&m) {
-                members.push(m);
-            }
-        }
-    }
-    let mut positions: HashMap<String, std::vec::IntoIter<u64>> = HashMap::new();
-    for (key, n) in needed {
-        let p = rules::next_positions(tx, &key, n).await?;
-        positions.insert(key, p.into_iter());
-    }
-    let mut candidates = rules::candidates(tx, actor.account, &members, Lock::ForUpdate).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for ((_, row), (rule, action)) in rows.iter().zip(matched) {
-        let position = if action.uses_position() {
-            positions
-                .get_mut(&counter_key(actor.account, rule))
-                .and_then(Iterator::next)
-                .unwrap_or(0)
-        } else {
-            0
-        };
-        let decision = decide_assignment(action, &|m| candidates.get(&m).cloned(), position);
-        let assignee = match decision.outcome {
-            Outcome::Assigned(m) => Some(m),
-            Outcome::Unassigned => None,
-        };
-        let open = matches!(row.status.as_deref(), None | Some("open" | "contacted"));
-        if let Some(m) = assignee
-            && open
-            && let Some(c) = candidates.get_mut(&m)
-        {
-            c.open_clients = c.open_clients.saturating_add(1);
-        }
-        out.push((assignee, decision.reason));
-    }
+    router.load(tx, &needs).await?;
+    let out = needs
+        .iter()
+        .map(|(account, rule)| {
+            let r = router.decide(*account, *rule, &[]);
+            let record = serde_json::to_string(&r.decision).ok();
+            let waiting = r
+                .decision
+                .nobody_could
+                .then(|| serde_json::to_string(&r.decision.rule).unwrap_or_default());
+            (r.assignee(), r.decision.reason.clone(), record, waiting)
+        })
+        .collect();
+    router.finish(tx).await?;
     Ok(out)
 }
 
@@ -509,6 +481,10 @@ async fn finish(app: &App, actor: &Actor, report: &ImportReport) -> Result<(), A
     }
     tx.commit().await?;
     alerts.publish(&app.bus);
+    if report.routed && report.unassigned > 0 {
+        // Rows nobody could take wait for someone to free up (A11).
+        app.routing_changed(actor.account);
+    }
     Ok(())
 }
 

@@ -5,19 +5,17 @@
 //! alerts written with multi-row statements, and the alerts published after
 //! the commit.
 
-use super::{Ingested, Prepared, action_members, counter_key};
+use super::{Ingested, Prepared};
 use crate::App;
 use crate::bus::Alerts;
 use crate::error::AppError;
-use leadteam_domain::routing::{
-    DefaultRule, Outcome, Rule, RuleRef, decide_assignment, match_rule,
-};
+use crate::router::{Routed, Router};
+use leadteam_domain::routing::RuleRef;
 use leadteam_domain::{AccountId, ClientId, MemberId};
-use leadteam_store::Lock;
 use leadteam_store::intake::{self as bulk, EventRow, LeadRow, NotificationRow, SystemAudit};
 use leadteam_store::rules;
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// What becomes of one lead of the batch.
 enum Fate {
@@ -27,11 +25,6 @@ enum Fate {
     SameAs(usize),
     /// New: the `usize`-th new lead.
     New(usize),
-}
-
-struct RuleSet {
-    rules: Vec<Rule>,
-    default: DefaultRule,
 }
 
 pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>, AppError> {
@@ -88,77 +81,37 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
         fates.push(fate);
     }
 
-    // Routing (A1-A5): rules once per account, positions per rule at once,
-    // candidates once per account.
-    let mut sets: HashMap<AccountId, RuleSet> = HashMap::new();
-    for &i in &fresh {
-        let account = leads[i].source.account;
-        if let std::collections::hash_map::Entry::Vacant(slot) = sets.entry(account) {
-            slot.insert(RuleSet {
-                rules: rules::list(&mut tx, account).await?,
-                default: rules::default_rule(&mut tx, account).await?,
-            });
-        }
-    }
-    let mut matched = Vec::with_capacity(fresh.len());
-    let mut needed: BTreeMap<String, u64> = BTreeMap::new();
-    let mut members: HashMap<AccountId, Vec<MemberId>> = HashMap::new();
-    for &i in &fresh {
-        let l = &leads[i];
-        let account = l.source.account;
-        let Some(set) = sets.get(&account) else {
-            return Err(AppError::Internal("rules of the account not loaded".into()));
-        };
-        let (rule, action) = match_rule(&set.rules, &set.default, &l.facts);
-        if action.uses_position() {
-            *needed.entry(counter_key(account, rule)).or_default() += 1;
-        }
-        let list = members.entry(account).or_default();
-        for m in action_members(&action.kind) {
-            if !list.contains(&m) {
-                list.push(m);
-            }
-        }
-        matched.push((rule, action));
-    }
-    let mut drawn: HashMap<String, std::vec::IntoIter<u64>> = HashMap::new();
-    for (key, n) in needed {
-        let p = rules::next_positions(&mut tx, &key, n).await?;
-        drawn.insert(key, p.into_iter());
-    }
-    let mut candidates = HashMap::new();
-    for (account, list) in &members {
-        let found = rules::candidates(&mut tx, *account, list, Lock::ForUpdate).await?;
-        candidates.insert(*account, found);
-    }
-    let mut decisions: Vec<(RuleRef, Option<MemberId>, String)> = Vec::with_capacity(fresh.len());
-    for (&i, (rule, action)) in fresh.iter().zip(matched) {
-        let account = leads[i].source.account;
-        let position = if action.uses_position() {
-            drawn
-                .get_mut(&counter_key(account, rule))
-                .and_then(Iterator::next)
-                .unwrap_or(0)
-        } else {
-            0
-        };
-        let pool = candidates.entry(account).or_default();
-        let d = decide_assignment(action, &|m| pool.get(&m).cloned(), position);
-        let assignee = match d.outcome {
-            Outcome::Assigned(m) => Some(m),
-            Outcome::Unassigned => None,
-        };
-        if let Some(c) = assignee.and_then(|m| pool.get_mut(&m)) {
-            c.open_clients = c.open_clients.saturating_add(1);
-        }
-        decisions.push((rule, assignee, d.reason));
-    }
+    // Routing (A1-A14): facts read once per account, states and candidates
+    // locked once, each decision counted for the next.
+    let mut router =
+        Router::prepare(&mut tx, fresh.iter().map(|&i| leads[i].source.account), now).await?;
+    let needs: Vec<(AccountId, RuleRef)> = fresh
+        .iter()
+        .map(|&i| {
+            let l = &leads[i];
+            (
+                l.source.account,
+                router.rule_for(l.source.account, &l.facts),
+            )
+        })
+        .collect();
+    router.load(&mut tx, &needs).await?;
+    let routed: Vec<Routed> = needs
+        .iter()
+        .map(|(account, rule)| router.decide(*account, *rule, &[]))
+        .collect();
+    router.finish(&mut tx).await?;
+    let decisions: Vec<(RuleRef, Option<MemberId>, String)> = routed
+        .iter()
+        .map(|r| (r.decision.rule, r.assignee(), r.decision.reason.clone()))
+        .collect();
 
     // The writes.
     let rows: Vec<LeadRow> = fresh
         .iter()
         .zip(&decisions)
-        .map(|(&i, (_, assignee, reason))| {
+        .enumerate()
+        .map(|(n, (&i, (_, assignee, reason)))| {
             let l = &leads[i];
             LeadRow {
                 account: l.source.account,
@@ -171,6 +124,11 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
                 fields_json: l.fields_json.clone(),
                 assignee: *assignee,
                 reason: reason.clone(),
+                routing_json: serde_json::to_string(&routed[n].decision).unwrap_or_default(),
+                waiting_rule: routed[n]
+                    .decision
+                    .nobody_could
+                    .then(|| serde_json::to_string(&routed[n].decision.rule).unwrap_or_default()),
             }
         })
         .collect();
@@ -254,6 +212,42 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
             }
         }
     }
+    // A10: first-contact deadlines of the leads assigned by a rule with one.
+    let deadlines: Vec<leadteam_store::deadlines::Deadline> = ids
+        .iter()
+        .zip(&routed)
+        .zip(&needs)
+        .filter_map(|((id, r), (account, rule))| {
+            let (limit, due) = r.deadline?;
+            Some(leadteam_store::deadlines::Deadline {
+                client: *id,
+                account: *account,
+                member: r.assignee()?,
+                rule_json: serde_json::to_string(rule).unwrap_or_default(),
+                due_at: due,
+                moves: 0,
+                max_moves: i64::from(limit.max_moves),
+                minutes: i64::from(limit.minutes),
+            })
+        })
+        .collect();
+    leadteam_store::deadlines::set(&mut tx, &deadlines).await?;
+    // A14: leads nobody could take alert the routing admins, once a burst.
+    let backlogged: std::collections::BTreeSet<AccountId> = needs
+        .iter()
+        .zip(&routed)
+        .filter(|(_, r)| r.decision.nobody_could)
+        .map(|((a, _), _)| *a)
+        .collect();
+    for &account in &backlogged {
+        let waiting = routed
+            .iter()
+            .zip(&needs)
+            .filter(|(r, (a, _))| *a == account && r.decision.nobody_could)
+            .map(|(r, _)| r.decision.reason.clone())
+            .collect::<Vec<_>>();
+        crate::backlog::alert_admins(&mut tx, account, &waiting, &mut notes, now).await?;
+    }
     bulk::insert_events(&mut tx, &events, now).await?;
     bulk::insert_audit(&mut tx, &audits, now).await?;
     let note_ids = bulk::insert_notifications(&mut tx, &notes, now).await?;
@@ -290,6 +284,10 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
     };
     tx.commit().await?;
     alerts.publish(&app.bus);
+    // The routing worker learns when someone will be free for them (A11).
+    for &account in &backlogged {
+        app.routing_changed(account);
+    }
     for (_, assignee, reason) in &decisions {
         app.metrics.routed(assignee.is_some(), reason);
         if assignee.is_some() {

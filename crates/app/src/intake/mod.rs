@@ -21,10 +21,9 @@ pub mod log;
 
 use crate::App;
 use crate::error::AppError;
-use leadteam_domain::routing::{ActionKind, LeadFacts, RuleRef, SourceKind};
+use leadteam_domain::routing::{LeadFacts, SourceKind};
 use leadteam_domain::validate::{Email, parse_phone};
 use leadteam_domain::{ClientId, MemberId};
-use leadteam_store::rules;
 use leadteam_store::sources::SourceRow;
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, OnceLock};
@@ -61,27 +60,6 @@ fn display_name(lead: &Lead) -> String {
         return "Facebook lead (awaiting details)".to_owned();
     }
     "New lead".to_owned()
-}
-
-/// The members an action may give a lead to.
-pub(crate) fn action_members(kind: &ActionKind<'_>) -> Vec<MemberId> {
-    match kind {
-        ActionKind::Unassigned => Vec::new(),
-        ActionKind::Member(m) => vec![*m],
-        ActionKind::RoundRobin(entries) => entries
-            .iter()
-            .filter(|e| e.enabled)
-            .map(|e| e.member)
-            .collect(),
-    }
-}
-
-/// The round-robin counter of the rule that decided.
-pub(crate) fn counter_key(account: leadteam_domain::AccountId, rule: RuleRef) -> String {
-    match rule {
-        RuleRef::Default => rules::default_key(account),
-        RuleRef::Advanced(id) => rules::rule_key(id),
-    }
 }
 
 /// A lead checked and parsed, ready for the writer. (Not `Debug`: it holds

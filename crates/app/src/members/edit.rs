@@ -138,5 +138,7 @@ pub async fn edit(
         account: actor.account,
         member: id,
     });
+    // A raised capacity or an agent again may take waiting leads (A11).
+    app.routing_changed(actor.account);
     Ok(after)
 }

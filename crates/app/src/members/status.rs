@@ -59,6 +59,9 @@ async fn set_active(
     if !active {
         // Its API keys stop working too (M5).
         leadteam_store::api_keys::revoke_all_of_member(&mut tx, id, now).await?;
+        // X5: a deactivated member makes no contact; its first-contact
+        // clocks run out now and its leads go on by their rules (A10).
+        leadteam_store::deadlines::hasten_of_member(&mut tx, id, now).await?;
     }
     let after = load(&mut tx, actor.account, id, Lock::None).await?;
     // B2: billing stops at deactivation and restarts at reactivation; B4:
@@ -91,6 +94,9 @@ async fn set_active(
         account: actor.account,
         member: id,
     });
+    // A reactivated member may take waiting leads (A11); a deactivated
+    // one's deadlines are due.
+    app.routing_changed(actor.account);
     Ok(after)
 }
 
@@ -218,6 +224,7 @@ pub async fn remove(
     tx.commit().await?;
     app.events_queued();
     alerts.publish(&app.bus);
+    app.routing_changed(before.account);
     Ok(plan)
 }
 
@@ -267,11 +274,17 @@ async fn leave_rules(
     use leadteam_store::rules;
     for rule in rules::list(conn, account).await? {
         if let Some(action) = rule.action.without(member) {
-            rules::update(conn, rule.id, &rule.name, &rule.criteria, &action, now).await?;
+            rules::update(
+                conn,
+                &leadteam_domain::routing::Rule { action, ..rule },
+                now,
+            )
+            .await?;
         }
     }
     if let Some(default) = rules::default_rule(conn, account).await?.without(member) {
-        rules::set_default(conn, account, &default, now).await?;
+        let contact = rules::default_contact(conn, account).await?;
+        rules::set_default(conn, account, &default, contact, now).await?;
     }
     Ok(())
 }

@@ -168,6 +168,21 @@ pub enum Action<'a> {
     ViewBilling,
     ManageBilling,
     StartWork,
+    /// The backlog of leads nobody could take (A11): whoever may see
+    /// unassigned clients.
+    ViewBacklog,
+    /// A member's working hours, time off and away switch (A8): one's own,
+    /// or anyone's with `team.view`.
+    ViewAvailability {
+        target_is_self: bool,
+    },
+    /// Change a member's working hours, time off or away switch (A8): one's
+    /// own, or anyone's with `members.manage` (the owner's only by itself).
+    EditAvailability {
+        target: &'a MemberFacts,
+    },
+    /// The account's holidays (A8): `members.manage`.
+    ManageHolidays,
     /// See whether one is on duty and the licences in use (B4). Not exempt
     /// from required 2FA: it tells about the account (O5).
     ViewOwnDuty,
@@ -476,6 +491,24 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
         A::ViewBilling | A::ManageBilling => need(actor, P::BillingManage),
         A::StartWork => need(actor, P::Agent),
         A::ViewOwnDuty => Ok(()),
+        A::ViewBacklog => need(actor, P::ClientsViewUnassigned),
+        A::ViewAvailability { target_is_self } => {
+            if *target_is_self {
+                Ok(())
+            } else {
+                need(actor, P::TeamView)
+            }
+        }
+        A::EditAvailability { target } => {
+            if target.member == actor.member {
+                Ok(())
+            } else if target.is_owner {
+                Err(Denied::OwnerOnly)
+            } else {
+                need(actor, P::MembersManage)
+            }
+        }
+        A::ManageHolidays => need(actor, P::MembersManage),
         A::AllocateCredits => need(actor, P::BillingManage),
         A::ViewCredits { member } => {
             if *member == actor.member {

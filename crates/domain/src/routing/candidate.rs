@@ -1,12 +1,13 @@
 //! Who may receive a lead automatically (A4, A5, B4), and why a member is skipped.
 
 use crate::authz::MemberStatus;
+use crate::availability::Unavailable;
 use crate::ids::MemberId;
 use serde::{Deserialize, Serialize};
 
 /// A member as automatic assignment sees it, loaded in the transaction that
 /// stores the lead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candidate {
     /// The member.
     pub member: MemberId,
@@ -18,16 +19,16 @@ pub struct Candidate {
     pub open_clients: u32,
     /// Its limit of open clients, if any (A4).
     pub capacity: Option<u32>,
-    /// Whether it holds an agent licence now (B4); `None` when the account
-    /// does not enforce licences.
-    pub on_duty: Option<bool>,
+    /// Whether it is available now (A8: working hours, time off, holidays,
+    /// the away switch and, where licences are enforced, holding one).
+    pub availability: Result<(), Unavailable>,
 }
 
 impl Candidate {
     /// Why this member may not get a lead now, or `None` when it may.
     ///
-    /// When several reasons hold, the first of: not active, not an agent, off
-    /// duty, at capacity.
+    /// When several reasons hold, the first of: not active, not an agent,
+    /// not available (A8), at capacity.
     pub fn skip_reason(&self) -> Option<SkipReason> {
         match self.status {
             MemberStatus::Active => {}
@@ -38,8 +39,14 @@ impl Candidate {
         if !self.agent {
             return Some(SkipReason::NotAgent);
         }
-        if self.on_duty == Some(false) {
-            return Some(SkipReason::OffDuty);
+        if let Err(why) = &self.availability {
+            return Some(match why {
+                Unavailable::Away => SkipReason::Away,
+                Unavailable::TimeOff { .. } => SkipReason::TimeOff,
+                Unavailable::Holiday { .. } => SkipReason::Holiday,
+                Unavailable::OutsideHours { .. } => SkipReason::OutsideHours,
+                Unavailable::NoLicence => SkipReason::OffDuty,
+            });
         }
         if self.capacity.is_some_and(|cap| self.open_clients >= cap) {
             return Some(SkipReason::AtCapacity);
@@ -73,11 +80,22 @@ pub enum SkipReason {
     /// The member was removed from the account (X5: a rule that named only
     /// it leaves its leads unassigned until it is changed).
     Removed,
+    /// The away switch is on (A8).
+    Away,
+    /// Outside its working hours (A8).
+    OutsideHours,
+    /// On time off (A8).
+    TimeOff,
+    /// The account's holiday (A8).
+    Holiday,
+    /// The member the lead is being taken from: it did not make contact in
+    /// time (A10).
+    Reclaimed,
 }
 
 impl SkipReason {
     /// Every reason, in summary order.
-    pub const ALL: [SkipReason; 7] = [
+    pub const ALL: [SkipReason; 12] = [
         SkipReason::AtCapacity,
         SkipReason::Deactivated,
         SkipReason::Invited,
@@ -85,6 +103,11 @@ impl SkipReason {
         SkipReason::OffDuty,
         SkipReason::UnknownMember,
         SkipReason::Removed,
+        SkipReason::Away,
+        SkipReason::OutsideHours,
+        SkipReason::TimeOff,
+        SkipReason::Holiday,
+        SkipReason::Reclaimed,
     ];
 
     /// The reason, as said of `count` members: "at capacity", "not an agent",
@@ -96,10 +119,45 @@ impl SkipReason {
             SkipReason::Invited => "not yet active",
             SkipReason::NotAgent if count == 1 => "not an agent",
             SkipReason::NotAgent => "not agents",
-            SkipReason::OffDuty => "off duty",
+            SkipReason::OffDuty => "without an agent licence",
             SkipReason::UnknownMember if count == 1 => "no longer a member",
             SkipReason::UnknownMember => "no longer members",
             SkipReason::Removed => "removed from the account",
+            SkipReason::Away => "away",
+            SkipReason::OutsideHours => "outside working hours",
+            SkipReason::TimeOff => "on time off",
+            SkipReason::Holiday => "on holiday",
+            SkipReason::Reclaimed => "too slow to make contact",
+        }
+    }
+
+    /// The reason for one member in words, with what is known of it:
+    /// "at capacity 5/5", "outside working hours (Asia/Kolkata)".
+    pub fn detail(why: SkipReason, c: Option<&Candidate>) -> String {
+        match (why, c) {
+            (SkipReason::AtCapacity, Some(c)) => format!(
+                "at capacity {}/{}",
+                c.open_clients,
+                c.capacity.unwrap_or(c.open_clients)
+            ),
+            (
+                _,
+                Some(Candidate {
+                    availability: Err(u),
+                    ..
+                }),
+            ) if matches!(
+                why,
+                SkipReason::Away
+                    | SkipReason::OutsideHours
+                    | SkipReason::TimeOff
+                    | SkipReason::Holiday
+                    | SkipReason::OffDuty
+            ) =>
+            {
+                u.describe()
+            }
+            _ => why.label(1).to_owned(),
         }
     }
 
@@ -124,7 +182,7 @@ mod tests {
             agent: true,
             open_clients: 3,
             capacity: Some(4),
-            on_duty: None,
+            availability: Ok(()),
         }
     }
 
@@ -176,26 +234,26 @@ mod tests {
     }
 
     #[test]
-    fn r_b4_off_duty_only_counts_when_licences_are_enforced() {
-        assert!(
-            Candidate {
-                on_duty: None,
-                ..ready()
-            }
-            .is_eligible()
-        );
-        assert!(
-            Candidate {
-                on_duty: Some(true),
-                ..ready()
-            }
-            .is_eligible()
-        );
+    fn r_b4_a8_unavailable_members_are_skipped_with_their_reason() {
         let c = Candidate {
-            on_duty: Some(false),
+            availability: Err(Unavailable::NoLicence),
             ..ready()
         };
         assert_eq!(c.skip_reason(), Some(SkipReason::OffDuty));
+        let c = Candidate {
+            availability: Err(Unavailable::Away),
+            ..ready()
+        };
+        assert_eq!(c.skip_reason(), Some(SkipReason::Away));
+        assert_eq!(SkipReason::detail(SkipReason::Away, Some(&c)), "away");
+        let full = Candidate {
+            open_clients: 4,
+            ..ready()
+        };
+        assert_eq!(
+            SkipReason::detail(SkipReason::AtCapacity, Some(&full)),
+            "at capacity 4/4"
+        );
     }
 
     #[test]
@@ -204,7 +262,7 @@ mod tests {
             status: MemberStatus::Deactivated,
             agent: false,
             open_clients: 4,
-            on_duty: Some(false),
+            availability: Err(Unavailable::Away),
             ..ready()
         };
         assert_eq!(c.skip_reason(), Some(SkipReason::Deactivated));

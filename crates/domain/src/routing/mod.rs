@@ -1,16 +1,19 @@
-//! Automatic assignment of new leads (A1-A5), as a pure function.
+//! Automatic assignment of new leads (A1-A5, A8, A9, A12, A13), as a pure
+//! function.
 //!
-//! Routing a lead takes two steps, so that the store can take a round-robin
-//! position from a database sequence (no hot row, exact across nodes, A7):
+//! 1. [`match_rule`] picks the rule that decides: the first advanced rule,
+//!    top to bottom, whose criteria all match the lead, else the default rule
+//!    (A3).
+//! 2. [`decide_assignment`] carries out that rule's action with the
+//!    candidates' state (status, agent flag, availability, capacity) and the
+//!    rule's round-robin state ([`RrState`], a smooth weighted round robin
+//!    whose runs restart when the eligible members change: A9), and records
+//!    everyone it considered and why each one passed over was passed over
+//!    ([`Decision`]: A12).
 //!
-//! 1. [`match_rule`] picks the rule that decides: the first advanced rule, top
-//!    to bottom, whose criteria all match the lead, else the default rule (A3).
-//! 2. [`decide_assignment`] carries out that rule's action for the rule's
-//!    0-based position (its count of leads routed so far) and the candidates'
-//!    state, and says why ([`Decision::reason`]).
-//!
-//! [`route`] does both when the positions are at hand. Nothing here reads a
-//! clock, a database or a random number.
+//! The store keeps each round robin's state in a row that the transaction
+//! storing the lead updates, so several nodes stay exact (A7). Nothing here
+//! reads a clock, a database or a random number.
 //!
 //! ```
 //! use leadteam_domain::authz::MemberStatus;
@@ -31,14 +34,15 @@
 //!         agent: true,
 //!         open_clients: 0,
 //!         capacity: None,
-//!         on_duty: None,
+//!         availability: Ok(()),
 //!     })
 //! };
+//! let cx = Context { candidates: &candidates, team: &|_| Vec::new(), exclude: &[] };
 //! let (rule, action) = match_rule(&[], &default, &lead);
 //! assert_eq!(rule, RuleRef::Default);
-//! let decision = decide_assignment(action, &candidates, 1);
-//! assert_eq!(decision.outcome, Outcome::Assigned(MemberId(2)));
-//! assert_eq!(decision.reason, "round robin: member 2 of 2, 1st of 1 this round");
+//! let mut state = RrState::default();
+//! assert_eq!(decide_assignment(action, &cx, &mut state).assignee(), Some(MemberId(1)));
+//! assert_eq!(decide_assignment(action, &cx, &mut state).assignee(), Some(MemberId(2)));
 //! ```
 
 mod assign;
@@ -53,12 +57,14 @@ mod props;
 #[cfg(test)]
 mod reasons;
 
-pub use assign::{Decision, Outcome, decide_assignment, route};
+pub use assign::{
+    Considered, Context, Decision, Outcome, RrState, Verdict, decide_assignment, route,
+};
 pub use candidate::{Candidate, SkipReason};
 pub use criteria::{Criterion, all_match};
 pub use lead::{LeadFacts, LeadsPerRound, SourceKind};
 pub use order::{Direction, MoveError, move_rule};
 pub use rule::{
-    ActionKind, ActionRef, DefaultRule, RrEntry, Rule, RuleAction, RuleRef, check_round_robin,
-    match_rule,
+    ActionKind, ActionRef, ContactLimit, DefaultRule, RrEntry, Rule, RuleAction, RuleRef,
+    check_round_robin, match_rule,
 };

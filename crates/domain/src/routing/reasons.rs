@@ -1,10 +1,10 @@
-//! Decisions and their reasons, one scenario at a time (A1-A5).
+//! Decisions and their records, one scenario at a time (A1-A5, A9, A12, A13).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
 use crate::authz::MemberStatus;
-use crate::ids::{MemberId, RuleId, SourceId};
-use std::cell::Cell;
+use crate::availability::Unavailable;
+use crate::ids::{MemberId, RuleId, SourceId, TeamId};
 use std::collections::BTreeMap;
 
 /// A round-robin entry of member `m` with weight `w`.
@@ -17,7 +17,7 @@ pub(super) fn entry(m: i64, w: u8, enabled: bool) -> RrEntry {
     }
 }
 
-/// An active agent with room for more clients.
+/// An active agent with room for more clients, available now.
 pub(super) fn ready(m: i64) -> Candidate {
     Candidate {
         member: MemberId(m),
@@ -25,13 +25,20 @@ pub(super) fn ready(m: i64) -> Candidate {
         agent: true,
         open_clients: 0,
         capacity: Some(10),
-        on_duty: None,
+        availability: Ok(()),
     }
 }
 
 fn full(m: i64) -> Candidate {
     Candidate {
         open_clients: 10,
+        ..ready(m)
+    }
+}
+
+fn away(m: i64) -> Candidate {
+    Candidate {
+        availability: Err(Unavailable::Away),
         ..ready(m)
     }
 }
@@ -44,237 +51,227 @@ fn gone(m: i64) -> Candidate {
 }
 
 fn team(cs: &[Candidate]) -> BTreeMap<MemberId, Candidate> {
-    cs.iter().map(|c| (c.member, *c)).collect()
+    cs.iter().map(|c| (c.member, c.clone())).collect()
 }
 
-fn rr<'a>(entries: &'a [RrEntry]) -> ActionRef<'a> {
+fn rr(entries: &[RrEntry]) -> ActionRef<'_> {
     ActionRef {
         rule: RuleRef::Advanced(RuleId(9)),
         kind: ActionKind::RoundRobin(entries),
     }
 }
 
-fn decide(action: ActionRef<'_>, team: &BTreeMap<MemberId, Candidate>, pos: u64) -> Decision {
-    decide_assignment(action, &|m| team.get(&m).copied(), pos)
+fn decide(
+    action: ActionRef<'_>,
+    team: &BTreeMap<MemberId, Candidate>,
+    s: &mut RrState,
+) -> Decision {
+    let cands = |m: MemberId| team.get(&m).cloned();
+    let cx = Context {
+        candidates: &cands,
+        team: &|_| Vec::new(),
+        exclude: &[],
+    };
+    decide_assignment(action, &cx, s)
 }
 
-fn four() -> Vec<RrEntry> {
-    vec![
-        entry(1, 1, true),
-        entry(2, 1, true),
-        entry(3, 2, true),
-        entry(4, 1, true),
-    ]
+fn verdicts(d: &Decision) -> Vec<(i64, String)> {
+    d.considered
+        .iter()
+        .map(|c| {
+            let v = match &c.verdict {
+                Verdict::Chosen => "chosen".to_owned(),
+                Verdict::NotItsTurn => "not its turn".to_owned(),
+                Verdict::PassedOver { detail, .. } => detail.clone(),
+            };
+            (c.member.0, v)
+        })
+        .collect()
 }
 
 #[test]
-fn r_a2_reason_names_the_member_and_its_turn_in_the_round() {
-    let t = team(&[ready(1), ready(2), ready(3), ready(4)]);
-    let es = four();
-    let got: Vec<(Option<MemberId>, String)> = (0..6)
-        .map(|p| decide(rr(&es), &t, p))
-        .map(|d| (d.assignee(), d.reason))
+fn r_a9_a_passed_over_member_does_not_hand_its_turns_to_the_next() {
+    // The finding: A, B, E at weight 1 with E passed over gave A 4 and B 2
+    // of six leads. Now A and B share them 3/3.
+    let es = vec![entry(1, 1, true), entry(2, 1, true), entry(5, 1, true)];
+    let t = team(&[ready(1), ready(2), away(5)]);
+    let mut s = RrState::default();
+    let got: Vec<i64> = (0..6)
+        .map(|_| decide(rr(&es), &t, &mut s).assignee().unwrap().0)
         .collect();
-    let want = [
-        (1, "round robin: member 1 of 4, 1st of 1 this round"),
-        (2, "round robin: member 2 of 4, 1st of 1 this round"),
-        (3, "round robin: member 3 of 4, 1st of 2 this round"),
-        (3, "round robin: member 3 of 4, 2nd of 2 this round"),
-        (4, "round robin: member 4 of 4, 1st of 1 this round"),
-        (1, "round robin: member 1 of 4, 1st of 1 this round"),
-    ];
-    for ((m, reason), (wm, wr)) in got.into_iter().zip(want) {
-        assert_eq!((m, reason.as_str()), (Some(MemberId(wm)), wr));
-    }
+    assert_eq!(got.iter().filter(|m| **m == 1).count(), 3);
+    assert_eq!(got.iter().filter(|m| **m == 2).count(), 3);
+    assert_eq!(s.position, 6);
 }
 
 #[test]
-fn r_a4_a5_skipped_members_are_named_in_the_reason() {
-    let t = team(&[ready(1), ready(2), full(3), gone(4)]);
-    let d = decide(rr(&four()), &t, 2);
-    assert_eq!(d.outcome, Outcome::Assigned(MemberId(1)));
-    assert_eq!(
-        d.reason,
-        "round robin: member 1 of 4 (skipped 2: at capacity, deactivated)"
-    );
-    assert_eq!(d.rule, RuleRef::Advanced(RuleId(9)));
-}
-
-#[test]
-fn r_a4_all_candidates_at_capacity_leaves_the_lead_unassigned() {
-    let es = vec![entry(1, 1, true), entry(2, 3, true), entry(3, 1, true)];
-    let t = team(&[full(1), full(2), full(3)]);
-    for p in 0..5 {
-        let d = decide(rr(&es), &t, p);
-        assert_eq!(d.outcome, Outcome::Unassigned);
-        assert_eq!(d.reason, "unassigned: all 3 candidates at capacity");
-    }
-}
-
-#[test]
-fn r_a4_a5_mixed_reasons_are_counted() {
+fn r_a12_the_decision_records_everyone_considered_and_why() {
     let es = vec![
         entry(1, 1, true),
-        entry(2, 1, true),
+        entry(2, 2, true),
         entry(3, 1, true),
         entry(4, 1, false),
     ];
-    let t = team(&[full(1), gone(2), full(3), ready(4)]);
-    let d = decide(rr(&es), &t, 0);
-    assert_eq!(d.outcome, Outcome::Unassigned);
-    assert_eq!(
-        d.reason,
-        "unassigned: no eligible candidate (2 at capacity, 1 deactivated)"
-    );
-}
-
-#[test]
-fn r_a5_a_lone_candidate_is_described_in_the_singular() {
-    let es = vec![entry(1, 2, true)];
-    let not_agent = Candidate {
-        agent: false,
-        ..ready(1)
+    let t = team(&[full(1), ready(2), away(3)]);
+    let mut s = RrState {
+        position: 41,
+        ..RrState::default()
     };
-    let d = decide(rr(&es), &team(&[not_agent]), 0);
-    assert_eq!(d.reason, "unassigned: the only candidate is not an agent");
-    let d = decide(rr(&es), &team(&[]), 0);
+    let d = decide(rr(&es), &t, &mut s);
+    assert_eq!(d.assignee(), Some(MemberId(2)));
+    assert_eq!(d.position, Some(41));
+    assert!(!d.nobody_could);
+    assert_eq!(
+        verdicts(&d),
+        [
+            (1, "at capacity 10/10".to_owned()),
+            (2, "chosen".to_owned()),
+            (3, "away".to_owned()),
+        ]
+    );
     assert_eq!(
         d.reason,
-        "unassigned: the only candidate is no longer a member"
+        "round robin: member 2 of 3 (weight 2); passed over 2: at capacity, away"
     );
-    let es = vec![entry(1, 1, true), entry(2, 1, true)];
-    let t = team(&[
-        Candidate {
-            agent: false,
-            ..ready(1)
-        },
-        Candidate {
-            agent: false,
-            ..ready(2)
-        },
-    ]);
+    assert_eq!(d.why_not(MemberId(3)), "passed over: away");
+    assert!(d.why_not(MemberId(4)).contains("does not give leads"));
+}
+
+#[test]
+fn r_a4_a11_nobody_able_leaves_the_lead_unassigned_for_the_backlog() {
+    let es = vec![entry(1, 1, true), entry(2, 1, true), entry(3, 1, true)];
+    let mut s = RrState::default();
+    let d = decide(rr(&es), &team(&[full(1), full(2), full(3)]), &mut s);
+    assert_eq!(d.outcome, Outcome::Unassigned);
+    assert!(d.nobody_could);
+    assert_eq!(d.reason, "unassigned: all 3 candidates at capacity");
+    assert_eq!(s.position, 0, "no lead routed, no turn taken");
+    let d = decide(rr(&es), &team(&[full(1), gone(2), away(3)]), &mut s);
     assert_eq!(
-        decide(rr(&es), &t, 0).reason,
-        "unassigned: all 2 candidates not agents"
+        d.reason,
+        "unassigned: no eligible candidate (1 at capacity, 1 deactivated, 1 away)"
     );
+    let d = decide(rr(&es), &team(&[ready(1), gone(2)]), &mut s);
+    assert_eq!(d.assignee(), Some(MemberId(1)));
 }
 
 #[test]
-fn r_a2_disabled_members_are_not_counted_and_get_nothing() {
-    let es = vec![entry(1, 1, false), entry(2, 1, true), entry(3, 1, false)];
-    let t = team(&[ready(1), ready(2), ready(3)]);
-    for p in 0..3 {
-        let d = decide(rr(&es), &t, p);
-        assert_eq!(d.outcome, Outcome::Assigned(MemberId(2)));
-        assert_eq!(d.reason, "round robin: member 1 of 1, 1st of 1 this round");
-    }
-    let none_enabled = [entry(1, 1, false)];
-    for es in [&none_enabled[..], &[]] {
-        let d = decide(rr(es), &t, 0);
-        assert_eq!(d.outcome, Outcome::Unassigned);
-        assert_eq!(d.reason, "unassigned: round robin has no enabled members");
-    }
-}
-
-#[test]
-fn r_a2_huge_positions_still_land_on_the_wheel() {
-    let t = team(&[ready(1), ready(2), ready(3), ready(4)]);
-    let d = decide(rr(&four()), &t, u64::MAX);
-    // u64::MAX mod 5 = 0.
-    assert_eq!(d.outcome, Outcome::Assigned(MemberId(1)));
-}
-
-#[test]
-fn r_a3_unassigned_action_leaves_the_lead_unassigned() {
-    let action = ActionRef {
+fn r_a3_unassigned_and_member_actions() {
+    let mut s = RrState::default();
+    let t = team(&[ready(5), gone(6)]);
+    let un = ActionRef {
         rule: RuleRef::Default,
         kind: ActionKind::Unassigned,
     };
-    let d = decide(action, &team(&[ready(1)]), 0);
-    assert_eq!(d.outcome, Outcome::Unassigned);
+    let d = decide(un, &t, &mut s);
     assert_eq!(d.reason, "unassigned: rule says leave unassigned");
-    assert_eq!(d.rule, RuleRef::Default);
+    assert!(!d.nobody_could, "left unassigned on purpose: no backlog");
+    let member = |m| ActionRef {
+        rule: RuleRef::Advanced(RuleId(1)),
+        kind: ActionKind::Member(MemberId(m)),
+    };
+    assert_eq!(decide(member(5), &t, &mut s).assignee(), Some(MemberId(5)));
+    let d = decide(member(6), &t, &mut s);
+    assert_eq!(d.reason, "unassigned: the rule's member is deactivated");
+    assert!(d.nobody_could);
+    let d = decide(member(7), &t, &mut s);
+    assert_eq!(
+        d.reason,
+        "unassigned: the rule's member is no longer a member"
+    );
 }
 
 #[test]
-fn r_a3_member_action_assigns_that_member_when_it_may_work() {
+fn r_a13_a_team_target_is_the_teams_members_when_the_lead_arrives() {
+    let t = team(&[ready(1), ready(2), away(3)]);
+    let cands = |m: MemberId| t.get(&m).cloned();
+    let members = |team: TeamId| {
+        if team == TeamId(7) {
+            vec![MemberId(1), MemberId(2), MemberId(3)]
+        } else {
+            Vec::new()
+        }
+    };
+    let cx = Context {
+        candidates: &cands,
+        team: &members,
+        exclude: &[],
+    };
     let action = ActionRef {
-        rule: RuleRef::Advanced(RuleId(2)),
-        kind: ActionKind::Member(MemberId(5)),
+        rule: RuleRef::Advanced(RuleId(1)),
+        kind: ActionKind::Team(TeamId(7)),
     };
-    let d = decide(action, &team(&[ready(5)]), 0);
-    assert_eq!(d.outcome, Outcome::Assigned(MemberId(5)));
-    assert_eq!(d.reason, "assigned to the rule's member");
-
-    let d = decide(action, &team(&[full(5)]), 0);
-    assert_eq!(d.outcome, Outcome::Unassigned);
-    assert_eq!(d.reason, "unassigned: the rule's member is at capacity");
-
-    let off = Candidate {
-        on_duty: Some(false),
-        ..ready(5)
+    let mut s = RrState::default();
+    let got: Vec<Option<MemberId>> = (0..4)
+        .map(|_| decide_assignment(action, &cx, &mut s).assignee())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            Some(MemberId(1)),
+            Some(MemberId(2)),
+            Some(MemberId(1)),
+            Some(MemberId(2))
+        ]
+    );
+    let empty = ActionRef {
+        kind: ActionKind::Team(TeamId(8)),
+        ..action
     };
-    assert_eq!(
-        decide(action, &team(&[off]), 0).reason,
-        "unassigned: the rule's member is off duty"
-    );
-    assert_eq!(
-        decide(action, &team(&[gone(5)]), 0).reason,
-        "unassigned: the rule's member is deactivated"
-    );
+    let d = decide_assignment(empty, &cx, &mut s);
+    assert_eq!(d.reason, "unassigned: the team has no active members");
+}
+
+#[test]
+fn r_a10_a_reclaim_passes_the_member_who_did_not_make_contact() {
+    let es = vec![entry(1, 1, true), entry(2, 1, true)];
+    let t = team(&[ready(1), ready(2)]);
+    let cands = |m: MemberId| t.get(&m).cloned();
+    let cx = Context {
+        candidates: &cands,
+        team: &|_| Vec::new(),
+        exclude: &[MemberId(1)],
+    };
+    let mut s = RrState::default();
+    for _ in 0..3 {
+        let d = decide_assignment(rr(&es), &cx, &mut s);
+        assert_eq!(d.assignee(), Some(MemberId(2)));
+        assert_eq!(
+            d.why_not(MemberId(1)),
+            "passed over: did not make contact in time"
+        );
+    }
 }
 
 #[test]
 fn r_a1_default_rule_decides_leads_no_rule_matches() {
     let rules = vec![Rule {
-        id: RuleId(1),
-        name: "Facebook".into(),
-        criteria: vec![Criterion::AnyFacebook],
-        action: RuleAction::Member(MemberId(7)),
+        id: RuleId(3),
+        name: "Ads".into(),
+        criteria: vec![Criterion::Source(SourceId(1))],
+        action: RuleAction::Member(MemberId(1)),
+        contact: None,
     }];
-    let default = DefaultRule::RoundRobin(vec![entry(1, 1, true), entry(2, 1, true)]);
-    let t = team(&[ready(1), ready(2), ready(7)]);
-    let asked = Cell::new(0);
-    let position_of = |r: &RuleRef| {
-        asked.set(asked.get() + 1);
-        assert_eq!(*r, RuleRef::Default);
-        1
+    let default = DefaultRule::RoundRobin(vec![entry(2, 1, true)]);
+    let t = team(&[ready(1), ready(2)]);
+    let cands = |m: MemberId| t.get(&m).cloned();
+    let cx = Context {
+        candidates: &cands,
+        team: &|_| Vec::new(),
+        exclude: &[],
     };
-    let cands = |m: MemberId| t.get(&m).copied();
-
-    let mut web = LeadFacts::new(SourceKind::Website);
-    web.source_id = Some(SourceId(3));
-    let d = route(&rules, &default, &web, &cands, &position_of);
+    let mut other = LeadFacts::new(SourceKind::Website);
+    other.source_id = Some(SourceId(2));
+    let d = route(&rules, &default, &other, &cx, &mut |_| RrState::default());
     assert_eq!(
-        (d.rule, d.outcome),
-        (RuleRef::Default, Outcome::Assigned(MemberId(2)))
+        (d.rule, d.assignee()),
+        (RuleRef::Default, Some(MemberId(2)))
     );
-    assert_eq!(asked.get(), 1);
-
-    let fb = LeadFacts::new(SourceKind::Facebook);
-    let d = route(&rules, &default, &fb, &cands, &position_of);
-    assert_eq!(d.rule, RuleRef::Advanced(RuleId(1)));
-    assert_eq!(d.outcome, Outcome::Assigned(MemberId(7)));
+    let mut ads = LeadFacts::new(SourceKind::Website);
+    ads.source_id = Some(SourceId(1));
+    let d = route(&rules, &default, &ads, &cx, &mut |_| RrState::default());
     assert_eq!(
-        asked.get(),
-        1,
-        "no position is taken for a rule that is not round robin"
+        (d.rule, d.assignee()),
+        (RuleRef::Advanced(RuleId(3)), Some(MemberId(1)))
     );
-
-    let d = route(&[], &DefaultRule::Unassigned, &web, &cands, &position_of);
-    assert_eq!((d.rule, d.outcome), (RuleRef::Default, Outcome::Unassigned));
-    assert_eq!(d.reason, "unassigned: rule says leave unassigned");
-}
-
-#[test]
-fn r_a2_candidates_are_asked_once_per_member() {
-    let es = vec![entry(1, 5, true), entry(2, 5, true), entry(3, 5, true)];
-    let asked = Cell::new(0);
-    let cands = |m: MemberId| {
-        asked.set(asked.get() + 1);
-        Some(full(m.0))
-    };
-    let d = decide_assignment(rr(&es), &cands, 7);
-    assert_eq!(d.outcome, Outcome::Unassigned);
-    assert_eq!(asked.get(), 3);
 }

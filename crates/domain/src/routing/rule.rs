@@ -3,7 +3,7 @@
 use super::criteria::{Criterion, all_match};
 use super::lead::{LeadFacts, LeadsPerRound};
 use crate::error::{FieldError, ValidationErrors};
-use crate::ids::{MemberId, RuleId};
+use crate::ids::{MemberId, RuleId, TeamId};
 use serde::{Deserialize, Serialize};
 
 /// One member's place in a round robin (A2): its weight and whether it is
@@ -28,6 +28,51 @@ pub enum RuleAction {
     RoundRobin(Vec<RrEntry>),
     /// Assign to this one member.
     Member(MemberId),
+    /// Round robin among the active members of this team, as it is when the
+    /// lead arrives (A13).
+    Team(TeamId),
+}
+
+/// "First contact within N minutes" (A10): counted in the assignee's
+/// working hours; a lead not contacted in time goes by the same rule to the
+/// next available eligible member, at most `max_moves` times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ContactLimit {
+    pub minutes: u32,
+    pub max_moves: u8,
+}
+
+impl ContactLimit {
+    /// The longest limit accepted: a week of minutes.
+    pub const MAX_MINUTES: u32 = 7 * 24 * 60;
+    /// The most moves accepted.
+    pub const MAX_MOVES: u8 = 10;
+
+    /// Checks a limit given by a person; `field` names it in errors.
+    pub fn parse(
+        field: &str,
+        minutes: i64,
+        max_moves: i64,
+    ) -> Result<ContactLimit, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        if !(1..=i64::from(Self::MAX_MINUTES)).contains(&minutes) {
+            errors.push(FieldError::new(
+                format!("{field}.minutes"),
+                format!("must be between 1 and {} (a week)", Self::MAX_MINUTES),
+            ));
+        }
+        if !(1..=i64::from(Self::MAX_MOVES)).contains(&max_moves) {
+            errors.push(FieldError::new(
+                format!("{field}.max_moves"),
+                format!("must be between 1 and {}", Self::MAX_MOVES),
+            ));
+        }
+        errors.into_result()?;
+        Ok(ContactLimit {
+            minutes: u32::try_from(minutes).unwrap_or(1),
+            max_moves: u8::try_from(max_moves).unwrap_or(1),
+        })
+    }
 }
 
 /// The default rule (A1): what happens to leads no advanced rule matches.
@@ -52,6 +97,9 @@ pub struct Rule {
     pub criteria: Vec<Criterion>,
     /// What happens to a lead that matches.
     pub action: RuleAction,
+    /// A first-contact limit for the leads it assigns (A10), if any.
+    #[serde(default)]
+    pub contact: Option<ContactLimit>,
 }
 
 impl Rule {
@@ -116,7 +164,7 @@ impl RuleAction {
                 let on: Vec<&RrEntry> = entries.iter().filter(|e| e.enabled).collect();
                 !on.is_empty() && on.iter().all(|e| e.member == member)
             }
-            RuleAction::Unassigned => false,
+            RuleAction::Unassigned | RuleAction::Team(_) => false,
         }
     }
 }
@@ -181,6 +229,8 @@ pub enum ActionKind<'a> {
     RoundRobin(&'a [RrEntry]),
     /// Assign to this member.
     Member(MemberId),
+    /// Round robin among this team's active members (A13).
+    Team(TeamId),
 }
 
 /// The action chosen by [`match_rule`], with the rule it came from so that the
@@ -200,6 +250,7 @@ impl<'a> ActionRef<'a> {
             RuleAction::Unassigned => ActionKind::Unassigned,
             RuleAction::RoundRobin(entries) => ActionKind::RoundRobin(entries),
             RuleAction::Member(m) => ActionKind::Member(*m),
+            RuleAction::Team(t) => ActionKind::Team(*t),
         };
         Self {
             rule: RuleRef::Advanced(rule.id),
@@ -222,7 +273,7 @@ impl<'a> ActionRef<'a> {
     /// Whether carrying out this action needs a round-robin position. Only then
     /// should the store take the next value of the rule's counter.
     pub fn uses_position(&self) -> bool {
-        matches!(self.kind, ActionKind::RoundRobin(_))
+        matches!(self.kind, ActionKind::RoundRobin(_) | ActionKind::Team(_))
     }
 }
 
@@ -261,6 +312,7 @@ mod tests {
             name: format!("rule {id}"),
             criteria,
             action,
+            contact: None,
         }
     }
 

@@ -13,7 +13,7 @@ pub async fn claim(
     now: Timestamp,
 ) -> Result<bool, StoreError> {
     let n = sqlx::query(
-        "UPDATE clients SET assignee_id = $1, ever_assigned = 1, assigned_at = $2, updated_at = $2, contacted_at = NULL \
+        "UPDATE clients SET assignee_id = $1, ever_assigned = 1, assigned_at = $2, updated_at = $2, contacted_at = NULL, waiting_rule = NULL \
          WHERE id = $3 AND account_id = $4 AND assignee_id IS NULL",
     )
     .bind(member.0)
@@ -37,7 +37,7 @@ pub async fn reassign(
     now: Timestamp,
 ) -> Result<bool, StoreError> {
     let n = sqlx::query(
-        "UPDATE clients SET assignee_id = $1, ever_assigned = 1, assigned_at = $2, updated_at = $2, contacted_at = NULL \
+        "UPDATE clients SET assignee_id = $1, ever_assigned = 1, assigned_at = $2, updated_at = $2, contacted_at = NULL, waiting_rule = NULL \
          WHERE id = $3 AND account_id = $4 AND ((assignee_id IS NULL AND $5 = -1) OR assignee_id = $5)",
     )
     .bind(to.0)
@@ -126,7 +126,7 @@ pub async fn move_all(
     now: Timestamp,
 ) -> Result<Vec<ClientId>, StoreError> {
     let ids: Vec<i64> = sqlx::query_scalar(
-        "UPDATE clients SET assignee_id = $1, assigned_at = $2, updated_at = $2, contacted_at = NULL \
+        "UPDATE clients SET assignee_id = $1, assigned_at = $2, updated_at = $2, contacted_at = NULL, waiting_rule = NULL \
          WHERE account_id = $3 AND assignee_id = $4 RETURNING id",
     )
     .bind(to.0)

@@ -38,6 +38,12 @@ pub struct ClientRow {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub assigned_at: Option<Timestamp>,
+    /// First contact by its current assignee since it came to it (A10).
+    pub contacted_at: Option<Timestamp>,
+    /// First contact ever (D2).
+    pub first_contact_at: Option<Timestamp>,
+    /// Waiting in the backlog because nobody could take it (A11).
+    pub waiting: bool,
 }
 
 mod list;
@@ -45,7 +51,9 @@ use list::list_sql;
 
 const SELECT: &str = "SELECT c.id, c.account_id, c.name, c.email, c.phone, c.source, c.source_id, c.fields_json, \
      c.status, c.outcome, c.team_id, c.assignee_id, m.name AS assignee_name, c.ever_assigned, c.routing_reason, \
-     c.created_at, c.updated_at, c.assigned_at FROM clients c LEFT JOIN members m ON m.id = c.assignee_id";
+     c.created_at, c.updated_at, c.assigned_at, c.contacted_at, c.first_contact_at, \
+     CASE WHEN c.waiting_rule IS NULL THEN 0 ELSE 1 END AS waiting \
+     FROM clients c LEFT JOIN members m ON m.id = c.assignee_id";
 
 fn from_row(r: &AnyRow) -> Result<ClientRow, StoreError> {
     let fields: String = r.try_get("fields_json")?;
@@ -69,6 +77,11 @@ fn from_row(r: &AnyRow) -> Result<ClientRow, StoreError> {
         created_at: Timestamp(r.try_get("created_at")?),
         updated_at: Timestamp(r.try_get("updated_at")?),
         assigned_at: r.try_get::<Option<i64>, _>("assigned_at")?.map(Timestamp),
+        contacted_at: r.try_get::<Option<i64>, _>("contacted_at")?.map(Timestamp),
+        first_contact_at: r
+            .try_get::<Option<i64>, _>("first_contact_at")?
+            .map(Timestamp),
+        waiting: flag(r.try_get("waiting")?),
     })
 }
 

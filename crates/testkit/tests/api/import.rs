@@ -288,8 +288,8 @@ async fn r_i3_a1_routed_imports_follow_the_round_robin_and_alert_once(app: &Test
     let (a, a_id) = join(app, &owner, "Al", "al@example.com", "Member").await;
     let (b, b_id) = join(app, &owner, "Bo", "bo@example.com", "Member").await;
     let (c, c_id) = join(app, &owner, "Cy", "cy@example.com", "Member").await;
-    // Cy is at its capacity of 0 open clients: skipped (A4), its turn goes
-    // to the next member in the round.
+    // Cy is at its capacity of 0 open clients: skipped (A4); its turns are
+    // shared by the others' weights, 2:1 (A9), not handed to the next one.
     let r = app
         .patch(
             &owner.token,
@@ -319,18 +319,18 @@ async fn r_i3_a1_routed_imports_follow_the_round_robin_and_alert_once(app: &Test
     assert_eq!(r.body["routed"], true);
     assert_eq!(
         r.body["assigned"],
-        json!([{"member_id": a_id, "clients": 9}, {"member_id": b_id, "clients": 3}]),
+        json!([{"member_id": a_id, "clients": 8}, {"member_id": b_id, "clients": 4}]),
         "{}",
         r.text
     );
     let stored = clients_of(app).await;
-    assert_eq!(stored.iter().filter(|c| c.2 == Some(a_id)).count(), 9);
-    assert_eq!(stored.iter().filter(|c| c.2 == Some(b_id)).count(), 3);
+    assert_eq!(stored.iter().filter(|c| c.2 == Some(a_id)).count(), 8);
+    assert_eq!(stored.iter().filter(|c| c.2 == Some(b_id)).count(), 4);
     assert_eq!(stored.iter().filter(|c| c.2 == Some(c_id)).count(), 0);
     // One alert per member for the whole import, not one per row (C7).
     let na = notifications(app, &a).await;
     assert_eq!(na.len(), 1, "{na:?}");
-    assert_eq!(na[0]["body"], "Import: 9 new clients assigned to you");
+    assert_eq!(na[0]["body"], "Import: 8 new clients assigned to you");
     assert_eq!(notifications(app, &b).await.len(), 1);
     assert!(notifications(app, &c).await.is_empty());
     // The decision is on each client, as for any lead (A1).

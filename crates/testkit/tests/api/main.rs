@@ -29,6 +29,7 @@ mod ownership;
 mod removal;
 mod roles;
 mod routing;
+mod routing_time;
 mod service;
 mod smtp;
 mod standin;

@@ -58,12 +58,12 @@ async fn r_a1_a2_default_round_robin_gives_each_member_its_weight_per_round(app:
         if i == 2 {
             assert_eq!(
                 r.body["reason"],
-                "round robin: member 2 of 3, 2nd of 2 this round"
+                "round robin: member 2 of 3 (weight 2), lead 3 of the rule"
             );
         }
     }
     // Three full rounds of 4 slots: weights 1, 2, 1; the disabled member gets none.
-    let one_round = [ids[0], ids[1], ids[1], ids[2]];
+    let one_round = [ids[1], ids[0], ids[1], ids[2]];
     assert_eq!(order, one_round.repeat(3));
     let r = app.put(&owner.token, "/api/v1/assignment-rules/default", json!({"type": "round_robin", "members": [{"member_id": ids[0], "leads_per_round": 6}]})).await;
     assert_eq!(

@@ -2,6 +2,7 @@
 
 mod account;
 mod api_keys;
+mod availability;
 mod billing;
 mod clients;
 mod content;
@@ -34,6 +35,7 @@ pub fn routes() -> Api {
     let api = notifications::routes(api);
     let api = sources::routes(api);
     let api = routing::routes(api);
+    let api = availability::routes(api);
     let api = leads::routes(api);
     let api = webhooks::routes(api);
     let api = hooks::routes(api);

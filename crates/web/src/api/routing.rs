@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use leadteam_app::AppError;
 use leadteam_app::routing_admin as ra;
 use leadteam_domain::routing::{
-    Criterion, DefaultRule, Direction, LeadsPerRound, RrEntry, Rule, RuleAction,
+    ContactLimit, Criterion, DefaultRule, Direction, LeadsPerRound, RrEntry, Rule, RuleAction,
 };
-use leadteam_domain::{FieldError, MemberId, RuleId, SourceId, ValidationErrors};
+use leadteam_domain::{FieldError, MemberId, RuleId, SourceId, TeamId, ValidationErrors};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -123,8 +123,52 @@ fn yes() -> bool {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ActionBody {
     Unassigned,
-    RoundRobin { members: Vec<RrBody> },
-    Member { member_id: i64 },
+    RoundRobin {
+        members: Vec<RrBody>,
+        /// First contact within N working minutes, else the lead moves on (A10).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_contact: Option<FirstContactBody>,
+    },
+    Member {
+        member_id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_contact: Option<FirstContactBody>,
+    },
+    /// Round robin among the team's active members when the lead arrives (A13).
+    Team {
+        team_id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_contact: Option<FirstContactBody>,
+    },
+}
+
+/// "First contact within `minutes`" (counted in the assignee's working
+/// hours); a lead not contacted in time goes by the same rule to the next
+/// available member, at most `max_moves` times (A10).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FirstContactBody {
+    pub minutes: i64,
+    #[serde(default = "one")]
+    pub max_moves: i64,
+}
+
+fn contact_of(a: &ActionBody) -> Result<Option<ContactLimit>, ValidationErrors> {
+    let fc = match a {
+        ActionBody::Unassigned => None,
+        ActionBody::RoundRobin { first_contact, .. }
+        | ActionBody::Member { first_contact, .. }
+        | ActionBody::Team { first_contact, .. } => *first_contact,
+    };
+    fc.map(|f| ContactLimit::parse("action.first_contact", f.minutes, f.max_moves))
+        .transpose()
+}
+
+fn contact_out(c: Option<ContactLimit>) -> Option<FirstContactBody> {
+    c.map(|c| FirstContactBody {
+        minutes: i64::from(c.minutes),
+        max_moves: i64::from(c.max_moves),
+    })
 }
 
 fn criteria_of(list: Vec<CriterionBody>) -> Vec<Criterion> {
@@ -164,8 +208,9 @@ fn entries_of(members: &[RrBody]) -> Result<Vec<RrEntry>, ValidationErrors> {
 fn action_of(a: ActionBody) -> Result<RuleAction, ValidationErrors> {
     Ok(match a {
         ActionBody::Unassigned => RuleAction::Unassigned,
-        ActionBody::Member { member_id } => RuleAction::Member(MemberId(member_id)),
-        ActionBody::RoundRobin { members } => RuleAction::RoundRobin(entries_of(&members)?),
+        ActionBody::Member { member_id, .. } => RuleAction::Member(MemberId(member_id)),
+        ActionBody::RoundRobin { members, .. } => RuleAction::RoundRobin(entries_of(&members)?),
+        ActionBody::Team { team_id, .. } => RuleAction::Team(TeamId(team_id)),
     })
 }
 
@@ -197,11 +242,22 @@ fn rr_out(entries: &[RrEntry]) -> Vec<RrBody> {
         .collect()
 }
 
-fn action_out(a: &RuleAction) -> ActionBody {
+fn action_out(a: &RuleAction, contact: Option<ContactLimit>) -> ActionBody {
+    let first_contact = contact_out(contact);
     match a {
         RuleAction::Unassigned => ActionBody::Unassigned,
-        RuleAction::Member(m) => ActionBody::Member { member_id: m.0 },
-        RuleAction::RoundRobin(e) => ActionBody::RoundRobin { members: rr_out(e) },
+        RuleAction::Member(m) => ActionBody::Member {
+            member_id: m.0,
+            first_contact,
+        },
+        RuleAction::RoundRobin(e) => ActionBody::RoundRobin {
+            members: rr_out(e),
+            first_contact,
+        },
+        RuleAction::Team(t) => ActionBody::Team {
+            team_id: t.0,
+            first_contact,
+        },
     }
 }
 
@@ -213,6 +269,7 @@ fn describe_action(a: &RuleAction) -> String {
             let on = e.iter().filter(|x| x.enabled).count();
             format!("round robin among {on} member(s)")
         }
+        RuleAction::Team(t) => format!("round robin among the members of team {t}"),
     }
 }
 
@@ -234,7 +291,7 @@ fn rule_out(r: &Rule, position: usize) -> RuleOut {
         position,
         name: r.name.clone(),
         criteria: r.criteria.iter().map(criterion_out).collect(),
-        action: action_out(&r.action),
+        action: action_out(&r.action, r.contact),
         description: format!(
             "when {}: {}",
             criteria.join(" and "),
@@ -255,7 +312,8 @@ pub struct RulesOut {
     pub default: DefaultOut,
 }
 
-fn rules_out(rules: &[Rule], default: &DefaultRule) -> RulesOut {
+fn rules_out(book: &ra::RuleBook) -> RulesOut {
+    let (rules, default) = (&book.rules, &book.default);
     let action = match default {
         DefaultRule::Unassigned => RuleAction::Unassigned,
         DefaultRule::RoundRobin(e) => RuleAction::RoundRobin(e.clone()),
@@ -268,7 +326,7 @@ fn rules_out(rules: &[Rule], default: &DefaultRule) -> RulesOut {
             .collect(),
         default: DefaultOut {
             description: format!("every other lead: {}", describe_action(&action)),
-            action: action_out(&action),
+            action: action_out(&action, book.default_contact),
         },
     }
 }
@@ -277,8 +335,8 @@ async fn list_rules(
     State(s): State<AppState>,
     Authed(c): Authed,
 ) -> Result<Json<RulesOut>, ApiError> {
-    let (rules, default) = ra::list_rules(&s.app, &c).await?;
-    Ok(Json(rules_out(&rules, &default)))
+    let book = ra::list_rules(&s.app, &c).await?;
+    Ok(Json(rules_out(&book)))
 }
 
 async fn set_default(
@@ -286,12 +344,13 @@ async fn set_default(
     Authed(c): Authed,
     ApiJson(b): ApiJson<ActionBody>,
 ) -> Result<Json<RulesOut>, ApiError> {
+    let contact = contact_of(&b).map_err(AppError::from)?;
     let rule = match b {
         ActionBody::Unassigned => DefaultRule::Unassigned,
-        ActionBody::RoundRobin { members } => {
+        ActionBody::RoundRobin { members, .. } => {
             DefaultRule::RoundRobin(entries_of(&members).map_err(AppError::from)?)
         }
-        ActionBody::Member { .. } => {
+        ActionBody::Member { .. } | ActionBody::Team { .. } => {
             return Err(AppError::Validation(ValidationErrors::from(FieldError::new(
                 "type",
                 "the default rule is unassigned or round_robin",
@@ -299,7 +358,7 @@ async fn set_default(
             .into());
         }
     };
-    ra::set_default_rule(&s.app, &c, rule).await?;
+    ra::set_default_rule(&s.app, &c, rule, contact).await?;
     list_rules(State(s), Authed(c)).await
 }
 
@@ -317,9 +376,18 @@ async fn create_rule(
     Authed(c): Authed,
     ApiJson(b): ApiJson<RuleBody>,
 ) -> Result<(StatusCode, Json<RuleOut>), ApiError> {
+    let contact = contact_of(&b.action).map_err(AppError::from)?;
     let action = action_of(b.action).map_err(AppError::from)?;
-    let r = ra::create_rule(&s.app, &c, &b.name, criteria_of(b.criteria), action).await?;
-    let (all, _) = ra::list_rules(&s.app, &c).await?;
+    let r = ra::create_rule(
+        &s.app,
+        &c,
+        &b.name,
+        criteria_of(b.criteria),
+        action,
+        contact,
+    )
+    .await?;
+    let all = ra::list_rules(&s.app, &c).await?.rules;
     let pos = all
         .iter()
         .position(|x| x.id == r.id)
@@ -342,6 +410,12 @@ async fn update_rule(
     ApiPath(id): ApiPath<i64>,
     ApiJson(b): ApiJson<RulePatch>,
 ) -> Result<Json<RuleOut>, ApiError> {
+    let contact = b
+        .action
+        .as_ref()
+        .map(contact_of)
+        .transpose()
+        .map_err(AppError::from)?;
     let action = b
         .action
         .map(action_of)
@@ -354,9 +428,10 @@ async fn update_rule(
         b.name.as_deref(),
         b.criteria.map(criteria_of),
         action,
+        contact,
     )
     .await?;
-    let (all, _) = ra::list_rules(&s.app, &c).await?;
+    let all = ra::list_rules(&s.app, &c).await?.rules;
     let pos = all
         .iter()
         .position(|x| x.id == r.id)
@@ -392,7 +467,7 @@ async fn move_rule(
         "down" => Direction::Down,
         _ => return Err(AppError::field("direction", "must be up or down").into()),
     };
-    let rules = ra::move_rule_by_one(&s.app, &c, RuleId(id), dir).await?;
-    let (_, default) = ra::list_rules(&s.app, &c).await?;
-    Ok(Json(rules_out(&rules, &default)))
+    ra::move_rule_by_one(&s.app, &c, RuleId(id), dir).await?;
+    let book = ra::list_rules(&s.app, &c).await?;
+    Ok(Json(rules_out(&book)))
 }

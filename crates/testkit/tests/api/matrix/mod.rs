@@ -105,6 +105,10 @@ impl Fixture {
         template
             .replace("{id}", &id.to_string())
             .replace("{source_id}", &id.to_string())
+            .replace(
+                "{entry_id}",
+                &self.ids.get("time_off").copied().unwrap_or(0).to_string(),
+            )
     }
 }
 
@@ -190,6 +194,22 @@ async fn setup(app: &TestApp) -> (User, Fixture) {
         .await;
     ids.insert("api_key", r.body["id"].as_i64().unwrap());
     ids.insert("notification", 0);
+    let r = app
+        .post(
+            &owner.token,
+            &format!("/api/v1/members/{target}/time-off"),
+            json!({"from": "2030-02-01", "to": "2030-02-03"}),
+        )
+        .await;
+    ids.insert("time_off", r.body["id"].as_i64().unwrap());
+    let r = app
+        .post(
+            &owner.token,
+            "/api/v1/holidays",
+            json!({"day": "2030-05-01", "name": "Labour day"}),
+        )
+        .await;
+    ids.insert("holiday", r.body["id"].as_i64().unwrap());
     // A subscription to a public address (saving one checks DNS, which a
     // test machine may not have): written as the use case would.
     let mut c = app.db.conn().await.unwrap();

@@ -124,6 +124,8 @@ pub(super) struct RuleValues {
     /// `unassigned`, `member` or `round_robin`.
     pub action: String,
     pub member_id: String,
+    /// The team whose members share the leads (A13).
+    pub team_id: String,
     /// The rule has conditions this form cannot show; saving drops them.
     pub lost: bool,
 }
@@ -175,6 +177,11 @@ impl RuleValues {
                 v.action = "round_robin".into();
                 e.clone()
             }
+            RuleAction::Team(t) => {
+                v.action = "team".into();
+                v.team_id = t.0.to_string();
+                Vec::new()
+            }
         };
         (v, entries)
     }
@@ -196,6 +203,7 @@ impl RuleValues {
             conds: [cond(1), cond(2)],
             action: get("action"),
             member_id: get("member_id"),
+            team_id: get("team_id"),
             lost: false,
         }
     }
@@ -262,6 +270,13 @@ impl RuleValues {
                 ))),
             },
             "round_robin" => Ok(RuleAction::RoundRobin(rr_entries(pairs, "rr_")?)),
+            "team" => match self.team_id.trim().parse::<i64>() {
+                Ok(t) => Ok(RuleAction::Team(leadteam_domain::TeamId(t))),
+                Err(_) => Err(ValidationErrors::from(FieldError::new(
+                    "team_id",
+                    "choose the team whose members share the leads",
+                ))),
+            },
             _ => Err(ValidationErrors::from(FieldError::new(
                 "action",
                 "choose what happens to the leads",
@@ -274,6 +289,7 @@ impl RuleValues {
 pub(super) fn action_renames() -> Vec<(String, String)> {
     vec![
         ("action.member_id".into(), "member_id".into()),
+        ("action.team_id".into(), "team_id".into()),
         ("action".into(), "action".into()),
     ]
 }
@@ -324,6 +340,9 @@ pub(super) fn action_words(a: &RuleAction, members: &[MemberRow]) -> String {
             } else {
                 format!("share it in turn among {}", on.join(", "))
             }
+        }
+        RuleAction::Team(t) => {
+            format!("share it in turn among the members of team {t} as they are then")
         }
     }
 }

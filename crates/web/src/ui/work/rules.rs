@@ -83,7 +83,8 @@ async fn dashboard(
     sent: Option<DefaultSent>,
     alert: FormErrors,
 ) -> Result<Response, UiError> {
-    let (rules, default) = ra::list_rules(&s.app, &who.caller).await?;
+    let book = ra::list_rules(&s.app, &who.caller).await?;
+    let (rules, default) = (book.rules, book.default);
     let v = me::me(&s.app, &who.caller).await?;
     let members = members_of(s, who).await?;
     let sources = sources_named(s, who).await?;
@@ -160,9 +161,15 @@ async fn set_default(
         )),
     };
     let result = match rule {
-        Ok(rule) => ra::set_default_rule(&s.app, &who.caller, rule)
-            .await
-            .map(|_| ()),
+        Ok(rule) => {
+            // The first-contact limit is kept as it is (set through the API).
+            match ra::list_rules(&s.app, &who.caller).await {
+                Ok(book) => ra::set_default_rule(&s.app, &who.caller, rule, book.default_contact)
+                    .await
+                    .map(|_| ()),
+                Err(e) => Err(e),
+            }
+        }
         Err(e) => Err(AppError::Validation(e)),
     };
     match result {
@@ -261,7 +268,7 @@ async fn edit_form(
     who: SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Response, UiError> {
-    let (rules, _) = ra::list_rules(&s.app, &who.caller).await?;
+    let rules = ra::list_rules(&s.app, &who.caller).await?.rules;
     let rule = rules
         .iter()
         .find(|r| r.id == RuleId(id))
@@ -293,7 +300,7 @@ async fn save(
     renames.extend(action_renames());
     let result = match v.action(pairs) {
         Ok(action) => match id {
-            None => ra::create_rule(&s.app, &who.caller, &v.name, criteria, action)
+            None => ra::create_rule(&s.app, &who.caller, &v.name, criteria, action, None)
                 .await
                 .map(|_| "rule_added"),
             Some(id) => ra::update_rule(
@@ -303,6 +310,7 @@ async fn save(
                 Some(&v.name),
                 Some(criteria),
                 Some(action),
+                None,
             )
             .await
             .map(|_| "rule_saved"),
@@ -314,6 +322,7 @@ async fn save(
                 name: v.name.clone(),
                 criteria,
                 action: RuleAction::Unassigned,
+                contact: None,
             };
             if let Err(more) = draft.check() {
                 e.0.extend(more.0);
