@@ -972,3 +972,133 @@ async fn r_a13_a_rule_may_give_leads_to_a_teams_round_robin(app: &TestApp) {
     got.sort_unstable();
     assert_eq!(got, ids);
 }
+
+/// A lead sent through `node` (the source's URL on that node).
+async fn lead_via(node: &TestApp, first: &TestApp, hook: &Value, name: &str) -> Value {
+    let mut on_node = hook.clone();
+    on_node["webhook_url"] = json!(
+        hook["webhook_url"]
+            .as_str()
+            .unwrap()
+            .replace(&first.base, &node.base)
+    );
+    lead(node, &on_node, name).await
+}
+
+async fn count_events(app: &TestApp, kind: &str) -> Vec<(i64, i64)> {
+    let mut c = app.db.conn().await.unwrap();
+    sqlx::query_as("SELECT client_id, COUNT(*) FROM client_events WHERE kind = $1 GROUP BY client_id ORDER BY client_id")
+        .bind(kind)
+        .fetch_all(&mut *c)
+        .await
+        .unwrap()
+}
+
+/// A7 with A10 and A11 on two nodes sharing one PostgreSQL: both run the
+/// routing worker; each deadline fires once and each waiting lead is
+/// assigned once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_a7_a10_a11_two_nodes_fire_each_deadline_once_and_drain_each_lead_once() {
+    let Some(app) = leadteam_testkit::spawn_app(leadteam_testkit::Engine::Postgres).await else {
+        return;
+    };
+    let other = app.another_node().await;
+    app.clock.set(tuesday(10));
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let t = team_of(&app, &owner, &["Asha", "Bea", "Cy"]).await;
+    let ids: Vec<i64> = t.iter().map(|m| m.1).collect();
+    round_robin(
+        &app,
+        &owner,
+        &ids,
+        Some(json!({"minutes": 10, "max_moves": 1})),
+    )
+    .await;
+    let hook = source(&app, &owner, "webhook", "Site").await;
+    let mut first = Vec::new();
+    for i in 0..30 {
+        let node = if i % 2 == 0 { &app } else { &other };
+        let l = lead_via(node, &app, &hook, &format!("Lead {i}")).await;
+        first.push((
+            l["client_id"].as_i64().unwrap(),
+            l["assignee_id"].as_i64().unwrap(),
+        ));
+    }
+    // Both nodes' workers see the deadlines pass at once.
+    app.clock.advance_ms(11 * 60_000);
+    for (client, was) in &first {
+        let start = Instant::now();
+        while assignee_of(&app, &owner.token, *client).await == Some(*was) {
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "lead {client} never reclaimed"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    settle().await;
+    let reclaimed = count_events(&app, "reclaimed").await;
+    assert_eq!(reclaimed.len(), 30);
+    assert!(
+        reclaimed.iter().all(|(_, n)| *n == 1),
+        "a deadline fired twice: {reclaimed:?}"
+    );
+    let mut c = app.db.conn().await.unwrap();
+    let audits: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'client.reclaimed'")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+    assert_eq!(audits, 30);
+    drop(c);
+
+    // A backlog drained by both nodes at once: every lead once.
+    for (_, id) in &t {
+        let r = app
+            .patch(
+                &owner.token,
+                &format!("/api/v1/members/{id}"),
+                json!({"capacity": 0}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let mut waiting = Vec::new();
+    for i in 0..40 {
+        let node = if i % 2 == 0 { &app } else { &other };
+        let l = lead_via(node, &app, &hook, &format!("Later {i}")).await;
+        if l["assignee_id"].is_null() {
+            waiting.push(l["client_id"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(waiting.len(), 40, "nobody has room");
+    // Capacity raised through both nodes: both workers drain.
+    let (p0, p1) = (
+        format!("/api/v1/members/{}", ids[0]),
+        format!("/api/v1/members/{}", ids[1]),
+    );
+    let (r1, r2) = tokio::join!(
+        app.patch(&owner.token, &p0, json!({"capacity": 100})),
+        other.patch(&owner.token, &p1, json!({"capacity": 100})),
+    );
+    assert_eq!((r1.status, r2.status), (200, 200));
+    for client in &waiting {
+        let start = Instant::now();
+        while assignee_of(&app, &owner.token, *client).await.is_none() {
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "lead {client} never drained"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    settle().await;
+    let drained = count_events(&app, "drained").await;
+    assert_eq!(drained.len(), 40);
+    assert!(
+        drained.iter().all(|(_, n)| *n == 1),
+        "a lead was drained twice: {drained:?}"
+    );
+    other.stop().await;
+    app.stop().await;
+}
