@@ -64,6 +64,14 @@ pub struct Schedule {
     pub days: [Vec<Span>; 7],
 }
 
+/// Every zone name of the compiled-in time-zone database, sorted (for the
+/// zone field's suggestions).
+pub fn zone_names() -> Vec<String> {
+    let mut z: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
+    z.sort();
+    z
+}
+
 /// A known IANA zone, or a field error naming `field`.
 pub fn zone(field: &str, name: &str) -> Result<TimeZone, FieldError> {
     let name = name.trim();

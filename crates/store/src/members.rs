@@ -24,6 +24,8 @@ pub struct MemberRow {
     pub is_owner: bool,
     pub agent: bool,
     pub capacity: Option<i64>,
+    /// The away switch (A8).
+    pub away: bool,
     pub invited_at: Option<Timestamp>,
     pub activated_at: Option<Timestamp>,
     pub deactivated_at: Option<Timestamp>,
@@ -45,7 +47,7 @@ impl MemberRow {
 
 const SELECT: &str = "SELECT m.id, m.account_id, m.user_id, m.email, m.name, m.role_id, r.name AS role_name, \
      r.preset AS role_preset, r.permissions AS role_permissions, m.permissions AS member_permissions, m.status, \
-     m.is_owner, m.agent, m.capacity, m.invited_at, m.activated_at, m.deactivated_at, m.created_at \
+     m.is_owner, m.agent, m.capacity, m.away, m.invited_at, m.activated_at, m.deactivated_at, m.created_at \
      FROM members m JOIN roles r ON r.id = m.role_id";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<MemberRow, StoreError> {
@@ -69,6 +71,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<MemberRow, StoreError> {
         is_owner,
         agent,
         capacity: r.try_get("capacity")?,
+        away: flag(r.try_get("away")?),
         invited_at: r.try_get::<Option<i64>, _>("invited_at")?.map(Timestamp),
         activated_at: r.try_get::<Option<i64>, _>("activated_at")?.map(Timestamp),
         deactivated_at: r

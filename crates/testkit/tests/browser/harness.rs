@@ -203,6 +203,19 @@ impl Browser {
         e.send_keys(text).await.expect("type");
     }
 
+    /// Sets the value of a date or time input (what typing gives, without
+    /// the keystrokes of the browser's locale).
+    pub async fn set_value(&self, css: &str, value: &str) {
+        self.find(css).await;
+        self.c
+            .execute(
+                "document.querySelector(arguments[0]).value = arguments[1];",
+                vec![json!(css), json!(value)],
+            )
+            .await
+            .expect("set a value");
+    }
+
     pub async fn click(&self, css: &str) {
         self.find(css).await.click().await.expect("click");
     }

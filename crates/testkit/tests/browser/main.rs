@@ -13,6 +13,7 @@ mod integrations;
 mod keys;
 mod leads;
 mod pages;
+mod routing;
 mod settings;
 mod team;
 mod team_http;

@@ -70,6 +70,16 @@ struct DashboardPage {
     memberships: Vec<MembershipView>,
     permissions: Vec<PermissionView>,
     duty: Option<super::admin::DutyCard>,
+    availability: Option<AvailabilityCard>,
+}
+
+/// The member's own availability on its home (A8): the switch at hand.
+pub(super) struct AvailabilityCard {
+    member_id: i64,
+    available: bool,
+    reason: Option<String>,
+    back_at: Option<String>,
+    away: bool,
 }
 
 async fn dashboard(
@@ -113,6 +123,20 @@ async fn dashboard(
             })
             .collect(),
         duty: super::admin::duty_card(&s, &who).await?,
+        availability: match v.actor.as_ref() {
+            Some(a) => {
+                let now =
+                    leadteam_app::availability::availability(&s.app, &who.caller, a.member).await?;
+                Some(AvailabilityCard {
+                    member_id: a.member.0,
+                    available: now.now.is_ok(),
+                    reason: now.now.as_ref().err().map(|u| u.describe()),
+                    back_at: now.next.map(crate::ui::dates::when),
+                    away: now.away,
+                })
+            }
+            None => None,
+        },
     };
     Ok(render(StatusCode::OK, &page))
 }

@@ -156,6 +156,10 @@ pub(crate) fn notice(key: Option<&str>) -> Option<&'static str> {
         "2fa_off" => "Two-factor authentication is off. Your other sessions were signed out.",
         "2fa_on" => "Two-factor authentication is on.",
         "switched" => "You switched account.",
+        "away_on" => "Away is on: no leads are given to you automatically until you are back.",
+        "away_off" => {
+            "Welcome back: leads come to you again, including any that waited for someone free."
+        }
         "joined" => "Welcome! You joined the account.",
         "account_deleted" => {
             "The account is deleted and everyone in it is signed out. Sign in to reach your other accounts."

@@ -53,6 +53,13 @@ pub(crate) const NAV: &[NavItem] = &[
         action: Action::ViewBilling,
     },
     NavItem {
+        label: "Availability",
+        href: "/availability",
+        action: Action::ViewAvailability {
+            target_is_self: true,
+        },
+    },
+    NavItem {
         label: "Security",
         href: "/security",
         action: Action::ManageOwnSecurity,

@@ -47,6 +47,9 @@ pub(super) struct Row {
     can_deactivate: bool,
     can_reactivate: bool,
     can_remove: bool,
+    /// The away switch (A8), and whether the viewer may turn it.
+    away: bool,
+    can_away: bool,
 }
 
 impl Row {
@@ -56,6 +59,7 @@ impl Row {
             || self.can_deactivate
             || self.can_reactivate
             || self.can_remove
+            || self.can_away
     }
 }
 
@@ -160,6 +164,8 @@ async fn members_page(
                 can_reactivate: m.status == MemberStatus::Deactivated
                     && page.may(Action::ReactivateMember { target: &facts }),
                 can_remove: !invited && !is_me && page.may(Action::RemoveMember { target: &facts }),
+                away: m.away,
+                can_away: active && page.may(Action::EditAvailability { target: &facts }),
             }
         })
         .collect();

@@ -10,6 +10,7 @@
 mod account;
 mod api_keys;
 mod audit;
+mod availability;
 mod billing;
 mod fields;
 mod invitation;
@@ -27,6 +28,7 @@ use axum::Router;
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     let r = invitation::routes(r);
     let r = members::routes(r);
+    let r = availability::routes(r);
     let r = member_edit::routes(r);
     let r = roles::routes(r);
     let r = teams::routes(r);
@@ -54,6 +56,13 @@ pub(super) fn notice(key: Option<&str>) -> Option<&'static str> {
             "The role is saved. Members holding it have the new permissions from their next click."
         }
         "role_deleted" => "The role is deleted.",
+        "away_on" => "Away is on: no leads are given automatically until it is off.",
+        "away_off" => "Welcome back: leads come again, including any that waited for someone free.",
+        "hours_saved" => "The working hours are saved.",
+        "time_off_added" => "The time off is added.",
+        "time_off_removed" => "The time off is removed.",
+        "holiday_added" => "The holiday is added.",
+        "holiday_removed" => "The holiday is removed.",
         "team_created" => "The team is created.",
         "team_saved" => "The team is saved.",
         "team_deleted" => "The team is deleted. Its members stay in the account.",

@@ -4,6 +4,7 @@
 //! the API and shows an action only when `decide` allows it.
 
 mod alerts;
+mod backlog;
 mod client;
 mod clients;
 mod content;
@@ -38,6 +39,11 @@ pub(crate) const NAV: &[NavItem] = &[
         action: Action::CreateClient,
     },
     NavItem {
+        label: "Backlog",
+        href: "/backlog",
+        action: Action::ViewBacklog,
+    },
+    NavItem {
         label: "Leads",
         href: "/leads/assignment",
         action: Action::ManageIntegrations,
@@ -67,6 +73,7 @@ pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     let r = source_page::routes(r);
     let r = webhooks::routes(r);
     let r = alerts::routes(r);
+    let r = backlog::routes(r);
     let r = groups::routes(r);
     let r = import::routes(r);
     content::routes(r)

@@ -6,7 +6,7 @@
 use super::{all_of, one_of};
 use leadteam_app::members::MemberRow;
 use leadteam_domain::authz::MemberStatus;
-use leadteam_domain::routing::{Criterion, LeadsPerRound, RrEntry, Rule, RuleAction};
+use leadteam_domain::routing::{ContactLimit, Criterion, LeadsPerRound, RrEntry, Rule, RuleAction};
 use leadteam_domain::{FieldError, MemberId, SourceId, ValidationErrors};
 
 /// One member's line of a round-robin table.
@@ -126,6 +126,10 @@ pub(super) struct RuleValues {
     pub member_id: String,
     /// The team whose members share the leads (A13).
     pub team_id: String,
+    /// First contact within these working minutes ("" for no limit), and
+    /// at most this many moves (A10).
+    pub contact_minutes: String,
+    pub contact_moves: String,
     /// The rule has conditions this form cannot show; saving drops them.
     pub lost: bool,
 }
@@ -133,8 +137,11 @@ pub(super) struct RuleValues {
 impl RuleValues {
     /// The form of a stored rule.
     pub fn of(r: &Rule) -> (RuleValues, Vec<RrEntry>) {
+        let (contact_minutes, contact_moves) = contact_values(r.contact);
         let mut v = RuleValues {
             name: r.name.clone(),
+            contact_minutes,
+            contact_moves,
             ..RuleValues::default()
         };
         let mut n = 0;
@@ -204,6 +211,8 @@ impl RuleValues {
             action: get("action"),
             member_id: get("member_id"),
             team_id: get("team_id"),
+            contact_minutes: get("contact_minutes"),
+            contact_moves: get("contact_moves"),
             lost: false,
         }
     }
@@ -345,4 +354,47 @@ pub(super) fn action_words(a: &RuleAction, members: &[MemberRow]) -> String {
             format!("share it in turn among the members of team {t} as they are then")
         }
     }
+}
+
+/// The first-contact fields of a stored limit ("" and "1" without one).
+pub(super) fn contact_values(c: Option<ContactLimit>) -> (String, String) {
+    match c {
+        Some(c) => (c.minutes.to_string(), c.max_moves.to_string()),
+        None => (String::new(), "1".to_owned()),
+    }
+}
+
+/// The first-contact limit of a form (A10): none when the minutes are left
+/// empty. Errors name `contact_minutes` and `contact_moves`.
+pub(super) fn contact_of(
+    pairs: &[(String, String)],
+) -> Result<Option<ContactLimit>, ValidationErrors> {
+    let minutes = one_of(pairs, "contact_minutes").unwrap_or_default().trim();
+    if minutes.is_empty() {
+        return Ok(None);
+    }
+    let moves = one_of(pairs, "contact_moves").unwrap_or_default().trim();
+    let bad = |f: &str| ValidationErrors::single(f, "must be a whole number");
+    let m: i64 = minutes.parse().map_err(|_| bad("contact_minutes"))?;
+    let n: i64 = if moves.is_empty() {
+        1
+    } else {
+        moves.parse().map_err(|_| bad("contact_moves"))?
+    };
+    ContactLimit::parse("first_contact", m, n)
+        .map(Some)
+        .map_err(|e| {
+            ValidationErrors(
+                e.0.into_iter()
+                    .map(|f| {
+                        let field = if f.field.ends_with("minutes") {
+                            "contact_minutes"
+                        } else {
+                            "contact_moves"
+                        };
+                        FieldError::new(field, f.message)
+                    })
+                    .collect(),
+            )
+        })
 }

@@ -58,6 +58,8 @@ struct AssignmentPage {
     default_errors: FormErrors,
     rules: Vec<RuleView>,
     alert: FormErrors,
+    contact_minutes: String,
+    contact_moves: String,
 }
 
 /// The default rule as the form shows it again after an error.
@@ -65,6 +67,7 @@ struct DefaultSent {
     mode: String,
     rows: Vec<RrRow>,
     errors: FormErrors,
+    contact: (String, String),
 }
 
 async fn sources_named(s: &AppState, who: &SignedIn) -> Result<Vec<(i64, String)>, AppError> {
@@ -84,7 +87,7 @@ async fn dashboard(
     alert: FormErrors,
 ) -> Result<Response, UiError> {
     let book = ra::list_rules(&s.app, &who.caller).await?;
-    let (rules, default) = (book.rules, book.default);
+    let (rules, default, default_contact) = (book.rules, book.default, book.default_contact);
     let v = me::me(&s.app, &who.caller).await?;
     let members = members_of(s, who).await?;
     let sources = sources_named(s, who).await?;
@@ -104,13 +107,13 @@ async fn dashboard(
                 .iter()
                 .map(|c| criterion_words(c, &sources))
                 .collect(),
-            action: action_words(&r.action, &members),
+            action: with_contact(action_words(&r.action, &members), r.contact),
             first: i == 0,
             last: i + 1 == n,
         })
         .collect();
-    let (mode, rows, default_errors) = match sent {
-        Some(d) => (d.mode, d.rows, d.errors),
+    let (mode, rows, default_errors, contact) = match sent {
+        Some(d) => (d.mode, d.rows, d.errors, d.contact),
         None => {
             let (mode, entries) = match &default {
                 DefaultRule::Unassigned => ("unassigned", Vec::new()),
@@ -120,6 +123,7 @@ async fn dashboard(
                 mode.to_owned(),
                 rr_rows(&entries, &members),
                 FormErrors::default(),
+                super::rule_form::contact_values(default_contact),
             )
         }
     };
@@ -127,11 +131,13 @@ async fn dashboard(
         page: Layout::signed_in("Lead assignment", HOME, who, &v).with_notice(notice(notice_key)),
         tab: "assignment",
         default_mode: mode,
-        default_words: action_words(&default_action, &members),
+        default_words: with_contact(action_words(&default_action, &members), default_contact),
         rows,
         default_errors,
         rules: views,
         alert,
+        contact_minutes: contact.0,
+        contact_moves: contact.1,
     };
     Ok(render(status, &page))
 }
@@ -160,17 +166,16 @@ async fn set_default(
             "choose what happens to new leads",
         )),
     };
-    let result = match rule {
-        Ok(rule) => {
-            // The first-contact limit is kept as it is (set through the API).
-            match ra::list_rules(&s.app, &who.caller).await {
-                Ok(book) => ra::set_default_rule(&s.app, &who.caller, rule, book.default_contact)
-                    .await
-                    .map(|_| ()),
-                Err(e) => Err(e),
-            }
+    let contact = super::rule_form::contact_of(pairs);
+    let result = match (rule, contact) {
+        (Ok(rule), Ok(contact)) => ra::set_default_rule(&s.app, &who.caller, rule, contact)
+            .await
+            .map(|_| ()),
+        (Err(mut e), Err(more)) => {
+            e.0.extend(more.0);
+            Err(AppError::Validation(e))
         }
-        Err(e) => Err(AppError::Validation(e)),
+        (Err(e), _) | (_, Err(e)) => Err(AppError::Validation(e)),
     };
     match result {
         Ok(()) => Ok(see_other(&format!("{HOME}?notice=default_rule"), f.htmx)),
@@ -181,6 +186,14 @@ async fn set_default(
                 mode,
                 rows: rr_rows_sent(pairs, "", &members),
                 errors,
+                contact: (
+                    one_of(pairs, "contact_minutes")
+                        .unwrap_or_default()
+                        .to_owned(),
+                    one_of(pairs, "contact_moves")
+                        .unwrap_or_default()
+                        .to_owned(),
+                ),
             };
             let alert = FormErrors::default();
             dashboard(&s, &who, status, None, Some(sent), alert).await
@@ -197,7 +210,31 @@ struct RulePage {
     rr: Vec<RrRow>,
     sources: Vec<(i64, String)>,
     members: Vec<Pick>,
+    teams: Vec<(i64, String)>,
     errors: FormErrors,
+}
+
+/// An action in words with its first-contact limit (A10).
+fn with_contact(words: String, c: Option<leadteam_domain::routing::ContactLimit>) -> String {
+    match c {
+        Some(c) => format!(
+            "{words}; first contact within {} working minute{}, else it moves on (at most {} time{})",
+            c.minutes,
+            if c.minutes == 1 { "" } else { "s" },
+            c.max_moves,
+            if c.max_moves == 1 { "" } else { "s" }
+        ),
+        None => words,
+    }
+}
+
+/// The account's teams, for a rule that gives leads to a team (A13).
+async fn teams_named(s: &AppState, who: &SignedIn) -> Result<Vec<(i64, String)>, AppError> {
+    match leadteam_app::teams::list(&s.app, &who.caller).await {
+        Ok(t) => Ok(t.into_iter().map(|t| (t.id.0, t.name)).collect()),
+        Err(AppError::Denied(_)) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
 }
 
 fn active_picks(members: &[MemberRow]) -> Vec<Pick> {
@@ -236,6 +273,7 @@ async fn rule_page(
         id,
         rr: rr.unwrap_or_else(|| rr_rows(entries, &members)),
         members: active_picks(&members),
+        teams: teams_named(s, who).await?,
         sources,
         v,
         errors,
@@ -298,9 +336,17 @@ async fn save(
     let v = RuleValues::sent(pairs);
     let (criteria, mut renames) = v.criteria();
     renames.extend(action_renames());
-    let result = match v.action(pairs) {
-        Ok(action) => match id {
-            None => ra::create_rule(&s.app, &who.caller, &v.name, criteria, action, None)
+    let action = match (v.action(pairs), super::rule_form::contact_of(pairs)) {
+        (Ok(a), Ok(c)) => Ok((a, c)),
+        (Err(mut e), Err(more)) => {
+            e.0.extend(more.0);
+            Err(e)
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    let result = match action {
+        Ok((action, contact)) => match id {
+            None => ra::create_rule(&s.app, &who.caller, &v.name, criteria, action, contact)
                 .await
                 .map(|_| "rule_added"),
             Some(id) => ra::update_rule(
@@ -310,7 +356,7 @@ async fn save(
                 Some(&v.name),
                 Some(criteria),
                 Some(action),
-                None,
+                Some(contact),
             )
             .await
             .map(|_| "rule_saved"),
