@@ -22,6 +22,7 @@ pub(crate) fn counter_key(account: AccountId, rule: RuleRef) -> String {
     match rule {
         RuleRef::Default => rules::default_key(account),
         RuleRef::Advanced(id) => rules::rule_key(id),
+        RuleRef::Team(t) => rules::team_key(t),
     }
 }
 
@@ -115,6 +116,7 @@ impl AccountFacts {
     fn action(&self, rule: RuleRef) -> ActionRef<'_> {
         match rule {
             RuleRef::Default => ActionRef::of_default(&self.default),
+            RuleRef::Team(t) => ActionRef::of_team(t),
             RuleRef::Advanced(id) => self
                 .rules
                 .iter()
@@ -126,6 +128,7 @@ impl AccountFacts {
     fn contact(&self, rule: RuleRef) -> Option<ContactLimit> {
         match rule {
             RuleRef::Default => self.default_contact,
+            RuleRef::Team(_) => None,
             RuleRef::Advanced(id) => self
                 .rules
                 .iter()
@@ -206,6 +209,15 @@ impl Router {
         conn: &mut Conn,
         needs: &[(AccountId, RuleRef)],
     ) -> Result<(), AppError> {
+        // Teams are read with the rules when a rule names one; a delivery
+        // to a team's round robin reads them here.
+        for (account, rule) in needs {
+            if let (RuleRef::Team(_), Some(f)) = (rule, self.accounts.get_mut(account))
+                && f.teams.is_empty()
+            {
+                f.teams = rules::team_members(conn, *account).await?;
+            }
+        }
         let mut keys: Vec<String> = Vec::new();
         let mut members: HashMap<AccountId, Vec<MemberId>> = HashMap::new();
         for (account, rule) in needs {

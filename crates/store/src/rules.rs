@@ -184,6 +184,11 @@ pub fn rule_key(rule: RuleId) -> String {
     format!("r{}", rule.0)
 }
 
+/// The counter of a team's own round robin (deliveries to the team, A13).
+pub fn team_key(team: leadteam_domain::TeamId) -> String {
+    format!("t{}", team.0)
+}
+
 /// The round-robin states of `keys` (A2, A9), their rows locked for the
 /// rest of the write transaction (PostgreSQL: `FOR UPDATE`, in key order,
 /// so concurrent batches on several nodes take turns and never wait on each

@@ -55,6 +55,27 @@ pub async fn deliver(
             if !team_exists(&mut tx, actor.account, t).await? {
                 return Err(AppError::field("to_team", "is not a team of this account"));
             }
+            // A13: the team's round robin gives it to its next available
+            // member, resolved now; the decision is stored like any (A12).
+            let rule = leadteam_domain::routing::RuleRef::Team(t);
+            let mut router = crate::router::Router::prepare(&mut tx, [actor.account], now).await?;
+            router.load(&mut tx, &[(actor.account, rule)]).await?;
+            let routed = router.decide(actor.account, rule, &[]);
+            let Some(m) = routed.assignee() else {
+                return Err(AppError::Conflict {
+                    message: format!(
+                        "nobody in the team can take it now ({}); it stays where it is",
+                        routed.decision.reason.trim_start_matches("unassigned: ")
+                    ),
+                    field: Some("to_team".into()),
+                });
+            };
+            router.finish(&mut tx).await?;
+            let to_member = target(&mut tx, actor.account, m, "to_team").await?;
+            assign_locked(&mut tx, &actor, &before, &to_member, &mut alerts, now).await?;
+            let record = serde_json::to_string(&routed.decision).unwrap_or_default();
+            leadteam_store::backlog::record_decision(&mut tx, id, &routed.decision.reason, &record)
+                .await?;
             clients::update(
                 &mut tx,
                 id,
@@ -65,7 +86,7 @@ pub async fn deliver(
                 now,
             )
             .await?;
-            json!({"to_team": t.0, "outcome": outcome})
+            json!({"to_team": t.0, "to_member": m.0, "outcome": outcome})
         }
     };
     clients::update(

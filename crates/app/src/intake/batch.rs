@@ -168,6 +168,7 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
         let rule_json = match rule {
             RuleRef::Default => json!("default"),
             RuleRef::Advanced(r) => json!(r.0),
+            RuleRef::Team(t) => json!({"team": t.0}),
         };
         events.push(EventRow {
             account,

@@ -250,6 +250,7 @@ proptest! {
         match want {
             RuleRef::Advanced(id) => prop_assert_eq!(d.outcome, Outcome::Assigned(MemberId(id.0))),
             RuleRef::Default => prop_assert_eq!(d.outcome, Outcome::Unassigned),
+            RuleRef::Team(_) => prop_assert!(false, "match_rule never gives a team delivery"),
         }
     }
 

@@ -217,6 +217,9 @@ pub enum RuleRef {
     Advanced(RuleId),
     /// The default rule.
     Default,
+    /// Not a rule of the book: a client delivered to a team's round robin
+    /// (A13, C9).
+    Team(TeamId),
 }
 
 /// The action to carry out, borrowed from the rule that decided, without the
@@ -267,6 +270,14 @@ impl<'a> ActionRef<'a> {
         Self {
             rule: RuleRef::Default,
             kind,
+        }
+    }
+
+    /// The round robin of a team a client is delivered to (A13).
+    pub fn of_team(team: TeamId) -> Self {
+        Self {
+            rule: RuleRef::Team(team),
+            kind: ActionKind::Team(team),
         }
     }
 

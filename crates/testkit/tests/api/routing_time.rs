@@ -971,6 +971,84 @@ async fn r_a13_a_rule_may_give_leads_to_a_teams_round_robin(app: &TestApp) {
     }
     got.sort_unstable();
     assert_eq!(got, ids);
+
+    // A delivery to the team goes to its next available member (C9, A13),
+    // by the team's own round robin, with the decision stored.
+    let r = app
+        .put(
+            &owner.token,
+            &format!("/api/v1/teams/{team_id}/members"),
+            json!({"member_ids": [ids[0], ids[1]]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut handed = Vec::new();
+    for i in 0..2 {
+        let c = app
+            .post(
+                &owner.token,
+                "/api/v1/clients",
+                json!({"name": format!("Handed {i}")}),
+            )
+            .await;
+        assert_eq!(c.status, 201, "{}", c.text);
+        let id = c.body["id"].as_i64().unwrap();
+        let r = app
+            .post(
+                &owner.token,
+                &format!("/api/v1/clients/{id}/deliver"),
+                json!({"to_team": team_id, "outcome": "qualified"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        handed.push(r.body["assignee_id"].as_i64().unwrap());
+        let why = app
+            .get(&owner.token, &format!("/api/v1/clients/{id}/routing"))
+            .await;
+        assert_eq!(
+            (
+                why.body["rule"]["kind"].as_str(),
+                why.body["rule"]["id"].as_i64()
+            ),
+            (Some("team"), Some(team_id)),
+            "{}",
+            why.text
+        );
+    }
+    handed.sort_unstable();
+    assert_eq!(handed, vec![ids[0], ids[1]]);
+    // Nobody in the team available: refused naming the field, nothing moves.
+    for id in [ids[0], ids[1]] {
+        app.put(
+            &owner.token,
+            &format!("/api/v1/members/{id}/availability"),
+            json!({"away": true}),
+        )
+        .await;
+    }
+    let c = app
+        .post(&owner.token, "/api/v1/clients", json!({"name": "Kept"}))
+        .await;
+    let id = c.body["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &owner.token,
+            &format!("/api/v1/clients/{id}/deliver"),
+            json!({"to_team": team_id, "outcome": "qualified"}),
+        )
+        .await;
+    assert_eq!((r.status, r.field()), (409, Some("to_team")), "{}", r.text);
+    assert!(r.text.contains("away"), "{}", r.text);
+    let after = app
+        .get(&owner.token, &format!("/api/v1/clients/{id}"))
+        .await;
+    assert_eq!(after.body["client"]["assignee_id"], c.body["assignee_id"]);
+    assert_eq!(
+        after.body["client"]["outcome"],
+        Value::Null,
+        "{}",
+        after.text
+    );
 }
 
 /// A lead sent through `node` (the source's URL on that node).

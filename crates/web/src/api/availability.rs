@@ -480,9 +480,9 @@ pub struct RoutingParams {
 /// The rule that decided.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RuleRefOut {
-    /// "default" or "rule".
+    /// "default", "rule", or "team" (a delivery to a team's round robin).
     pub kind: String,
-    /// The advanced rule's id.
+    /// The advanced rule's id, or the team's.
     pub id: Option<i64>,
 }
 
@@ -551,6 +551,10 @@ pub(crate) fn routing_out(v: &RoutingView) -> RoutingOut {
             RuleRef::Advanced(id) => RuleRefOut {
                 kind: "rule".into(),
                 id: Some(id.0),
+            },
+            RuleRef::Team(t) => RuleRefOut {
+                kind: "team".into(),
+                id: Some(t.0),
             },
         }),
         outcome: d.map(|d| match d.outcome {

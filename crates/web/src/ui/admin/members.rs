@@ -165,7 +165,7 @@ async fn members_page(
                     && page.may(Action::ReactivateMember { target: &facts }),
                 can_remove: !invited && !is_me && page.may(Action::RemoveMember { target: &facts }),
                 away: m.away,
-                can_away: active && page.may(Action::EditAvailability { target: &facts }),
+                can_away: active && !is_me && page.may(Action::EditAvailability { target: &facts }),
             }
         })
         .collect();

@@ -167,13 +167,17 @@ fn entry(e: &EventRow, members: &[MemberRow], teams: &[(i64, String)]) -> Entry 
         "message" => (format!("{who} logged a message"), e.body.clone()),
         "updated" => (format!("{who} edited the contact details"), None),
         "delivered" => {
-            let to = match (data("to_member"), data("to_team")) {
-                (Some(m), _) => name_of(members, Some(m)),
-                (None, Some(t)) => teams
+            let team = |t: i64| {
+                teams
                     .iter()
                     .find(|(id, _)| *id == t)
                     .map(|(_, n)| format!("the team {n}"))
-                    .unwrap_or_else(|| "a team".to_owned()),
+                    .unwrap_or_else(|| "a team".to_owned())
+            };
+            let to = match (data("to_member"), data("to_team")) {
+                (Some(m), Some(t)) => format!("{} through {}", name_of(members, Some(m)), team(t)),
+                (Some(m), None) => name_of(members, Some(m)),
+                (None, Some(t)) => team(t),
                 _ => "someone".to_owned(),
             };
             (
@@ -545,6 +549,9 @@ async fn decision_panel(
     let rule = match d.rule {
         leadteam_domain::routing::RuleRef::Default => "the default rule".to_owned(),
         leadteam_domain::routing::RuleRef::Advanced(r) => format!("rule {}", r.0),
+        leadteam_domain::routing::RuleRef::Team(_) => {
+            "the delivery to a team's round robin".to_owned()
+        }
     };
     let title = match d.assignee() {
         Some(m) => format!("Why {}", name(m)),
