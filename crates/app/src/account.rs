@@ -53,9 +53,18 @@ pub async fn update(
     caller: &Caller,
     name: Option<&str>,
     require_2fa: Option<bool>,
+    time_zone: Option<&str>,
 ) -> Result<AccountView, AppError> {
     let actor = caller.may(&Action::ManageAccount)?.clone();
-    let name = name.map(|n| Name::parse("name", n, 100)).transpose()?;
+    let mut errs = leadteam_domain::ValidationErrors::default();
+    let name = match name {
+        Some(n) => errs.take(Name::parse("name", n, 100)),
+        None => None,
+    };
+    if let Some(z) = time_zone {
+        errs.take(leadteam_domain::availability::zone("time_zone", z));
+    }
+    errs.into_result()?;
     let now = app.now();
     let mut tx = app.db.write().await?;
     let before = accounts::by_id(&mut tx, actor.account)
@@ -68,6 +77,9 @@ pub async fn update(
         require_2fa,
     )
     .await?;
+    if let Some(z) = time_zone {
+        accounts::set_time_zone(&mut tx, actor.account, z.trim()).await?;
+    }
     let after = accounts::by_id(&mut tx, actor.account)
         .await?
         .ok_or(AppError::NotFound("account"))?;
@@ -77,8 +89,8 @@ pub async fn update(
         "account.updated",
         "account",
         actor.account.0,
-        Some(json!({"name": before.name, "require_2fa": before.require_2fa})),
-        Some(json!({"name": after.name, "require_2fa": after.require_2fa})),
+        Some(json!({"name": before.name, "require_2fa": before.require_2fa, "time_zone": before.time_zone})),
+        Some(json!({"name": after.name, "require_2fa": after.require_2fa, "time_zone": after.time_zone})),
         now,
     )
     .await?;

@@ -31,6 +31,9 @@ pub struct Caller {
     pub name: String,
     pub account: Option<AccountId>,
     pub actor: Option<Actor>,
+    /// The IANA zone the caller reads times in (X6): its own, else its
+    /// account's; UTC without an account.
+    pub time_zone: String,
 }
 
 impl Caller {
@@ -305,11 +308,15 @@ async fn caller_of_session(
     let Some(user) = users::by_id(c, s.user).await? else {
         return Err(AppError::Unauthenticated(AuthFailure::NoSession));
     };
-    let actor = match s.account {
-        Some(account) => accounts::member_auth(c, user.id, account)
-            .await?
-            .map(|m| actor_of(&user, account, m)),
-        None => None,
+    let (actor, time_zone) = match s.account {
+        Some(account) => match accounts::member_auth(c, user.id, account).await? {
+            Some(m) => {
+                let zone = m.time_zone.clone();
+                (Some(actor_of(&user, account, m)), zone)
+            }
+            None => (None, "UTC".to_owned()),
+        },
+        None => (None, "UTC".to_owned()),
     };
     Ok(Caller {
         session: s.id,
@@ -319,6 +326,7 @@ async fn caller_of_session(
         name: user.name,
         account: s.account,
         actor,
+        time_zone,
     })
 }
 

@@ -17,6 +17,8 @@ pub struct MeView {
     pub recovery_codes_left: i64,
     /// Unread alerts of the member in the current account (0 without one).
     pub unread_notifications: i64,
+    /// The zone the member reads times in (X6).
+    pub time_zone: String,
 }
 
 impl MeView {
@@ -57,5 +59,65 @@ pub async fn me(app: &App, caller: &Caller) -> Result<MeView, AppError> {
         actor: caller.actor.clone(),
         recovery_codes_left,
         unread_notifications,
+        time_zone: caller.time_zone.clone(),
     })
+}
+
+/// The zone a member reads times in (X6): its own choice, if any, and the
+/// zone in effect (its own, else the account's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preferences {
+    pub time_zone: Option<String>,
+    pub effective_time_zone: String,
+}
+
+async fn preferences_in(
+    c: &mut leadteam_store::Conn,
+    actor: &Actor,
+) -> Result<Preferences, AppError> {
+    let own = accounts::member_time_zone(c, actor.member).await?;
+    let account = accounts::by_id(c, actor.account)
+        .await?
+        .ok_or(AppError::NotFound("account"))?;
+    Ok(Preferences {
+        effective_time_zone: own.clone().unwrap_or(account.time_zone),
+        time_zone: own,
+    })
+}
+
+pub async fn preferences(app: &App, caller: &Caller) -> Result<Preferences, AppError> {
+    let actor = caller.actor()?;
+    let mut c = app.db.conn().await?;
+    preferences_in(&mut c, actor).await
+}
+
+/// Sets the member's own time zone; `None` follows the account's (X6).
+pub async fn set_preferences(
+    app: &App,
+    caller: &Caller,
+    time_zone: Option<&str>,
+) -> Result<Preferences, AppError> {
+    let actor = caller.actor()?.clone();
+    let zone = time_zone.map(str::trim).filter(|z| !z.is_empty());
+    if let Some(z) = zone {
+        leadteam_domain::availability::zone("time_zone", z)?;
+    }
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let before = preferences_in(&mut tx, &actor).await?;
+    accounts::set_member_time_zone(&mut tx, actor.member, zone).await?;
+    let after = preferences_in(&mut tx, &actor).await?;
+    crate::trail::record(
+        &mut tx,
+        &actor,
+        "member.preferences_set",
+        "member",
+        actor.member.0,
+        Some(serde_json::json!({"time_zone": before.time_zone})),
+        Some(serde_json::json!({"time_zone": after.time_zone})),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
 }

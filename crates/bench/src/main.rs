@@ -71,6 +71,13 @@ struct Cli {
     /// Only measure what this many idle connections cost the server (X7).
     #[arg(long)]
     connections: Option<usize>,
+    /// Give every member a working-hours schedule and the default rule a
+    /// first-contact limit before measuring (A8, A10 on every lead).
+    #[arg(long)]
+    schedules: bool,
+    /// Only measure lead intake (skip claims, lists and sign-in).
+    #[arg(long)]
+    ingest_only: bool,
 }
 
 struct Sizes {
@@ -140,6 +147,9 @@ async fn main_inner(cli: Cli) -> Res<()> {
     let result = run(&cli, &sizes, &bin, &target).await;
     target.destroy().await;
     let section = result?;
+    if cli.ingest_only {
+        return Ok(());
+    }
     let out = cli.out.clone().or_else(|| {
         (!cli.quick).then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../BENCHMARKS.md"))
     });
@@ -274,6 +284,10 @@ async fn run(
 
     say("seeding 100 members, 10 teams, sources and the round robin");
     let w = seed::world(&http, &db, &target.dir.join("data").join("mail")).await?;
+    if cli.schedules {
+        say("schedules on every member, a first-contact limit on the default rule");
+        seed::schedules(&http, &w).await?;
+    }
     say(&format!("seeding a book of {} clients", sizes.book));
     let t0 = Instant::now();
     let (first, last) = seed::book(&db, &w, sizes.book, sizes.batch, SEED).await?;
@@ -314,6 +328,12 @@ async fn run(
         "ingest: {}",
         ingest::check_round_robin(&app, &w).await?
     ));
+    if cli.ingest_only {
+        srv.stop();
+        let out = format!("{}\n{}\n", report::table(&rows), checks.join("\n"));
+        println!("{out}");
+        return Ok(String::new());
+    }
 
     say(&format!(
         "claim races: {} clients × {} claimers",

@@ -106,6 +106,8 @@ pub struct Source {
 
 pub struct World {
     pub account: AccountId,
+    /// The owner's session (for settings the benchmark changes).
+    pub owner_token: String,
     /// The 99 members besides the owner; member `i` is in team `i % 10`.
     pub members: Vec<Member>,
     /// The weighted round robin of the default rule: members 0..20, weights 1..5.
@@ -274,6 +276,7 @@ pub async fn world(http: &Http, db: &Db, mail_dir: &std::path::Path) -> Res<Worl
     let source_http = sources.pop().ok_or("no source")?;
     Ok(World {
         account,
+        owner_token: owner_token.clone(),
         members: seeded,
         round_robin,
         list_member,
@@ -415,4 +418,40 @@ pub async fn unassigned(db: &Db, w: &World, n: usize, tag: &str) -> Res<Vec<i64>
         return Err(format!("seeded {} race clients, wanted {n}", ids.len()).into());
     }
     Ok(ids)
+}
+
+/// Routing that knows time on every member (A8, A10): a weekly schedule
+/// (every day, all day, in one of four zones, so everyone stays available
+/// and the routing reads and evaluates it for each lead) and a first-contact
+/// limit on the default rule (a deadline row per lead).
+pub async fn schedules(http: &Http, w: &World) -> Res<()> {
+    const ZONES: [&str; 4] = ["Europe/Paris", "Asia/Kolkata", "America/New_York", "UTC"];
+    let day = json!([{"start": "00:00", "end": "24:00"}]);
+    for (i, m) in w.members.iter().enumerate() {
+        let hours = json!({"monday": day, "tuesday": day, "wednesday": day, "thursday": day,
+            "friday": day, "saturday": day, "sunday": day});
+        http.expect(
+            200,
+            reqwest::Method::PUT,
+            &format!("/api/v1/members/{}/schedule", m.id.0),
+            Some(&m.token),
+            Some(json!({"time_zone": ZONES[i % ZONES.len()], "hours": hours})),
+        )
+        .await?;
+    }
+    let entries: Vec<Value> = w
+        .round_robin
+        .iter()
+        .map(|(m, wt)| json!({"member_id": m.0, "leads_per_round": wt}))
+        .collect();
+    http.expect(
+        200,
+        reqwest::Method::PUT,
+        "/api/v1/assignment-rules/default",
+        Some(&w.owner_token),
+        Some(json!({"type": "round_robin", "members": entries,
+            "first_contact": {"minutes": 60, "max_moves": 3}})),
+    )
+    .await?;
+    Ok(())
 }

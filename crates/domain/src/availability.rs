@@ -64,6 +64,16 @@ pub struct Schedule {
     pub days: [Vec<Span>; 7],
 }
 
+/// A time as a spreadsheet reads it, in `zone` (X6): "2026-12-08 15:30".
+/// An unknown zone reads as UTC.
+pub fn local_datetime(t: Timestamp, zone: &str) -> String {
+    let tz = TimeZone::get(zone).unwrap_or(TimeZone::UTC);
+    to_jiff(t)
+        .to_zoned(tz)
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
 /// Every zone name of the compiled-in time-zone database, sorted (for the
 /// zone field's suggestions).
 pub fn zone_names() -> Vec<String> {

@@ -12,6 +12,8 @@ pub struct AccountRow {
     pub id: AccountId,
     pub name: String,
     pub require_2fa: bool,
+    /// The IANA zone times are shown in (X6), unless a member chose its own.
+    pub time_zone: String,
     pub created_at: Timestamp,
 }
 
@@ -76,15 +78,18 @@ pub async fn create_with_owner(
 }
 
 pub async fn by_id(c: &mut Conn, id: AccountId) -> Result<Option<AccountRow>, StoreError> {
-    let row = sqlx::query("SELECT id, name, require_2fa, created_at FROM accounts WHERE id = $1")
-        .bind(id.0)
-        .fetch_optional(c)
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, name, require_2fa, time_zone, created_at FROM accounts WHERE id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(c)
+    .await?;
     row.map(|r| -> Result<AccountRow, StoreError> {
         Ok(AccountRow {
             id: AccountId(r.try_get("id")?),
             name: r.try_get("name")?,
             require_2fa: flag(r.try_get("require_2fa")?),
+            time_zone: r.try_get("time_zone")?,
             created_at: Timestamp(r.try_get("created_at")?),
         })
     })
@@ -139,6 +144,8 @@ pub struct MemberAuth {
     pub require_2fa: bool,
     pub role_name: String,
     pub teams: Vec<TeamId>,
+    /// The zone its times are shown in: its own, else the account's (X6).
+    pub time_zone: String,
 }
 
 pub async fn member_auth(
@@ -148,7 +155,8 @@ pub async fn member_auth(
 ) -> Result<Option<MemberAuth>, StoreError> {
     let row = sqlx::query(
         "SELECT m.id, m.status, m.permissions AS member_permissions, r.permissions AS role_permissions, \
-         r.name AS role_name, m.agent, m.is_owner, a.require_2fa \
+         r.name AS role_name, m.agent, m.is_owner, a.require_2fa, \
+         COALESCE(m.time_zone, a.time_zone) AS time_zone \
          FROM members m JOIN roles r ON r.id = m.role_id JOIN accounts a ON a.id = m.account_id \
          WHERE m.user_id = $1 AND m.account_id = $2",
     )
@@ -178,6 +186,7 @@ pub async fn member_auth(
         require_2fa: flag(r.try_get("require_2fa")?),
         role_name: r.try_get("role_name")?,
         teams: teams.into_iter().map(TeamId).collect(),
+        time_zone: r.try_get("time_zone")?,
     }))
 }
 
@@ -339,4 +348,40 @@ pub async fn delete_account(c: &mut Conn, id: AccountId) -> Result<i64, StoreErr
             .await?;
     }
     Ok(n)
+}
+
+/// Sets the account's time zone (X6).
+pub async fn set_time_zone(c: &mut Conn, account: AccountId, zone: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET time_zone = $2 WHERE id = $1")
+        .bind(account.0)
+        .bind(zone)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// A member's own time zone (`None`: the account's), and sets it (X6).
+pub async fn member_time_zone(
+    c: &mut Conn,
+    member: MemberId,
+) -> Result<Option<String>, StoreError> {
+    let v: Option<Option<String>> =
+        sqlx::query_scalar("SELECT time_zone FROM members WHERE id = $1")
+            .bind(member.0)
+            .fetch_optional(c)
+            .await?;
+    Ok(v.flatten())
+}
+
+pub async fn set_member_time_zone(
+    c: &mut Conn,
+    member: MemberId,
+    zone: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE members SET time_zone = $2 WHERE id = $1")
+        .bind(member.0)
+        .bind(zone)
+        .execute(c)
+        .await?;
+    Ok(())
 }

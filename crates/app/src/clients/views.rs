@@ -116,8 +116,11 @@ pub async fn overview(app: &App, caller: &Caller) -> Result<Overview, AppError> 
 pub async fn export_csv(app: &App, caller: &Caller) -> Result<String, AppError> {
     let actor = caller.may(&Action::ExportClients)?.clone();
     let rows = all_visible(app, &actor).await?;
-    let mut out = String::from(
-        "id,name,email,phone,source,status,outcome,assignee,team_id,created_at,fields\r\n",
+    // Times in the reader's zone (X6), named in the header.
+    let zone = caller.time_zone.as_str();
+    let mut out = format!(
+        "id,name,email,phone,source,status,outcome,assignee,team_id,{},fields\r\n",
+        csv_cell(&format!("created_at ({zone})"))
     );
     for r in rows {
         let cells = [
@@ -130,7 +133,7 @@ pub async fn export_csv(app: &App, caller: &Caller) -> Result<String, AppError> 
             r.outcome.unwrap_or_default(),
             r.assignee_name.unwrap_or_default(),
             r.team.map(|t| t.0.to_string()).unwrap_or_default(),
-            r.created_at.0.to_string(),
+            leadteam_domain::availability::local_datetime(r.created_at, zone),
             r.fields.to_string(),
         ];
         let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();

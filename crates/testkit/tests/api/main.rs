@@ -36,4 +36,5 @@ mod standin;
 mod stream;
 mod support;
 mod teams;
+mod time_zones;
 mod trust;

@@ -214,3 +214,50 @@ async fn owner_id(app: &TestApp, owner: &leadteam_testkit::User) -> i64 {
         .as_i64()
         .unwrap_or_else(|| panic!("no member id"))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x6_a_member_in_asia_kolkata_sees_local_times() {
+    let test = "x6_a_member_in_asia_kolkata_sees_local_times";
+    let Some((app, mut b)) = setup(test).await else {
+        return;
+    };
+    let owner = app
+        .signup("Acme Sales", "Ann Owner", "ann@example.com")
+        .await;
+    let c = app
+        .post(
+            &owner.token,
+            "/api/v1/clients",
+            json!({"name": "Lea Local"}),
+        )
+        .await;
+    let client = c.body["id"].as_i64().unwrap();
+    sign_in(&b, "ann@example.com").await;
+    b.goto(&format!("/clients/{client}")).await;
+    b.wait_text(".facts", "8 Dec 2026, 10:00 UTC").await;
+
+    // The account's zone, on the Account page.
+    b.goto("/account").await;
+    b.fill("#time_zone", "Europe/Pariss").await;
+    b.click("#account-name-form button[type=submit]").await;
+    b.wait_text("#account-name-form .field-error", "not a time zone name")
+        .await;
+    b.fill("#time_zone", "Europe/Paris").await;
+    b.click("#account-name-form button[type=submit]").await;
+    b.wait_text(".notice", "saved").await;
+    b.goto(&format!("/clients/{client}")).await;
+    b.wait_text(".facts", "8 Dec 2026, 11:00 CET").await;
+
+    // Her own zone, on her availability page.
+    b.click("nav a[href='/availability']").await;
+    b.wait_text("#my-time-zone", "Europe/Paris").await;
+    b.fill("#zone", "Asia/Kolkata").await;
+    b.click("#my-time-zone button[type=submit]").await;
+    b.wait_text(".notice", "Your time zone is saved").await;
+    b.wait_text("#my-time-zone", "Asia/Kolkata").await;
+    b.goto(&format!("/clients/{client}")).await;
+    b.wait_text(".facts", "8 Dec 2026, 15:30 IST").await;
+    b.shot("client-in-kolkata").await;
+    b.finish().await;
+    app.stop().await;
+}

@@ -100,6 +100,8 @@ pub struct AccountOut {
     pub id: i64,
     pub name: String,
     pub require_2fa: bool,
+    /// The zone times are shown in, unless a member chose its own (X6).
+    pub time_zone: String,
     pub created_at: String,
     pub owner_member_id: Option<i64>,
     pub owner_name: Option<String>,
@@ -113,6 +115,7 @@ fn account_out(v: account::AccountView) -> AccountOut {
         id: v.account.id.0,
         name: v.account.name,
         require_2fa: v.account.require_2fa,
+        time_zone: v.account.time_zone.clone(),
         created_at: rfc3339(v.account.created_at),
         owner_member_id: v.owner.as_ref().map(|o| o.id.0),
         owner_name: v.owner.map(|o| o.name),
@@ -135,6 +138,9 @@ pub struct AccountPatch {
     pub name: Option<String>,
     /// Every member must enrol TOTP before doing anything else (O5).
     pub require_2fa: Option<bool>,
+    /// The zone times are shown in for members who did not choose their
+    /// own (X6): an IANA name like "Europe/Paris".
+    pub time_zone: Option<String>,
 }
 
 async fn patch_account(
@@ -143,7 +149,14 @@ async fn patch_account(
     ApiJson(b): ApiJson<AccountPatch>,
 ) -> Result<Json<AccountOut>, ApiError> {
     Ok(Json(account_out(
-        account::update(&s.app, &c, b.name.as_deref(), b.require_2fa).await?,
+        account::update(
+            &s.app,
+            &c,
+            b.name.as_deref(),
+            b.require_2fa,
+            b.time_zone.as_deref(),
+        )
+        .await?,
     )))
 }
 

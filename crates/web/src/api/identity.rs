@@ -69,6 +69,17 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
+            Verb::Put,
+            "/api/v1/me/preferences",
+            "identity",
+            "The member's own time zone, or null to follow the account's (X6)",
+        )
+        .body::<PreferencesBody>()
+        .returns::<PreferencesOut>(),
+        put_preferences,
+    )
+    .add(
+        RouteSpec::new(
             Verb::Get,
             "/api/v1/me",
             "identity",
@@ -305,6 +316,8 @@ pub struct CurrentAccountOut {
     pub id: i64,
     pub name: String,
     pub require_2fa: bool,
+    /// The account's time zone (IANA name).
+    pub time_zone: String,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -319,6 +332,8 @@ pub struct MeOut {
     pub permissions: Vec<String>,
     /// The account requires 2FA and this user must enrol before anything else (O5).
     pub must_enrol_2fa: bool,
+    /// The zone the member reads times in: its own, else the account's (X6).
+    pub time_zone: String,
 }
 
 fn me_out(v: me::MeView) -> MeOut {
@@ -347,6 +362,7 @@ fn me_out(v: me::MeView) -> MeOut {
             id: a.id.0,
             name: a.name.clone(),
             require_2fa: a.require_2fa,
+            time_zone: a.time_zone.clone(),
         }),
         member_id: v.actor.as_ref().map(|a| a.member.0),
         is_owner: v.actor.as_ref().is_some_and(|a| a.is_owner),
@@ -357,6 +373,7 @@ fn me_out(v: me::MeView) -> MeOut {
             .map(str::to_owned)
             .collect(),
         must_enrol_2fa: v.must_enrol_2fa(),
+        time_zone: v.time_zone.clone(),
     }
 }
 
@@ -467,4 +484,31 @@ async fn disable_2fa(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreferencesBody {
+    /// An IANA zone name ("Asia/Kolkata"), or null to follow the account's.
+    pub time_zone: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PreferencesOut {
+    /// The member's own choice; null when it follows the account's.
+    pub time_zone: Option<String>,
+    /// The zone its times are shown in.
+    pub effective_time_zone: String,
+}
+
+async fn put_preferences(
+    State(s): State<AppState>,
+    Authed(c): Authed,
+    ApiJson(b): ApiJson<PreferencesBody>,
+) -> Result<Json<PreferencesOut>, ApiError> {
+    let p = me::set_preferences(&s.app, &c, b.time_zone.as_deref()).await?;
+    Ok(Json(PreferencesOut {
+        time_zone: p.time_zone,
+        effective_time_zone: p.effective_time_zone,
+    }))
 }

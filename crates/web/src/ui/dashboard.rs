@@ -131,7 +131,9 @@ async fn dashboard(
                     member_id: a.member.0,
                     available: now.now.is_ok(),
                     reason: now.now.as_ref().err().map(|u| u.describe()),
-                    back_at: now.next.map(crate::ui::dates::when),
+                    back_at: now
+                        .next
+                        .map(|t| crate::ui::dates::when(t, &who.caller.time_zone)),
                     away: now.away,
                 })
             }

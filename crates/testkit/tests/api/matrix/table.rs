@@ -49,6 +49,13 @@ pub(super) fn table() -> Vec<Row> {
             Some(|_| json!({"current_password": "wrong one!", "new_password": "another password"})),
             Any,
         ),
+        (
+            "PUT",
+            "/api/v1/me/preferences",
+            "",
+            Some(|_| json!({"time_zone": "Asia/Kolkata"})),
+            Any,
+        ),
         ("POST", "/api/v1/me/2fa", "", None, Any),
         (
             "POST",

@@ -51,6 +51,9 @@ struct AccountPage {
     account_name: String,
     /// What the rename field shows (typed, or the name).
     name_value: String,
+    /// The account's time zone (X6), as typed or stored, and the choices.
+    zone_value: String,
+    zones: Vec<String>,
     owner: String,
     created: String,
     require_2fa: bool,
@@ -71,9 +74,10 @@ async fn account_page(
     who: &SignedIn,
     notice: Option<&str>,
     status: StatusCode,
-    typed_name: Option<String>,
+    typed: Option<(String, String)>,
     errors: Errors,
 ) -> Result<Response, UiError> {
+    let (typed_name, typed_zone) = typed.unzip();
     let v = account::get(&s.app, &who.caller).await?;
     let page = view::frame(s, who, "Account", "/account", notice).await?;
     let can_transfer = page.may(Action::TransferOwnership);
@@ -109,9 +113,11 @@ async fn account_page(
         .map(|(_, e)| view::refusal(e));
     let body = AccountPage {
         name_value: typed_name.unwrap_or_else(|| v.account.name.clone()),
+        zone_value: typed_zone.unwrap_or_else(|| v.account.time_zone.clone()),
+        zones: leadteam_domain::availability::zone_names(),
         account_name: v.account.name,
         owner: v.owner.map(|o| o.name).unwrap_or_default(),
-        created: view::day(v.account.created_at),
+        created: view::day(v.account.created_at, &who.caller.time_zone),
         require_2fa: v.account.require_2fa,
         invited: v.invited,
         active: v.active,
@@ -149,13 +155,13 @@ async fn refused(
     who: &SignedIn,
     e: AppError,
     rename: &[(&str, &str)],
-    typed_name: Option<String>,
+    typed: Option<(String, String)>,
     which: fn(&mut Errors) -> &mut FormErrors,
 ) -> Result<Response, UiError> {
     let (status, form) = FormErrors::from_app(e, rename)?;
     let mut errors = Errors::default();
     *which(&mut errors) = form;
-    account_page(s, who, None, status, typed_name, errors).await
+    account_page(s, who, None, status, typed, errors).await
 }
 
 async fn rename(
@@ -164,9 +170,14 @@ async fn rename(
     f: UiForm<Fields>,
 ) -> Result<Response, UiError> {
     let name = f.data.get("name");
-    match account::update(&s.app, &who.caller, Some(name), None).await {
+    let zone = f.data.get("time_zone");
+    let given = (!zone.trim().is_empty()).then_some(zone);
+    match account::update(&s.app, &who.caller, Some(name), None, given).await {
         Ok(_) => Ok(see_other("/account?notice=account_saved", f.htmx)),
-        Err(e) => refused(&s, &who, e, &[], Some(name.to_owned()), |e| &mut e.rename).await,
+        Err(e) => {
+            let typed = Some((name.to_owned(), zone.to_owned()));
+            refused(&s, &who, e, &[], typed, |e| &mut e.rename).await
+        }
     }
 }
 
@@ -176,7 +187,7 @@ async fn require_2fa(
     f: UiForm<Fields>,
 ) -> Result<Response, UiError> {
     let on = f.data.get("require") == "1";
-    match account::update(&s.app, &who.caller, None, Some(on)).await {
+    match account::update(&s.app, &who.caller, None, Some(on), None).await {
         Ok(_) => Ok(see_other("/account?notice=account_saved", f.htmx)),
         Err(e) => refused(&s, &who, e, &[], None, |e| &mut e.tfa).await,
     }

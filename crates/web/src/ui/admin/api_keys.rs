@@ -98,8 +98,8 @@ async fn keys_page(
             name: k.name,
             member: k.member_name,
             perms: view::chips(k.permissions),
-            created: view::when(k.created_at),
-            last_used: k.last_used_at.map(view::when),
+            created: view::when(k.created_at, &who.caller.time_zone),
+            last_used: k.last_used_at.map(|t| view::when(t, &who.caller.time_zone)),
             revoked: k.revoked_at.is_some(),
         })
         .collect();

@@ -93,7 +93,7 @@ struct AuditQuery {
 
 /// A JSON value as a short text: lists joined, times of `*_at` and
 /// `since` fields as dates.
-fn short(key: &str, v: &Value) -> String {
+fn short(key: &str, v: &Value, zone: &str) -> String {
     let s = match v {
         Value::String(s) => s.clone(),
         Value::Null => "none".to_owned(),
@@ -108,7 +108,7 @@ fn short(key: &str, v: &Value) -> String {
             .join(", "),
         Value::Number(n) if key == "since" || key.ends_with("_at") => n
             .as_i64()
-            .map_or_else(|| n.to_string(), |ms| view::when(Timestamp(ms))),
+            .map_or_else(|| n.to_string(), |ms| view::when(Timestamp(ms), zone)),
         other => other.to_string(),
     };
     if s.chars().count() > 120 {
@@ -120,7 +120,7 @@ fn short(key: &str, v: &Value) -> String {
 }
 
 /// What changed between the before and after pictures of an entry.
-fn changes(before: Option<&str>, after: Option<&str>) -> Vec<Change> {
+fn changes(before: Option<&str>, after: Option<&str>, zone: &str) -> Vec<Change> {
     let parse = |s: Option<&str>| s.and_then(|s| serde_json::from_str::<Value>(s).ok());
     let (b, a) = (parse(before), parse(after));
     let empty = serde_json::Map::new();
@@ -133,8 +133,8 @@ fn changes(before: Option<&str>, after: Option<&str>) -> Vec<Change> {
                 .filter(|k| bo.get(*k) != ao.get(*k))
                 .map(|k| Change {
                     field: k.clone(),
-                    from: bo.get(k).map(|v| short(k, v)),
-                    to: ao.get(k).map(|v| short(k, v)),
+                    from: bo.get(k).map(|v| short(k, v, zone)),
+                    to: ao.get(k).map(|v| short(k, v, zone)),
                 })
                 .collect()
         }
@@ -147,8 +147,8 @@ fn changes(before: Option<&str>, after: Option<&str>) -> Vec<Change> {
             obj.iter()
                 .map(|(k, v)| Change {
                     field: k.clone(),
-                    from: (!is_after).then(|| short(k, v)),
-                    to: is_after.then(|| short(k, v)),
+                    from: (!is_after).then(|| short(k, v, zone)),
+                    to: is_after.then(|| short(k, v, zone)),
                 })
                 .collect()
         }
@@ -199,7 +199,7 @@ async fn show(
     let entries = shown
         .iter()
         .map(|r| Entry {
-            when: view::when(r.at),
+            when: view::when(r.at, &who.caller.time_zone),
             who: match r.actor_member {
                 Some(m) => name_of(m.0),
                 None if r.actor_user.is_some() => "A user".to_owned(),
@@ -215,7 +215,11 @@ async fn show(
                 (Some(kind), None) => kind.to_owned(),
                 _ => String::new(),
             },
-            changes: changes(r.before.as_deref(), r.after.as_deref()),
+            changes: changes(
+                r.before.as_deref(),
+                r.after.as_deref(),
+                &who.caller.time_zone,
+            ),
         })
         .collect();
     let older = match (more, shown.last()) {
@@ -251,16 +255,17 @@ mod tests {
         let c = changes(
             Some(r#"{"name":"A","role":"Member","teams":[]}"#),
             Some(r#"{"name":"A","role":"Manager","teams":[]}"#),
+            "UTC",
         );
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].field, "role");
         assert_eq!(c[0].from.as_deref(), Some("Member"));
         assert_eq!(c[0].to.as_deref(), Some("Manager"));
-        let c = changes(None, Some(r#"{"name":"B"}"#));
+        let c = changes(None, Some(r#"{"name":"B"}"#), "UTC");
         assert_eq!(
             (c[0].from.as_deref(), c[0].to.as_deref()),
             (None, Some("B"))
         );
-        assert!(changes(None, None).is_empty());
+        assert!(changes(None, None, "UTC").is_empty());
     }
 }

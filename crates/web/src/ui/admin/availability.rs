@@ -32,6 +32,7 @@ pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
             "/members/{id}/time-off/{entry}/delete",
             post(delete_time_off),
         )
+        .route("/me/preferences", post(set_preferences))
         .route("/holidays", get(holidays).post(add_holiday))
         .route("/holidays/{id}/delete", post(delete_holiday))
 }
@@ -74,6 +75,11 @@ struct AvailabilityPage {
     off_from: String,
     off_to: String,
     off_note: String,
+    /// One's own page: the zone one reads times in (X6), "" to follow the
+    /// account's, and the zone in effect.
+    pref_zone: String,
+    effective_zone: String,
+    pref_errors: FormErrors,
 }
 
 const LABELS: [&str; 7] = [
@@ -91,6 +97,7 @@ const LABELS: [&str; 7] = [
 struct Typed<'a> {
     hours: Option<&'a Fields>,
     off: Option<&'a Fields>,
+    pref: Option<(&'a Fields, FormErrors)>,
 }
 
 async fn own(who: SignedIn) -> Result<Response, UiError> {
@@ -158,13 +165,31 @@ async fn show(
             .as_ref()
             .map_or_else(|| "UTC".to_owned(), |s| s.zone.clone()),
     };
+    let prefs = if own {
+        Some(leadteam_app::me::preferences(&s.app, &who.caller).await?)
+    } else {
+        None
+    };
+    let (pref_zone, pref_errors) = match typed.pref {
+        Some((f, e)) => (f.get("zone").to_owned(), e),
+        None => (
+            prefs
+                .as_ref()
+                .and_then(|p| p.time_zone.clone())
+                .unwrap_or_default(),
+            FormErrors::default(),
+        ),
+    };
     let body = AvailabilityPage {
+        pref_zone,
+        pref_errors,
+        effective_zone: prefs.map(|p| p.effective_time_zone).unwrap_or_default(),
         member_id: id.0,
         own,
         who: name,
         available: now.now.is_ok(),
         reason: now.now.as_ref().err().map(|u| u.describe()),
-        back_at: now.next.map(view::when),
+        back_at: now.next.map(|t| view::when(t, &who.caller.time_zone)),
         away: now.away,
         can_edit,
         any_hour,
@@ -298,7 +323,7 @@ async fn set_schedule(
             let (status, errors) = FormErrors::from_app(e, &[])?;
             let typed = Typed {
                 hours: Some(&f.data),
-                off: None,
+                ..Typed::default()
             };
             show(
                 &s,
@@ -339,8 +364,8 @@ async fn add_time_off(
         Err(e) => {
             let (status, errors) = FormErrors::from_app(e, &[])?;
             let typed = Typed {
-                hours: None,
                 off: Some(&f.data),
+                ..Typed::default()
             };
             show(
                 &s,
@@ -368,6 +393,31 @@ async fn delete_time_off(
         &format!("/members/{id}/availability?notice=time_off_removed"),
         f.htmx,
     ))
+}
+
+/// One's own time zone (X6): empty follows the account's.
+async fn set_preferences(
+    State(s): State<AppState>,
+    who: SignedIn,
+    f: UiForm<Fields>,
+) -> Result<Response, UiError> {
+    let zone = f.data.get("zone");
+    let me = who.caller.actor()?.member;
+    match leadteam_app::me::set_preferences(&s.app, &who.caller, Some(zone)).await {
+        Ok(_) => Ok(see_other(
+            &format!("/members/{}/availability?notice=zone_saved", me.0),
+            f.htmx,
+        )),
+        Err(e) => {
+            let (status, errors) = FormErrors::from_app(e, &[("time_zone", "zone")])?;
+            let typed = Typed {
+                pref: Some((&f.data, errors)),
+                ..Typed::default()
+            };
+            let none = FormErrors::default;
+            show(&s, &who, me, None, status, typed, none(), none()).await
+        }
+    }
 }
 
 struct HolidayRow {

@@ -129,7 +129,7 @@ async fn billing_page(
         price: view::money(v.plan.price_cents, &currency),
         anchor_day: v.plan.anchor_day,
         in_trial: v.in_trial,
-        trial_end: view::day(v.plan.trial_ends_at),
+        trial_end: view::day(v.plan.trial_ends_at, &who.caller.time_zone),
         trial_days_left: today.days_until(v.trial_end_day).max(0),
         seats: v.plan.seats,
         seats_used: v.seats_used,
@@ -234,7 +234,10 @@ pub(crate) async fn duty_card(s: &AppState, who: &SignedIn) -> Result<Option<Dut
     Ok(Some(DutyCard {
         csrf: csrf::token_for(&who.token),
         on_duty: v.since.is_some(),
-        since: v.since.map(view::when).unwrap_or_default(),
+        since: v
+            .since
+            .map(|t| view::when(t, &who.caller.time_zone))
+            .unwrap_or_default(),
         licences: v.licences,
         in_use: v.in_use,
         enforced: v.enforced,

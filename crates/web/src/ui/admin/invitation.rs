@@ -95,7 +95,10 @@ async fn page(
     let p = AcceptPage {
         page: Layout::public(&title, &pre.token),
         token,
-        expires: view::when(inv.expires_at),
+        expires: view::when(
+            inv.expires_at,
+            signed.map_or("UTC", |w| w.caller.time_zone.as_str()),
+        ),
         signed_in_as_invitee,
         full_name: name.unwrap_or_else(|| inv.name.clone()),
         inv,

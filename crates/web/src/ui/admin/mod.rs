@@ -59,6 +59,7 @@ pub(super) fn notice(key: Option<&str>) -> Option<&'static str> {
         "away_on" => "Away is on: no leads are given automatically until it is off.",
         "away_off" => "Welcome back: leads come again, including any that waited for someone free.",
         "hours_saved" => "The working hours are saved.",
+        "zone_saved" => "Your time zone is saved: times are shown in it from now on.",
         "time_off_added" => "The time off is added.",
         "time_off_removed" => "The time off is removed.",
         "holiday_added" => "The holiday is added.",

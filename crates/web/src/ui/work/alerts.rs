@@ -73,7 +73,7 @@ async fn alerts_page(
                 id: n.id,
                 body: n.body,
                 client: n.client.map(|c| c.0),
-                at: when(n.created_at),
+                at: when(n.created_at, &who.caller.time_zone),
                 unread: n.read_at.is_none(),
             })
             .collect(),

@@ -65,7 +65,7 @@ async fn page(
                     .reason
                     .map(|r| r.trim_start_matches("unassigned: ").to_owned())
                     .unwrap_or_default(),
-                received: when(w.created_at),
+                received: when(w.created_at, &who.caller.time_zone),
             })
             .collect(),
         total,

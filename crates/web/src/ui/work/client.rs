@@ -138,7 +138,7 @@ fn name_of(members: &[MemberRow], id: Option<i64>) -> String {
 }
 
 /// A timeline event in words.
-fn entry(e: &EventRow, members: &[MemberRow], teams: &[(i64, String)]) -> Entry {
+fn entry(e: &EventRow, members: &[MemberRow], teams: &[(i64, String)], zone: &str) -> Entry {
     let who = e.actor_name.clone().unwrap_or_else(|| "Someone".to_owned());
     let data = |k: &str| {
         e.data
@@ -216,7 +216,7 @@ fn entry(e: &EventRow, members: &[MemberRow], teams: &[(i64, String)]) -> Entry 
     Entry {
         what,
         body,
-        at: when(e.at),
+        at: when(e.at, zone),
         kind: e.kind.clone(),
     }
 }
@@ -269,7 +269,10 @@ pub(super) async fn client_page(
                 .collect()
         })
         .unwrap_or_default();
-    let mut timeline: Vec<Entry> = events.iter().map(|e| entry(e, &members, &teams)).collect();
+    let mut timeline: Vec<Entry> = events
+        .iter()
+        .map(|e| entry(e, &members, &teams, &who.caller.time_zone))
+        .collect();
     timeline.reverse();
     let edit = values.edit.unwrap_or_else(|| EditForm {
         name: c.name.clone(),
@@ -291,8 +294,8 @@ pub(super) async fn client_page(
                 .find(|(id, _)| *id == t.0)
                 .map(|(_, n)| n.clone())
         }),
-        added: when(c.created_at),
-        assigned_at: c.assigned_at.map(when),
+        added: when(c.created_at, &who.caller.time_zone),
+        assigned_at: c.assigned_at.map(|t| when(t, &who.caller.time_zone)),
         mine: c.assignee == Some(actor.member),
         assignee: c.assignee_name.clone(),
         reason: c.routing_reason.clone(),
@@ -582,7 +585,10 @@ async fn decision_panel(
         reason: d.reason.clone(),
         considered,
         waiting: v.waiting,
-        due: v.deadline.as_ref().map(|x| when(x.due_at)),
+        due: v
+            .deadline
+            .as_ref()
+            .map(|x| when(x.due_at, &who.caller.time_zone)),
         moves: v.deadline.as_ref().map(|x| (x.moves, x.max_moves)),
         why_not_me: if mine {
             None

@@ -213,7 +213,7 @@ pub(super) async fn page(
                 assignee: c.assignee_name.clone(),
                 mine: c.assignee == Some(actor.member),
                 source: source_label(&c.source).to_owned(),
-                added: when(c.created_at),
+                added: when(c.created_at, &who.caller.time_zone),
                 can_claim,
                 targets,
             }

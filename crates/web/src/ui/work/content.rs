@@ -62,7 +62,7 @@ pub(super) struct ItemView {
     can_delete: bool,
 }
 
-fn item(v: ContentView) -> ItemView {
+fn item(v: ContentView, zone: &str) -> ItemView {
     let r = v.row;
     let mut excerpt: String = r.body.chars().take(140).collect();
     if r.body.chars().count() > 140 {
@@ -76,7 +76,7 @@ fn item(v: ContentView) -> ItemView {
         excerpt,
         shared: r.shared,
         author: r.author.map(|(_, n)| n),
-        updated: super::when(r.updated_at),
+        updated: super::when(r.updated_at, zone),
         file: r.file.map(|f| f.name),
         is_file: r.kind == "file",
         can_edit: v.can_edit,
@@ -223,7 +223,10 @@ async fn content_page(
             .with_notice(notice(q.notice.as_deref())),
         kind: kind.unwrap_or_default(),
         kinds: KINDS,
-        items: rows.into_iter().map(item).collect(),
+        items: rows
+            .into_iter()
+            .map(|r| item(r, &who.caller.time_zone))
+            .collect(),
         can_create: may(&actor, &Action::CreateContent),
         form,
         errors: extra.errors,

@@ -197,7 +197,7 @@ async fn page(
         deliveries: log
             .into_iter()
             .map(|d| DeliveryView {
-                at: when(d.created_at),
+                at: when(d.created_at, &who.caller.time_zone),
                 channel: d.channel,
                 outcome: d.outcome,
                 reason: d.reason.unwrap_or_default().replace('_', " "),

@@ -126,7 +126,7 @@ async fn sources_page(
                 kind: kind_words(&r.kind),
                 enabled: r.enabled,
                 url: webhook_url(s, r),
-                added: when(r.created_at),
+                added: when(r.created_at, &who.caller.time_zone),
             })
             .collect(),
         shown: extra.shown,

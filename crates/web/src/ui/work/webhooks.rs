@@ -98,7 +98,10 @@ async fn page(
                     attempts: d.attempts,
                     status: d.last_status.map(|s| s.to_string()).unwrap_or_default(),
                     error: d.last_error.unwrap_or_default(),
-                    at: when(d.delivered_at.unwrap_or(d.created_at)),
+                    at: when(
+                        d.delivered_at.unwrap_or(d.created_at),
+                        &who.caller.time_zone,
+                    ),
                 })
                 .collect(),
         });
