@@ -35,6 +35,31 @@ pub async fn mark_read(app: &App, caller: &Caller, id: i64) -> Result<(), AppErr
     }
 }
 
+/// Marks every alert of the caller read (D3); how many were unread.
+pub async fn mark_all_read(app: &App, caller: &Caller) -> Result<u64, AppError> {
+    let actor = caller.actor()?;
+    crate::auth::check(actor, &Action::CreateClient)?;
+    let mut c = app.db.conn().await?;
+    Ok(notifications::mark_all_read(&mut c, actor.member, app.now()).await?)
+}
+
+/// Opens one of the caller's alerts (D3): it is read from then on; gives
+/// the client it is about, if any.
+pub async fn open(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+) -> Result<Option<leadteam_domain::ClientId>, AppError> {
+    let actor = caller.actor()?;
+    crate::auth::check(actor, &Action::CreateClient)?;
+    let mut c = app.db.conn().await?;
+    let client = notifications::client_of(&mut c, actor.member, id)
+        .await?
+        .ok_or(AppError::NotFound("notification"))?;
+    notifications::mark_read(&mut c, actor.member, id, app.now()).await?;
+    Ok(client)
+}
+
 /// Whether a session may still receive its member's live alerts: the session
 /// is alive, acts in the same account, and the member is active there.
 pub async fn stream_allowed(app: &App, caller: &Caller) -> bool {

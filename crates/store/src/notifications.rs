@@ -97,3 +97,36 @@ pub async fn mark_read(
     .rows_affected();
     Ok(n == 1)
 }
+
+/// Marks every unread notification of the member read; how many.
+pub async fn mark_all_read(
+    c: &mut Conn,
+    member: MemberId,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let n = sqlx::query(
+        "UPDATE notifications SET read_at = $1 WHERE member_id = $2 AND read_at IS NULL",
+    )
+    .bind(now.0)
+    .bind(member.0)
+    .execute(c)
+    .await?
+    .rows_affected();
+    Ok(n)
+}
+
+/// The client a notification of the member is about (`Some(None)`: none);
+/// `None` when it is not theirs.
+pub async fn client_of(
+    c: &mut Conn,
+    member: MemberId,
+    id: i64,
+) -> Result<Option<Option<leadteam_domain::ClientId>>, StoreError> {
+    let v: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT client_id FROM notifications WHERE id = $1 AND member_id = $2")
+            .bind(id)
+            .bind(member.0)
+            .fetch_optional(c)
+            .await?;
+    Ok(v.map(|c| c.map(leadteam_domain::ClientId)))
+}

@@ -261,3 +261,57 @@ async fn x6_a_member_in_asia_kolkata_sees_local_times() {
     b.finish().await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn d3_a_lead_sent_to_the_webhook_shows_a_toast_and_updates_the_open_list() {
+    let test = "d3_a_lead_sent_to_the_webhook_shows_a_toast_and_updates_the_open_list";
+    let Some((app, mut b)) = setup(test).await else {
+        return;
+    };
+    let owner = app
+        .signup("Acme Sales", "Ann Owner", "ann@example.com")
+        .await;
+    let src = app
+        .post(
+            &owner.token,
+            "/api/v1/lead-sources",
+            json!({"kind": "webhook", "name": "Site"}),
+        )
+        .await;
+    let (src_id, secret) = (
+        src.body["id"].as_i64().unwrap(),
+        src.body["secret"].as_str().unwrap().to_owned(),
+    );
+    sign_in(&b, "ann@example.com").await;
+    // A toast on any page (here the home page) when a lead arrives.
+    let first = send_lead(&app, src_id, &secret, json!({"name": "Tina Toast"})).await;
+    b.wait_text("#toasts .toast", "Tina Toast").await;
+    b.wait_text("#bell-count", "1").await;
+    b.shot("toast").await;
+    // The open alerts list updates without a reload.
+    b.click("#bell").await;
+    b.wait_text("h1", "Alerts").await;
+    send_lead(&app, src_id, &secret, json!({"name": "Lou Live"})).await;
+    b.wait_text("#notification-list li:first-child", "Lou Live")
+        .await;
+    b.wait_text("#bell-count", "2").await;
+    b.shot("alerts-live").await;
+    // Opening an alert reads it and goes to its client.
+    b.click("#notification-list li:last-child a").await;
+    b.wait_path(&format!("/clients/{first}")).await;
+    let r = app.get(&owner.token, "/api/v1/notifications").await;
+    assert_eq!(r.body["unread"], 1, "{}", r.text);
+    // Mark all read.
+    b.goto("/notifications").await;
+    b.click("#read-all-form button").await;
+    b.wait_text(".notice", "Every alert is marked read").await;
+    let r = app.get(&owner.token, "/api/v1/notifications").await;
+    assert_eq!(r.body["unread"], 0, "{}", r.text);
+    assert!(
+        b.c.find(fantoccini::Locator::Css("#bell-count[hidden]"))
+            .await
+            .is_ok()
+    );
+    b.finish().await;
+    app.stop().await;
+}

@@ -29,6 +29,16 @@ pub(super) fn routes(api: Api) -> Api {
     )
     .add(
         RouteSpec::new(
+            Verb::Post,
+            "/api/v1/notifications/read-all",
+            "notifications",
+            "Mark all my alerts read (D3)",
+        )
+        .returns::<ReadAllOut>(),
+        read_all,
+    )
+    .add(
+        RouteSpec::new(
             Verb::Get,
             "/api/v1/notifications/stream",
             "notifications",
@@ -206,4 +216,18 @@ async fn stream(
         }
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ReadAllOut {
+    /// How many alerts were unread.
+    pub marked: u64,
+}
+
+async fn read_all(
+    axum::extract::State(s): axum::extract::State<crate::AppState>,
+    crate::extract::Authed(c): crate::extract::Authed,
+) -> Result<axum::Json<ReadAllOut>, crate::error::ApiError> {
+    let marked = leadteam_app::notifications::mark_all_read(&s.app, &c).await?;
+    Ok(axum::Json(ReadAllOut { marked }))
 }

@@ -458,6 +458,7 @@ pub(super) fn table() -> Vec<Row> {
             None,
             Any,
         ),
+        ("POST", "/api/v1/notifications/read-all", "", None, Any),
         ("GET", "/api/v1/notifications/stream", "", None, Any),
         ("GET", "/api/v1/groups", "", None, Perm(P::TeamView)),
         (

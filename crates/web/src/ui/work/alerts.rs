@@ -20,12 +20,13 @@ const PAGE: i64 = 30;
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     r.route("/notifications", get(show))
         .route("/notifications/{id}/read", post(read))
+        .route("/notifications/{id}/open", get(open))
+        .route("/notifications/read-all", post(read_all))
 }
 
 pub(super) struct AlertView {
     id: i64,
     body: String,
-    client: Option<i64>,
     at: String,
     unread: bool,
 }
@@ -72,7 +73,6 @@ async fn alerts_page(
             .map(|n| AlertView {
                 id: n.id,
                 body: n.body,
-                client: n.client.map(|c| c.0),
                 at: when(n.created_at, &who.caller.time_zone),
                 unread: n.read_at.is_none(),
             })
@@ -109,4 +109,26 @@ async fn read(
             alerts_page(&s, &who, &ListQuery::default(), status, alert).await
         }
     }
+}
+
+/// Opening an alert reads it (D3) and goes to its client (or the list).
+async fn open(
+    State(s): State<AppState>,
+    who: SignedIn,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    let to = match notifications::open(&s.app, &who.caller, id).await? {
+        Some(c) => format!("/clients/{}", c.0),
+        None => "/notifications?notice=read".to_owned(),
+    };
+    Ok(see_other(&to, false))
+}
+
+async fn read_all(
+    State(s): State<AppState>,
+    who: SignedIn,
+    f: UiForm<NoFields>,
+) -> Result<Response, UiError> {
+    notifications::mark_all_read(&s.app, &who.caller).await?;
+    Ok(see_other("/notifications?notice=all_read", f.htmx))
 }

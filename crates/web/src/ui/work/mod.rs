@@ -181,6 +181,7 @@ fn notice(key: Option<&str>) -> Option<&'static str> {
         "webhook_off" => "The webhook is switched off.",
         "webhook_deleted" => "The webhook is deleted.",
         "read" => "The alert is marked read.",
+        "all_read" => "Every alert is marked read.",
         "group_added" => "The group is created.",
         "group_saved" => "The group is saved.",
         "group_deleted" => "The group is deleted.",
