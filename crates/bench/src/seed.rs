@@ -137,8 +137,12 @@ async fn signup_token(mail_dir: &std::path::Path) -> Res<String> {
         if let Ok(entries) = std::fs::read_dir(mail_dir) {
             for e in entries.flatten() {
                 let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
-                // Undo quoted-printable soft line breaks before looking.
-                let text = raw.replace("=\r\n", "").replace("=\n", "");
+                // Undo quoted-printable soft line breaks and the `=` of the
+                // query ("=3D") before looking.
+                let text = raw
+                    .replace("=\r\n", "")
+                    .replace("=\n", "")
+                    .replace("=3D", "=");
                 if let Some(at) = text.find("/signup/confirm?token=") {
                     let rest = &text[at + "/signup/confirm?token=".len()..];
                     let token: String = rest

@@ -17,6 +17,31 @@ pub const MAX_FIELD_VALUE: usize = 1000;
 /// A client's name is at most this many characters.
 pub const MAX_NAME: usize = 200;
 
+/// The separator of a CSV file, from its first line: a comma, a semicolon
+/// (spreadsheets in many countries save so) or a tab, whichever occurs most
+/// outside quotes; a comma when none does.
+pub fn sniff_delimiter(head: &[u8]) -> u8 {
+    let line = head.split(|b| *b == b'\n').next().unwrap_or(head);
+    let (mut quoted, mut counts) = (false, [0usize; 3]);
+    for b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3)
+        .max_by_key(|i| (counts[*i], usize::from(*i == 0)))
+        .unwrap_or(0);
+    if counts[best] == 0 {
+        b','
+    } else {
+        [b',', b';', b'\t'][best]
+    }
+}
+
 /// The statuses a row may give (the same as a client's).
 pub const STATUSES: [&str; 4] = ["open", "contacted", "won", "lost"];
 

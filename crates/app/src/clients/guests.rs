@@ -64,3 +64,61 @@ pub async fn invite_guest(
     app.mail_queued();
     Ok(member)
 }
+
+/// The guests of a client the caller may see (P7).
+pub async fn guests(
+    app: &App,
+    caller: &Caller,
+    id: ClientId,
+) -> Result<Vec<(MemberId, String)>, AppError> {
+    let actor = caller.actor()?.clone();
+    let mut c = app.db.conn().await?;
+    load_visible(&mut c, &actor, id, Lock::None).await?;
+    Ok(clients::guests_of(&mut c, id).await?)
+}
+
+/// Ends a guest's access to this client at once (P7): whoever may invite
+/// guests there may remove them.
+pub async fn remove_guest(
+    app: &App,
+    caller: &Caller,
+    id: ClientId,
+    member: MemberId,
+) -> Result<(), AppError> {
+    let actor = caller.actor()?.clone();
+    let now = app.now();
+    let mut tx = app.db.write().await?;
+    let (_, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
+    crate::auth::check(&actor, &Action::InviteGuest(&f))?;
+    if !clients::remove_guest(&mut tx, id, member).await? {
+        return Err(AppError::NotFound("guest"));
+    }
+    event(
+        &mut tx,
+        actor.account,
+        id,
+        "guest_removed",
+        Some(actor.member),
+        None,
+        Some(json!({"member": member.0})),
+        now,
+    )
+    .await?;
+    crate::trail::record(
+        &mut tx,
+        &actor,
+        "client.guest_removed",
+        "client",
+        id.0,
+        Some(json!({"guest": member.0})),
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    app.bus.publish(crate::bus::BusEvent::AccessChanged {
+        account: actor.account,
+        member,
+    });
+    Ok(())
+}

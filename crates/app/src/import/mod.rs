@@ -142,7 +142,19 @@ where
     }
     let mapping = parse_mapping(options.map.as_deref().unwrap_or(""))?;
     let limited = row_limit::RowLimit::new(input.take(MAX_FILE_BYTES + 1), MAX_ROW_BYTES);
+    // The separator is read from the first line (`,`, `;` or tab): files
+    // saved by spreadsheets in many countries use `;`.
+    let mut limited = tokio::io::BufReader::with_capacity(64 * 1024, limited);
+    let delimiter = {
+        use tokio::io::AsyncBufReadExt;
+        let head = limited
+            .fill_buf()
+            .await
+            .map_err(|e| AppError::field("file", format!("the file could not be read: {e}")))?;
+        leadteam_domain::import::sniff_delimiter(head)
+    };
     let mut reader = csv_async::AsyncReaderBuilder::new()
+        .delimiter(delimiter)
         .flexible(true)
         .has_headers(true)
         // Lines end at \n (a \r before it is trimmed with the cell): CRLF
@@ -228,7 +240,7 @@ where
             flush(app, &actor, routed, &mut batch, &mut report).await?;
         }
     }
-    let total_read = reader.into_inner().into_inner().limit();
+    let total_read = reader.into_inner().into_inner().into_inner().limit();
     if total_read == 0 {
         // `take` stopped: the file is over the limit.
         return Err(AppError::TooLarge(format!(

@@ -194,6 +194,38 @@ pub async fn is_guest(
     Ok(n > 0)
 }
 
+/// Ends `member`'s access to `client` as a guest (P7); false when it was
+/// not one.
+pub async fn remove_guest(
+    c: &mut Conn,
+    client: ClientId,
+    member: MemberId,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM client_guests WHERE client_id = $1 AND member_id = $2")
+        .bind(client.0)
+        .bind(member.0)
+        .execute(c)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The guests of a client (P7): member and name, in the order they came.
+pub async fn guests_of(
+    c: &mut Conn,
+    client: ClientId,
+) -> Result<Vec<(MemberId, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT m.id, m.name FROM client_guests g JOIN members m ON m.id = g.member_id \
+         WHERE g.client_id = $1 ORDER BY g.added_at, m.id",
+    )
+    .bind(client.0)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((MemberId(r.try_get("id")?), r.try_get("name")?)))
+        .collect()
+}
+
 pub async fn add_guest(
     c: &mut Conn,
     client: ClientId,

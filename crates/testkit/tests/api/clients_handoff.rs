@@ -125,6 +125,31 @@ async fn r_p7_a_guest_sees_and_writes_to_one_client_only(app: &TestApp) {
     ] {
         assert_eq!(app.get(&gus, path).await.status, 403, "{path}");
     }
+    // Whoever may invite guests there removes one: its access ends at once.
+    let gus_id = app.get(&gus, "/api/v1/me").await.body["member_id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .delete(&gus, &format!("/api/v1/clients/{shared}/guests/{gus_id}"))
+        .await;
+    assert_eq!(r.status, 403, "a guest does not remove guests: {}", r.text);
+    assert_eq!(client(app, &gus, shared).await.0, 200);
+    let r = app
+        .delete(
+            &owner.token,
+            &format!("/api/v1/clients/{shared}/guests/{gus_id}"),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(client(app, &gus, shared).await.0, 404);
+    assert!(ids(&app.get(&gus, "/api/v1/clients").await.body).is_empty());
+    let r = app
+        .delete(
+            &owner.token,
+            &format!("/api/v1/clients/{shared}/guests/{gus_id}"),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
 }
 
 async fn r_i2_export_is_what_the_caller_sees_with_formulas_neutralised(app: &TestApp) {

@@ -16,7 +16,47 @@ both_engines!(
     r_i3_a_large_file_is_streamed_in,
     r_i3_an_unclosed_quote_is_refused_by_line_without_holding_the_file,
     r_i3_duplicates_are_only_told_among_clients_the_importer_sees,
+    r_i3_semicolon_and_tab_separated_files_are_read_as_spreadsheets_save_them,
 );
+
+async fn r_i3_semicolon_and_tab_separated_files_are_read_as_spreadsheets_save_them(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let r = import(app, &owner, "", "Name;Email;City\nLéa Dupont;lea@example.fr;Lyon, 3e\n\"Smith; John\";john@example.com;Paris\n").await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        (r.body["stored"].as_i64(), r.body["rejected"].as_i64()),
+        (Some(2), Some(0)),
+        "{}",
+        r.text
+    );
+    let r = import(
+        app,
+        &owner,
+        "",
+        "Name\tEmail\nTab Person\ttab@example.com\n",
+    )
+    .await;
+    assert_eq!(r.body["stored"], 1, "{}", r.text);
+    let stored = clients_of(app).await;
+    let names: Vec<(&str, Option<&str>)> = stored
+        .iter()
+        .map(|c| (c.0.as_str(), c.1.as_deref()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Léa Dupont", Some("lea@example.fr")),
+            ("Smith; John", Some("john@example.com")),
+            ("Tab Person", Some("tab@example.com"))
+        ]
+    );
+    let list = app.get(&owner.token, "/api/v1/clients?view=all").await;
+    assert!(
+        list.text.contains("Lyon, 3e"),
+        "the custom field keeps its comma: {}",
+        list.text
+    );
+}
 
 async fn import(app: &TestApp, user: &User, query: &str, csv: impl Into<reqwest::Body>) -> Resp {
     let req = app

@@ -315,3 +315,40 @@ async fn d3_a_lead_sent_to_the_webhook_shows_a_toast_and_updates_the_open_list()
     b.finish().await;
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn friction_cutting_someone_off_asks_first() {
+    let test = "friction_cutting_someone_off_asks_first";
+    let Some((app, b)) = setup(test).await else {
+        return;
+    };
+    let owner = app
+        .signup("Acme Sales", "Ann Owner", "ann@example.com")
+        .await;
+    let bob = join(&app, &owner, "Bob Member", "bob@example.com", "Member").await;
+    sign_in(&b, "ann@example.com").await;
+    b.goto("/members").await;
+    b.wait_text("h1", "Members").await;
+    // Deactivating signs Bob out: the browser asks first; saying no changes nothing.
+    b.click(&format!("#member-{bob} .menu summary")).await;
+    b.click(&format!("#member-{bob} form[action$='/deactivate'] button"))
+        .await;
+    let text = b.c.get_alert_text().await.expect("a confirmation is shown");
+    assert!(text.contains("signed out at once"), "{text}");
+    b.c.dismiss_alert().await.unwrap();
+    let r = app
+        .get(&owner.token, &format!("/api/v1/members/{bob}"))
+        .await;
+    assert_eq!(r.body["status"], "active", "{}", r.text);
+    // Saying yes deactivates.
+    b.click(&format!("#member-{bob} form[action$='/deactivate'] button"))
+        .await;
+    b.c.accept_alert().await.unwrap();
+    b.wait_text(".notice", "deactivated").await;
+    let r = app
+        .get(&owner.token, &format!("/api/v1/members/{bob}"))
+        .await;
+    assert_eq!(r.body["status"], "deactivated", "{}", r.text);
+    b.finish().await;
+    app.stop().await;
+}

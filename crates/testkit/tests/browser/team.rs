@@ -159,6 +159,8 @@ async fn m1_m4_m5_owner_invites_member_accepts_by_email_then_is_deactivated() {
     b.shot("member-menu").await;
     b.click(&format!("#member-{bob} form[action$='/deactivate'] button"))
         .await;
+    // It signs Bob out: the browser asks first.
+    b.c.accept_alert().await.expect("a confirmation is asked");
     b.wait_text(".notice", "deactivated").await;
     assert_eq!(
         b.text(&format!("#member-{bob} .status")).await,
@@ -212,6 +214,7 @@ async fn m1_m4_m5_owner_invites_member_accepts_by_email_then_is_deactivated() {
     b.click(&format!("#member-{carol} .menu summary")).await;
     b.click(&format!("#member-{carol} form[action$='/cancel'] button"))
         .await;
+    b.c.accept_alert().await.expect("a confirmation is asked");
     b.wait_text(".notice", "The invitation is cancelled").await;
     b.goto(&second.replacen(&app.base, "", 1)).await;
     b.wait_text("h1", "This invitation link does not work")

@@ -94,6 +94,11 @@ pub(super) fn routes(api: Api) -> Api {
         guest,
     )
     .add(
+        RouteSpec::new(Verb::Delete, "/api/v1/clients/{id}/guests/{member_id}", "clients", "End a guest's access to this client at once (P7)")
+            .status(204),
+        remove_guest,
+    )
+    .add(
         RouteSpec::new(Verb::Get, "/api/v1/team-overview", "clients", "Counts per member and unassigned, and outcomes (C8, C9)")
             .returns::<OverviewOut>(),
         overview,
@@ -467,6 +472,15 @@ async fn guest(
 ) -> Result<(StatusCode, Json<super::members::MemberOut>), ApiError> {
     let m = clients::invite_guest(&s.app, &c, ClientId(id), &b.name, &b.email).await?;
     Ok((StatusCode::CREATED, Json(super::members::member_out(&m))))
+}
+
+async fn remove_guest(
+    State(s): State<AppState>,
+    Authed(c): Authed,
+    ApiPath((id, member)): ApiPath<(i64, i64)>,
+) -> Result<StatusCode, ApiError> {
+    clients::remove_guest(&s.app, &c, ClientId(id), leadteam_domain::MemberId(member)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn export(State(s): State<AppState>, Authed(c): Authed) -> Result<Response, ApiError> {

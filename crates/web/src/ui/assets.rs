@@ -24,6 +24,8 @@ const LIVE: &str = include_str!("../../assets/live.js");
 const UPLOAD: &str = include_str!("../../assets/upload.js");
 /// The copy buttons (snippets, keys, curl lines), hand-written.
 const COPY: &str = include_str!("../../assets/copy.js");
+/// Small behaviours of forms (confirmations, inert fieldsets), hand-written.
+const FORMS: &str = include_str!("../../assets/forms.js");
 
 fn versioned(path: &str, body: &[u8]) -> String {
     let hash = Sha256::digest(body);
@@ -38,6 +40,13 @@ static UPLOAD_URL: LazyLock<String> =
     LazyLock::new(|| versioned("/assets/upload.js", UPLOAD.as_bytes()));
 
 static COPY_URL: LazyLock<String> = LazyLock::new(|| versioned("/assets/copy.js", COPY.as_bytes()));
+
+static FORMS_URL: LazyLock<String> =
+    LazyLock::new(|| versioned("/assets/forms.js", FORMS.as_bytes()));
+
+pub(crate) fn forms_url() -> &'static str {
+    FORMS_URL.as_str()
+}
 
 pub(crate) fn copy_url() -> &'static str {
     COPY_URL.as_str()
@@ -65,6 +74,7 @@ pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
         .route("/assets/live.js", get(live))
         .route("/assets/upload.js", get(upload))
         .route("/assets/copy.js", get(copy))
+        .route("/assets/forms.js", get(forms))
 }
 
 fn asset(content_type: &'static str, body: &'static [u8]) -> Response {
@@ -84,6 +94,10 @@ async fn css() -> Response {
 
 async fn htmx() -> Response {
     asset("text/javascript; charset=utf-8", HTMX)
+}
+
+async fn forms() -> Response {
+    asset("text/javascript; charset=utf-8", FORMS.as_bytes())
 }
 
 async fn live() -> Response {

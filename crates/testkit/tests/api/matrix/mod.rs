@@ -109,6 +109,10 @@ impl Fixture {
                 "{entry_id}",
                 &self.ids.get("time_off").copied().unwrap_or(0).to_string(),
             )
+            .replace(
+                "{member_id}",
+                &self.ids.get("guest").copied().unwrap_or(0).to_string(),
+            )
     }
 }
 
@@ -159,6 +163,15 @@ async fn setup(app: &TestApp) -> (User, Fixture) {
         )
         .await;
     ids.insert("client", r.body["id"].as_i64().unwrap());
+    let r = app
+        .post(
+            &owner.token,
+            &format!("/api/v1/clients/{}/guests", ids["client"]),
+            json!({"name": "Gail Guest", "email": "gail@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    ids.insert("guest", r.body["id"].as_i64().unwrap());
     let r = app
         .post(
             &owner.token,

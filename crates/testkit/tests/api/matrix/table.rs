@@ -449,6 +449,13 @@ pub(super) fn table() -> Vec<Row> {
             Some(|_| json!({"name": "Guest", "email": "guest@example.com"})),
             OthersClient(&Perm(P::MembersManage)),
         ),
+        (
+            "DELETE",
+            "/api/v1/clients/{id}/guests/{member_id}",
+            "client",
+            None,
+            OthersClient(&Perm(P::MembersManage)),
+        ),
         ("GET", "/api/v1/team-overview", "", None, AnyOf(OVERVIEW)),
         ("GET", "/api/v1/notifications", "", None, Any),
         (

@@ -27,6 +27,7 @@ pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
         .route("/clients/{id}/edit", post(edit))
         .route("/clients/{id}/deliver", post(deliver))
         .route("/clients/{id}/guests", post(guest))
+        .route("/clients/{id}/guests/{member}/remove", post(remove_guest))
         .route("/clients/{id}/delete", post(delete))
 }
 
@@ -117,6 +118,8 @@ struct ClientPage {
     deliver_members: Vec<Pick>,
     deliver_teams: Vec<(i64, String)>,
     can_guest: bool,
+    /// The client's guests (P7), for those who may remove them.
+    guests: Vec<(i64, String)>,
     can_delete: bool,
     back: String,
     errors: Errors,
@@ -203,6 +206,13 @@ fn entry(e: &EventRow, members: &[MemberRow], teams: &[(i64, String)], zone: &st
                 name_of(members, data("to"))
             ),
             e.body.clone(),
+        ),
+        "guest_removed" => (
+            format!(
+                "{who} ended {}'s access as a guest",
+                name_of(members, data("member"))
+            ),
+            None,
         ),
         "guest_added" => (
             format!(
@@ -313,6 +323,15 @@ pub(super) async fn client_page(
         deliver_members,
         deliver_teams: if can_deliver { teams } else { Vec::new() },
         can_guest: may(&actor, &Action::InviteGuest(&f)),
+        guests: if may(&actor, &Action::InviteGuest(&f)) {
+            clients::guests(&s.app, &who.caller, ClientId(id))
+                .await?
+                .into_iter()
+                .map(|(m, n)| (m.0, n))
+                .collect()
+        } else {
+            Vec::new()
+        },
         can_delete: may(&actor, &Action::DeleteClient(&f)),
         back: format!("/clients/{id}"),
         errors,
@@ -458,6 +477,25 @@ async fn deliver(
             client_page(&s, &who, id, status, None, errors, values).await
         }
     }
+}
+
+async fn remove_guest(
+    State(s): State<AppState>,
+    who: SignedIn,
+    Path((id, member)): Path<(i64, i64)>,
+    f: UiForm<GuestForm>,
+) -> Result<Response, UiError> {
+    clients::remove_guest(
+        &s.app,
+        &who.caller,
+        ClientId(id),
+        leadteam_domain::MemberId(member),
+    )
+    .await?;
+    Ok(see_other(
+        &format!("/clients/{id}?notice=guest_removed"),
+        f.htmx,
+    ))
 }
 
 async fn guest(

@@ -163,6 +163,7 @@ fn notice(key: Option<&str>) -> Option<&'static str> {
         "edited" => "The contact details are saved.",
         "delivered" => "The client is delivered.",
         "guest" => "The guest is invited: they get an email and see only this client.",
+        "guest_removed" => "The guest is removed: their access to this client has ended.",
         "deleted" => "The client is deleted.",
         "team_view" => "Your lists now show the kinds of clients you chose.",
         "default_rule" => "The default rule is saved.",
