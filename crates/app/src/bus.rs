@@ -82,8 +82,14 @@ impl Bus {
         tokio::spawn(async move {
             loop {
                 match listener.recv().await {
-                    Ok(payload) => match serde_json::from_str::<BusEvent>(&payload) {
-                        Ok(e) => {
+                    // A payload is one event, or the events a node sent together.
+                    Ok(payload) => match serde_json::from_str::<Payload>(&payload) {
+                        Ok(Payload::Many(events)) => {
+                            for e in events {
+                                let _ = local.send(e);
+                            }
+                        }
+                        Ok(Payload::One(e)) => {
                             let _ = local.send(e);
                         }
                         Err(e) => tracing::warn!(error = %e, "undecodable bus event"),
@@ -98,21 +104,99 @@ impl Bus {
         let (ctx, mut crx) = tokio::sync::mpsc::unbounded_channel::<BusEvent>();
         let local = self.tx.clone();
         tokio::spawn(async move {
-            while let Some(e) = crx.recv().await {
-                let Ok(payload) = serde_json::to_string(&e) else {
-                    continue;
-                };
-                if leadteam_store::pubsub::notify(&db, PG_CHANNEL, &payload)
+            // Every event waiting is sent at once: packed into payloads of
+            // at most PAYLOAD_BYTES, all in one statement (issue 19: one
+            // round trip per burst rather than one per event).
+            while let Some(first) = crx.recv().await {
+                let mut events = vec![first];
+                while events.len() < MAX_BATCH {
+                    match crx.try_recv() {
+                        Ok(e) => events.push(e),
+                        Err(_) => break,
+                    }
+                }
+                let payloads = pack(&events);
+                if leadteam_store::pubsub::notify_all(&db, PG_CHANNEL, &payloads)
                     .await
                     .is_err()
                 {
-                    // Better a local-only event than none.
-                    let _ = local.send(e);
+                    // Better local-only events than none.
+                    for e in events {
+                        let _ = local.send(e);
+                    }
                 }
             }
         });
         self.cluster = Some(ctx);
         Ok(self)
+    }
+}
+
+/// Events sent together at most, and the size of one NOTIFY payload (under
+/// PostgreSQL's 8000 bytes).
+const MAX_BATCH: usize = 512;
+const PAYLOAD_BYTES: usize = 7_000;
+
+/// What one NOTIFY carries.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Payload {
+    Many(Vec<BusEvent>),
+    One(BusEvent),
+}
+
+/// `events` as JSON arrays of at most [`PAYLOAD_BYTES`] each (an event
+/// larger than that alone in its array).
+fn pack(events: &[BusEvent]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::from("[");
+    for e in events {
+        let Ok(json) = serde_json::to_string(e) else {
+            continue;
+        };
+        if cur.len() > 1 && cur.len() + json.len() + 2 > PAYLOAD_BYTES {
+            cur.push(']');
+            out.push(std::mem::replace(&mut cur, String::from("[")));
+        }
+        if cur.len() > 1 {
+            cur.push(',');
+        }
+        cur.push_str(&json);
+    }
+    if cur.len() > 1 {
+        cur.push(']');
+        out.push(cur);
+    }
+    out
+}
+
+#[cfg(test)]
+mod pack_tests {
+    use super::*;
+
+    #[test]
+    fn events_are_packed_into_payloads_under_the_limit_and_read_back() {
+        let events: Vec<BusEvent> = (0..300)
+            .map(|i| BusEvent::SessionEnded {
+                session: leadteam_domain::SessionId(i),
+            })
+            .collect();
+        let payloads = pack(&events);
+        assert!(payloads.len() > 1);
+        assert!(payloads.iter().all(|p| p.len() <= PAYLOAD_BYTES));
+        let mut back = Vec::new();
+        for p in &payloads {
+            match serde_json::from_str::<Payload>(p) {
+                Ok(Payload::Many(v)) => back.extend(v),
+                _ => panic!("not an array: {p}"),
+            }
+        }
+        assert_eq!(back.len(), 300);
+        let one = serde_json::to_string(&events[0]).unwrap_or_default();
+        assert!(matches!(
+            serde_json::from_str::<Payload>(&one),
+            Ok(Payload::One(_))
+        ));
     }
 }
 

@@ -49,6 +49,8 @@ struct AccountFacts {
     holidays: Vec<(jiff::civil::Date, String)>,
     teams: HashMap<TeamId, Vec<MemberId>>,
     rows: HashMap<MemberId, CandidateRow>,
+    /// Each loaded member's schedule and time off, parsed once per batch.
+    parsed: HashMap<MemberId, Parsed>,
     candidates: HashMap<MemberId, Candidate>,
 }
 
@@ -181,6 +183,7 @@ impl Router {
                     holidays,
                     teams,
                     rows: HashMap::new(),
+                    parsed: HashMap::new(),
                     candidates: HashMap::new(),
                 },
             );
@@ -256,6 +259,7 @@ impl Router {
             for (id, row) in rows {
                 let p = parse_row(&row);
                 let availability = availability::status(&f.facts(&row, &p), self.now);
+                f.parsed.insert(id, p);
                 f.candidates.insert(
                     id,
                     Candidate {
@@ -311,10 +315,11 @@ impl Router {
             if let Some(c) = f.candidates.get_mut(&m) {
                 c.open_clients = c.open_clients.saturating_add(1);
             }
-            if let (Some(limit), Some(row)) = (f.contact(rule), f.rows.get(&m)) {
-                let p = parse_row(row);
+            if let (Some(limit), Some(row), Some(p)) =
+                (f.contact(rule), f.rows.get(&m), f.parsed.get(&m))
+            {
                 let due =
-                    availability::after_working_minutes(&f.facts(row, &p), self.now, limit.minutes)
+                    availability::after_working_minutes(&f.facts(row, p), self.now, limit.minutes)
                         .unwrap_or(Timestamp(self.now.0 + i64::from(limit.minutes) * 60_000));
                 deadline = Some((limit, due));
             }
@@ -334,8 +339,8 @@ impl Router {
                 Err(Unavailable::OutsideHours { back_at, .. }) => back_at.map(Timestamp),
                 Err(Unavailable::TimeOff { .. } | Unavailable::Holiday { .. }) => {
                     let row = f.rows.get(&c.member)?;
-                    let p = parse_row(row);
-                    availability::next_working_instant(&f.facts(row, &p), self.now)
+                    let p = f.parsed.get(&c.member)?;
+                    availability::next_working_instant(&f.facts(row, p), self.now)
                 }
                 _ => None,
             })

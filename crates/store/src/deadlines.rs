@@ -38,25 +38,47 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Deadline, StoreError> {
     })
 }
 
-/// Sets (or replaces) the deadlines of these clients.
+/// Sets (or replaces) the deadlines of these clients: one multi-row
+/// statement per 64 (a batch of leads writes its deadlines in one or two
+/// round trips).
 pub async fn set(c: &mut Conn, rows: &[Deadline]) -> Result<(), StoreError> {
-    for d in rows {
-        sqlx::query(
+    for chunk in rows.chunks(64) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let b = r * 8;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8
+                )
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO contact_deadlines (client_id, account_id, member_id, rule_json, due_at, moves, max_moves, minutes) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (client_id) DO UPDATE SET \
+             VALUES {} ON CONFLICT (client_id) DO UPDATE SET \
              member_id = excluded.member_id, rule_json = excluded.rule_json, due_at = excluded.due_at, \
              moves = excluded.moves, max_moves = excluded.max_moves, minutes = excluded.minutes",
-        )
-        .bind(d.client.0)
-        .bind(d.account.0)
-        .bind(d.member.0)
-        .bind(d.rule_json.as_str())
-        .bind(d.due_at.0)
-        .bind(d.moves)
-        .bind(d.max_moves)
-        .bind(d.minutes)
-        .execute(&mut *c)
-        .await?;
+            values.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for d in chunk {
+            q = q
+                .bind(d.client.0)
+                .bind(d.account.0)
+                .bind(d.member.0)
+                .bind(d.rule_json.as_str())
+                .bind(d.due_at.0)
+                .bind(d.moves)
+                .bind(d.max_moves)
+                .bind(d.minutes);
+        }
+        q.execute(&mut *c).await?;
     }
     Ok(())
 }

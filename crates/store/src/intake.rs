@@ -64,9 +64,10 @@ pub async fn clients_of_keys(
     lookup(
         c,
         pairs,
-        "SELECT source_id AS s, key AS k, client_id AS id FROM idempotency_keys",
+        "idempotency_keys",
         "source_id",
         "key",
+        "client_id",
     )
     .await
 }
@@ -76,46 +77,54 @@ pub async fn clients_of_source_leads(
     c: &mut Conn,
     pairs: &[(i64, &str)],
 ) -> Result<HashMap<(i64, String), ClientId>, StoreError> {
-    lookup(
-        c,
-        pairs,
-        "SELECT source_id AS s, source_lead_id AS k, id FROM clients",
-        "source_id",
-        "source_lead_id",
-    )
-    .await
+    lookup(c, pairs, "clients", "source_id", "source_lead_id", "id").await
 }
 
+/// `(CAST($o+1 AS BIGINT), CAST($o+2 AS TEXT)), ...` for `rows` pairs.
+fn pair_values(rows: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            format!(
+                "(CAST(${} AS BIGINT), CAST(${} AS TEXT))",
+                2 * r + 1,
+                2 * r + 2
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Looks the batch's pairs up as a join of the table against the pairs
+/// themselves, so each pair is one probe of the (source, key) index on both
+/// engines. (Written as `source IN (...) AND key IN (...)`, PostgreSQL's
+/// generic plan used the source column alone and filtered thousands of
+/// rows per batch once a source had a history: issue 19.) The pairs are
+/// padded to a few sizes (repeating the last) so the statement keeps a few
+/// prepared shapes.
 async fn lookup(
     c: &mut Conn,
     pairs: &[(i64, &str)],
-    select: &str,
+    table: &str,
     source_col: &str,
     key_col: &str,
+    id_col: &str,
 ) -> Result<HashMap<(i64, String), ClientId>, StoreError> {
     let mut out = HashMap::new();
     for chunk in pairs.chunks(CHUNK) {
-        let mut sources: Vec<i64> = chunk.iter().map(|p| p.0).collect();
-        sources.sort_unstable();
-        sources.dedup();
-        let (ns, nk) = (padded(sources.len()), padded(chunk.len()));
+        let n = padded(chunk.len());
         let sql = format!(
-            "{select} WHERE {source_col} IN ({}) AND {key_col} IN ({})",
-            list(ns, 0),
-            list(nk, ns)
+            "WITH v(s, k) AS (VALUES {}) SELECT v.s AS s, v.k AS k, t.{id_col} AS id \
+             FROM v JOIN {table} t ON t.{source_col} = v.s AND t.{key_col} = v.k",
+            pair_values(n)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for i in 0..ns {
-            q = q.bind(sources[i.min(sources.len() - 1)]);
-        }
-        for i in 0..nk {
-            q = q.bind(chunk[i.min(chunk.len() - 1)].1);
+        for i in 0..n {
+            let (source, key) = chunk[i.min(chunk.len() - 1)];
+            q = q.bind(source).bind(key);
         }
         for r in q.fetch_all(&mut *c).await? {
             let key = (r.try_get::<i64, _>("s")?, r.try_get::<String, _>("k")?);
-            if chunk.iter().any(|p| p.0 == key.0 && p.1 == key.1) {
-                out.insert(key, ClientId(r.try_get("id")?));
-            }
+            out.insert(key, ClientId(r.try_get("id")?));
         }
     }
     Ok(out)

@@ -14,6 +14,25 @@ pub async fn notify(db: &Db, channel: &str, payload: &str) -> Result<(), StoreEr
     Ok(())
 }
 
+/// Sends each of `payloads` on `channel` in one statement (one round trip
+/// however many there are; each at most 8000 bytes).
+pub async fn notify_all(db: &Db, channel: &str, payloads: &[String]) -> Result<(), StoreError> {
+    if payloads.is_empty() {
+        return Ok(());
+    }
+    let calls: Vec<String> = (0..payloads.len())
+        .map(|i| format!("pg_notify($1, ${})", i + 2))
+        .collect();
+    let sql = format!("SELECT {}", calls.join(", "));
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(channel);
+    for p in payloads {
+        q = q.bind(p.as_str());
+    }
+    let mut c = db.conn().await?;
+    q.execute(&mut *c).await?;
+    Ok(())
+}
+
 /// A connection that `LISTEN`s on one channel.
 pub struct Listener(sqlx::postgres::PgListener);
 

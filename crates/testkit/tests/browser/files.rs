@@ -129,7 +129,7 @@ async fn i2_p9_a_member_without_integrations_manage_cannot_import() {
     assert!(absent(&b, "a[href='/clients/import']").await);
     b.shot("clients-member").await;
     b.goto("/clients/import").await;
-    b.wait_text("h1", "permission").await;
+    b.wait_text("h1", "Your role does not allow this").await;
     assert!(absent(&b, "#import-form").await);
     b.shot("import-refused").await;
 

@@ -28,10 +28,21 @@ impl From<AppError> for UiError {
             return UiError::SignIn;
         }
         let a = ApiError::from(e);
-        let title = match a.kind {
-            "2fa-enrolment-required" => "This account requires two-factor authentication: \
+        // Pages say in words what is missing, never a permission code.
+        let missing = a
+            .extra
+            .as_ref()
+            .and_then(|x| x.get("missing_permission"))
+            .and_then(|v| v.as_str())
+            .and_then(leadteam_domain::authz::Permission::from_name);
+        let title = match (a.kind, missing) {
+            ("2fa-enrolment-required", _) => "This account requires two-factor authentication: \
                 turn it on in Security first"
                 .to_owned(),
+            (_, Some(p)) => format!(
+                "Your role does not allow this. It needs the right to: {}. An admin of the account can give it to you.",
+                super::dashboard::permission_text(p).to_lowercase()
+            ),
             _ => a.title,
         };
         UiError::Page {

@@ -97,6 +97,8 @@ struct ClientPage {
     name: String,
     email: Option<String>,
     phone: Option<String>,
+    /// A chat link for the phone (wa.me takes the number's digits).
+    whatsapp: Option<String>,
     status: String,
     outcome: Option<String>,
     source: &'static str,
@@ -295,6 +297,10 @@ pub(super) async fn client_page(
         id,
         email: c.email.clone(),
         phone: c.phone.clone(),
+        whatsapp: c.phone.as_deref().and_then(|p| {
+            let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+            (digits.len() >= 7).then(|| format!("https://wa.me/{digits}"))
+        }),
         status: c.status.clone(),
         outcome: c.outcome.clone(),
         source: super::clients::source_label(&c.source),
