@@ -171,6 +171,7 @@ fn pack(events: &[BusEvent]) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod pack_tests {
     use super::*;
 
