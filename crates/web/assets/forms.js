@@ -4,6 +4,8 @@
 // - A radio with data-controls="ID" makes the fieldset ID inert unless the
 //   radio of its group with data-enables is chosen (so boxes that would be
 //   ignored cannot be ticked).
+// - A checkbox with data-select-all="NAME" ticks or unticks every checkbox
+//   named NAME (the rows a bulk action may take).
 // Without JavaScript the forms are sent as they are; the server checks
 // everything either way.
 (function () {
@@ -24,9 +26,16 @@
     }
   }
   document.addEventListener("change", function (e) {
-    var id = e.target && e.target.getAttribute && e.target.getAttribute("data-controls");
+    var t = e.target;
+    var id = t && t.getAttribute && t.getAttribute("data-controls");
     if (id) {
       sync(id);
+    }
+    var all = t && t.getAttribute && t.getAttribute("data-select-all");
+    if (all) {
+      document.querySelectorAll('input[type="checkbox"][name="' + all + '"]').forEach(function (b) {
+        b.checked = t.checked;
+      });
     }
   });
   document.addEventListener("DOMContentLoaded", function () {

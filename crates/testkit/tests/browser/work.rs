@@ -359,6 +359,17 @@ async fn p6_c5_the_owner_adds_clients_and_reassigns_them_in_bulk() {
     b.click("#bulk button[type=submit]").await;
     b.wait_text(".notice", "2 clients reassigned").await;
     b.shot("bulk-done").await;
+    // "Select all" ticks every row that may be reassigned, and only those.
+    b.click("#pick-all").await;
+    let all =
+        b.c.execute(
+            "var boxes = Array.from(document.querySelectorAll('input[name=client_ids]')); \
+             return boxes.length > 0 && boxes.every(function (x) { return x.checked; });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(all, serde_json::json!(true));
     for id in ids {
         let c = app
             .get(&owner.token, &format!("/api/v1/clients/{id}"))
