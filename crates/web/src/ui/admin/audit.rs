@@ -68,6 +68,78 @@ pub(super) struct Entry {
     action: String,
     target: String,
     changes: Vec<Change>,
+    /// The entry as a sentence ("Bea changed the role of Carl from Member
+    /// to Manager").
+    words: String,
+}
+
+/// The verb of an action, as a person says it.
+fn verb(action: &str) -> String {
+    let known = match action {
+        "member.invited" => "invited",
+        "member.updated" => "changed",
+        "member.deactivated" => "deactivated",
+        "member.reactivated" => "reactivated",
+        "member.removed" => "removed",
+        "member.away_set" => "set the away switch of",
+        "member.schedule_set" => "set the working hours of",
+        "member.time_off_added" => "added time off for",
+        "member.time_off_removed" => "removed time off of",
+        "member.preferences_set" => "set the time zone of",
+        "invitation.accepted" | "member.joined" => "joined as",
+        "role.created" => "created",
+        "role.updated" => "changed",
+        "role.deleted" => "deleted",
+        "team.created" => "created",
+        "team.updated" | "team.renamed" => "changed",
+        "team.deleted" => "deleted",
+        "client.created" => "added",
+        "client.updated" => "changed",
+        "client.deleted" => "deleted",
+        "client.claimed" => "claimed",
+        "client.assigned" => "assigned",
+        "client.reclaimed" => "moved on (not contacted in time)",
+        "client.delivered" => "delivered",
+        "client.guest_added" => "invited a guest to",
+        "client.guest_removed" => "removed a guest from",
+        "clients.imported" => "imported clients into",
+        "account.updated" => "changed",
+        "holiday.added" => "added",
+        "holiday.removed" => "removed",
+        _ => "",
+    };
+    if known.is_empty() {
+        // "source.secret_rotated" → "source: secret rotated"
+        match action.split_once('.') {
+            Some((_, what)) => what.replace('_', " "),
+            None => action.replace('_', " "),
+        }
+    } else {
+        known.to_owned()
+    }
+}
+
+/// The entry as a sentence: who, what, on what, and what changed.
+fn sentence(who: &str, action: &str, target: &str, changes: &[Change]) -> String {
+    let mut out = format!("{who} {} {target}", verb(action));
+    let parts: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match (&c.from, &c.to) {
+            (Some(f), Some(t)) => Some(format!("{} from {f} to {t}", c.field.replace('_', " "))),
+            (None, Some(t)) => Some(format!("{} {t}", c.field.replace('_', " "))),
+            (Some(f), None) => Some(format!("{} was {f}", c.field.replace('_', " "))),
+            (None, None) => None,
+        })
+        .collect();
+    if matches!(
+        action,
+        "member.updated" | "role.updated" | "account.updated" | "client.updated" | "team.updated"
+    ) && !parts.is_empty()
+    {
+        out.push_str(": ");
+        out.push_str(&parts.join("; "));
+    }
+    out.trim().to_owned()
 }
 
 #[derive(Template)]
@@ -220,6 +292,12 @@ async fn show(
                 r.after.as_deref(),
                 &who.caller.time_zone,
             ),
+            words: String::new(),
+        })
+        .map(|mut e: Entry| {
+            let target = e.target.trim_start_matches("member ").to_owned();
+            e.words = sentence(&e.who, &e.action, &target, &e.changes);
+            e
         })
         .collect();
     let older = match (more, shown.last()) {
@@ -249,6 +327,27 @@ async fn show(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn x1_entries_read_as_sentences() {
+        let c = changes(
+            Some(r#"{"name":"Carl","role":"Member"}"#),
+            Some(r#"{"name":"Carl","role":"Manager"}"#),
+            "UTC",
+        );
+        assert_eq!(
+            sentence("Bea", "member.updated", "Carl", &c),
+            "Bea changed Carl: role from Member to Manager"
+        );
+        assert_eq!(
+            sentence("Bea", "member.deactivated", "Carl", &[]),
+            "Bea deactivated Carl"
+        );
+        assert_eq!(
+            sentence("leadteam", "source.secret_rotated", "source Site", &[]),
+            "leadteam secret rotated source Site"
+        );
+    }
 
     #[test]
     fn only_what_changed_is_listed() {
