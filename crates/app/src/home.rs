@@ -6,14 +6,12 @@
 
 use crate::App;
 use crate::auth::Caller;
-use crate::clients::{self, ListQuery};
 use crate::error::AppError;
 use leadteam_domain::authz::{Action, ClientFacts, decide};
 use leadteam_domain::routing::{DefaultRule, RuleAction};
 use leadteam_domain::{ClientId, Timestamp};
 use leadteam_store::{deadlines, members, rules, sources, workspace};
 
-pub use leadteam_store::clients::ClientRow;
 pub use leadteam_store::workspace::HomeLead;
 
 /// How many leads of each list the home shows.
@@ -56,7 +54,7 @@ pub struct MemberHome {
     /// Whether it may claim unassigned leads (C2); when it may, the newest
     /// ones and how many there are.
     pub may_claim: bool,
-    pub claimable: Vec<ClientRow>,
+    pub claimable: Vec<HomeLead>,
     pub claimable_total: i64,
     /// Its first-contact clocks, soonest first.
     pub clocks: Vec<ContactClock>,
@@ -76,26 +74,15 @@ pub async fn member_home(app: &App, caller: &Caller) -> Result<MemberHome, AppEr
         actor_is_guest: false,
     };
     let may_claim = decide(&actor, &Action::ClaimClient(&unassigned)).is_ok();
+    let mut c = app.db.conn().await?;
     let (claimable, claimable_total) = if may_claim {
-        let (rows, _) = clients::list(
-            app,
-            caller,
-            ListQuery {
-                view: Some("unassigned".into()),
-                limit: Some(SHOWN),
-                ..ListQuery::default()
-            },
-        )
-        .await?;
-        let mut c = app.db.conn().await?;
         (
-            rows,
+            workspace::unassigned(&mut c, actor.account, SHOWN).await?,
             workspace::unassigned_count(&mut c, actor.account).await?,
         )
     } else {
         (Vec::new(), 0)
     };
-    let mut c = app.db.conn().await?;
     let (new_leads, new_total) = workspace::new_leads(&mut c, actor.member, SHOWN).await?;
     let clocks = deadlines::of_member(&mut c, actor.member)
         .await?

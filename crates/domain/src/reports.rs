@@ -224,6 +224,14 @@ pub fn duration_words(ms: f64) -> String {
     if s < 60 {
         return format!("{s} s");
     }
+    if s < 600 {
+        let (m, s) = (s / 60, s % 60);
+        return if s == 0 {
+            format!("{m} min")
+        } else {
+            format!("{m} min {s} s")
+        };
+    }
     let m = (ms / 60_000.0).round() as i64;
     if m < 60 {
         return format!("{m} min");
@@ -318,6 +326,9 @@ mod tests {
     fn durations_read_as_words() {
         assert_eq!(duration_words(45_000.0), "45 s");
         assert_eq!(duration_words(12.0 * 60_000.0), "12 min");
+        assert_eq!(duration_words(150_000.0), "2 min 30 s");
+        assert_eq!(duration_words(216_000.0), "3 min 36 s");
+        assert_eq!(duration_words(120_000.0), "2 min");
         assert_eq!(duration_words(125.0 * 60_000.0), "2 h 5 min");
         assert_eq!(duration_words(50.0 * 3_600_000.0), "2 d 2 h");
     }
