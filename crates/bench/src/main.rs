@@ -11,6 +11,7 @@ mod connections;
 mod ingest;
 mod lists;
 mod report;
+mod reports;
 mod seed;
 mod server;
 mod signin;
@@ -71,6 +72,10 @@ struct Cli {
     /// Only measure what this many idle connections cost the server (X7).
     #[arg(long)]
     connections: Option<usize>,
+    /// Only time the reports (D2) and the home (D1) on a book of clients
+    /// that arrived over a year (in-process); prints the figures.
+    #[arg(long)]
+    reports: bool,
 }
 
 struct Sizes {
@@ -129,6 +134,11 @@ async fn main_inner(cli: Cli) -> Res<()> {
     let target = server::Target::create(engine, &cli.pg_url).await?;
     if let Some(n) = cli.connections {
         let r = connections::run(&bin, &target, n).await;
+        target.destroy().await;
+        return r;
+    }
+    if cli.reports {
+        let r = reports::run(&bin, &target, sizes.book).await;
         target.destroy().await;
         return r;
     }

@@ -106,6 +106,8 @@ pub struct Source {
 
 pub struct World {
     pub account: AccountId,
+    /// The owner's session token (it may see every report).
+    pub owner_token: String,
     /// The 99 members besides the owner; member `i` is in team `i % 10`.
     pub members: Vec<Member>,
     /// The weighted round robin of the default rule: members 0..20, weights 1..5.
@@ -135,8 +137,12 @@ async fn signup_token(mail_dir: &std::path::Path) -> Res<String> {
         if let Ok(entries) = std::fs::read_dir(mail_dir) {
             for e in entries.flatten() {
                 let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
-                // Undo quoted-printable soft line breaks before looking.
-                let text = raw.replace("=\r\n", "").replace("=\n", "");
+                // Undo quoted-printable soft line breaks and the encoded
+                // `=` of the link before looking.
+                let text = raw
+                    .replace("=\r\n", "")
+                    .replace("=\n", "")
+                    .replace("=3D", "=");
                 if let Some(at) = text.find("/signup/confirm?token=") {
                     let rest = &text[at + "/signup/confirm?token=".len()..];
                     let token: String = rest
@@ -274,6 +280,7 @@ pub async fn world(http: &Http, db: &Db, mail_dir: &std::path::Path) -> Res<Worl
     let source_http = sources.pop().ok_or("no source")?;
     Ok(World {
         account,
+        owner_token,
         members: seeded,
         round_robin,
         list_member,

@@ -178,19 +178,43 @@ pub fn local_day_number(t: Timestamp, offset_ms: i64) -> i64 {
     (t.0 + offset_ms).div_euclid(MS_PER_DAY)
 }
 
-/// The `q`-quantile (0..=1) of sorted values by linear interpolation
-/// between the closest ranks (what PostgreSQL's `percentile_cont` gives):
-/// the median of 1, 2, 3, 4 is 2.5, its 90th percentile 3.7.
-pub fn percentile(sorted: &[i64], q: f64) -> Option<f64> {
-    let n = sorted.len();
+/// The quantiles the reports give, in tenths: the median and the 90th
+/// percentile.
+pub const MEDIAN: u32 = 5;
+pub const P90: u32 = 9;
+
+/// Where the `tenths`/10 quantile of `n` sorted values lies: between the
+/// values of 0-based ranks `lo` and `hi`, `frac` of the way (linear
+/// interpolation between the closest ranks, PostgreSQL's `percentile_cont`).
+/// Integer arithmetic, so the store can pick the same ranks in SQL:
+/// `lo = tenths·(n−1) div 10`, `hi = (tenths·(n−1) + 9) div 10`.
+pub fn quantile_ranks(n: u64, tenths: u32) -> Option<(u64, u64, f64)> {
     if n == 0 {
         return None;
     }
-    let rank = q.clamp(0.0, 1.0) * (n - 1) as f64;
-    let lo = rank.floor() as usize;
-    let hi = rank.ceil() as usize;
-    let (a, b) = (sorted[lo] as f64, sorted[hi.min(n - 1)] as f64);
-    Some(a + (b - a) * (rank - lo as f64))
+    let t = u64::from(tenths.min(10));
+    let scaled = t * (n - 1);
+    Some((
+        scaled / 10,
+        scaled.div_ceil(10),
+        (scaled % 10) as f64 / 10.0,
+    ))
+}
+
+/// The `tenths`/10 quantile of `n` sorted values, reading the value of a
+/// rank with `at` (see [`quantile_ranks`]).
+pub fn quantile_at(n: u64, tenths: u32, at: impl Fn(u64) -> Option<i64>) -> Option<f64> {
+    let (lo, hi, frac) = quantile_ranks(n, tenths)?;
+    let (a, b) = (at(lo)? as f64, at(hi)? as f64);
+    Some(a + (b - a) * frac)
+}
+
+/// The `tenths`/10 quantile of sorted values: the median of 1, 2, 3, 4 is
+/// 2.5, its 90th percentile 3.7.
+pub fn percentile(sorted: &[i64], tenths: u32) -> Option<f64> {
+    quantile_at(sorted.len() as u64, tenths, |i| {
+        sorted.get(usize::try_from(i).ok()?).copied()
+    })
 }
 
 /// Speed to lead of a group of leads: how many were contacted, and the
@@ -212,8 +236,26 @@ impl Speed {
         Speed {
             leads,
             contacted: durations.len() as i64,
-            median_ms: percentile(&durations, 0.5),
-            p90_ms: percentile(&durations, 0.9),
+            median_ms: percentile(&durations, MEDIAN),
+            p90_ms: percentile(&durations, P90),
+        }
+    }
+
+    /// The figures from the values of the ranks [`quantile_ranks`] names
+    /// (as the store reads them), `(rank, ms)`, of `contacted` durations.
+    pub fn of_ranks(leads: i64, contacted: i64, ranks: &[(i64, i64)]) -> Speed {
+        let at = |i: u64| {
+            ranks
+                .iter()
+                .find(|(r, _)| u64::try_from(*r).ok() == Some(i))
+                .map(|(_, v)| (*v).max(0))
+        };
+        let n = u64::try_from(contacted).unwrap_or(0);
+        Speed {
+            leads,
+            contacted,
+            median_ms: quantile_at(n, MEDIAN, at),
+            p90_ms: quantile_at(n, P90, at),
         }
     }
 }
@@ -263,11 +305,29 @@ mod tests {
 
     #[test]
     fn r_d2_median_and_p90_interpolate_between_ranks() {
-        assert_eq!(percentile(&[], 0.5), None);
-        assert_eq!(percentile(&[7], 0.9), Some(7.0));
-        assert_eq!(percentile(&[1, 2, 3, 4], 0.5), Some(2.5));
-        let p90 = percentile(&[1, 2, 3, 4], 0.9).unwrap();
+        assert_eq!(percentile(&[], MEDIAN), None);
+        assert_eq!(percentile(&[7], P90), Some(7.0));
+        assert_eq!(percentile(&[1, 2, 3, 4], MEDIAN), Some(2.5));
+        let p90 = percentile(&[1, 2, 3, 4], P90).unwrap();
         assert!((p90 - 3.7).abs() < 1e-9);
+        // The ranks the store picks in SQL give the same figures.
+        for n in 1..60_i64 {
+            let sorted: Vec<i64> = (0..n).map(|i| i * i * 7 % 1000).collect::<Vec<_>>();
+            let mut sorted = sorted;
+            sorted.sort_unstable();
+            let mut ranks = Vec::new();
+            for t in [MEDIAN, P90] {
+                let (lo, hi, _) = quantile_ranks(n as u64, t).unwrap();
+                assert!(hi - lo <= 1 && hi < n as u64);
+                ranks.push((lo as i64, sorted[lo as usize]));
+                ranks.push((hi as i64, sorted[hi as usize]));
+            }
+            assert_eq!(
+                Speed::of_ranks(n + 2, n, &ranks),
+                Speed::of(n + 2, sorted.clone()),
+                "n = {n}"
+            );
+        }
         let s = Speed::of(5, vec![240_000, 60_000, 180_000, 120_000]);
         assert_eq!((s.leads, s.contacted), (5, 4));
         assert_eq!(s.median_ms, Some(150_000.0));

@@ -10,8 +10,7 @@ use jiff::tz::TimeZone;
 use leadteam_domain::MemberId;
 use leadteam_domain::authz::Action;
 use leadteam_domain::reports::Speed;
-use leadteam_store::reports::{self as store, SourceKey};
-use std::collections::BTreeMap;
+use leadteam_store::reports::{self as store, SourceKey, SpeedBy};
 
 /// How the leads are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,25 +80,18 @@ pub async fn speed_to_lead(
     let window = Window::resolve(zone, asked, app.now())?;
     let by = By::parse(by)?;
     let mut c = app.db.conn().await?;
-    let arrivals = store::arrivals(&mut c, actor.account, window.start, window.end).await?;
-    // Per group: (leads, durations of the contacted ones).
-    let mut groups: BTreeMap<Group, (i64, Vec<i64>)> = BTreeMap::new();
-    let mut all = Vec::new();
-    for a in &arrivals {
-        let group = match by {
-            By::Member => Group::Member(match a.wait_ms {
-                Some(_) => a.first_contact_by.or(a.assignee),
-                None => a.assignee,
-            }),
-            By::Source => Group::Source(a.source.clone()),
-        };
-        let g = groups.entry(group).or_default();
-        g.0 += 1;
-        if let Some(w) = a.wait_ms {
-            g.1.push(w.max(0));
-            all.push(w.max(0));
-        }
-    }
+    let store_by = match by {
+        By::Member => SpeedBy::Member,
+        By::Source => SpeedBy::Source,
+    };
+    let groups = store::speed(&mut c, actor.account, window.start, window.end, store_by).await?;
+    let overall =
+        store::speed_overall_ranks(&mut c, actor.account, window.start, window.end).await?;
+    let total = Speed::of_ranks(
+        groups.iter().map(|g| g.leads).sum(),
+        groups.iter().map(|g| g.contacted).sum(),
+        &overall,
+    );
     let names = match by {
         By::Member => store::member_names(&mut c, actor.account).await?,
         By::Source => Default::default(),
@@ -110,7 +102,11 @@ pub async fn speed_to_lead(
     };
     let mut rows: Vec<SpeedRow> = groups
         .into_iter()
-        .map(|(group, (leads, waits))| {
+        .map(|g| {
+            let group = match (by, &g.source) {
+                (By::Source, Some(k)) => Group::Source(k.clone()),
+                _ => Group::Member(g.member),
+            };
             let name = match &group {
                 Group::Member(Some(m)) => names
                     .get(m)
@@ -122,7 +118,7 @@ pub async fn speed_to_lead(
             SpeedRow {
                 group,
                 name,
-                speed: Speed::of(leads, waits),
+                speed: Speed::of_ranks(g.leads, g.contacted, &g.ranks),
             }
         })
         .collect();
@@ -131,6 +127,6 @@ pub async fn speed_to_lead(
         window,
         by,
         rows,
-        total: Speed::of(arrivals.len() as i64, all),
+        total,
     })
 }
