@@ -72,3 +72,35 @@ pub async fn list(
     let (total, _) = backlog::size(&mut c, actor.account).await?;
     Ok((rows, total))
 }
+
+/// The backlog at a glance (D2): how many leads wait, since when the
+/// oldest, why (each reason with its count, the most first), and the
+/// oldest few.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub total: i64,
+    pub oldest_at: Option<Timestamp>,
+    pub reasons: Vec<(String, i64)>,
+    pub oldest: Vec<Waiting>,
+}
+
+/// The backlog of the caller's account at a glance, with its `show` oldest leads.
+pub async fn summary(app: &App, caller: &Caller, show: i64) -> Result<Summary, AppError> {
+    let actor = caller.may(&Action::ViewBacklog)?;
+    let mut c = app.db.conn().await?;
+    let (total, oldest_at) = backlog::size(&mut c, actor.account).await?;
+    let (reasons, oldest) = if total == 0 {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            backlog::reasons(&mut c, actor.account).await?,
+            backlog::list(&mut c, actor.account, None, show.clamp(1, 200)).await?,
+        )
+    };
+    Ok(Summary {
+        total,
+        oldest_at,
+        reasons,
+        oldest,
+    })
+}

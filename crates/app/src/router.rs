@@ -379,6 +379,52 @@ pub(crate) async fn availability_of(
     Ok((status, next))
 }
 
+/// A member's availability now with its load, from one batched read.
+#[derive(Debug, Clone)]
+pub(crate) struct MemberNow {
+    pub status: Result<(), availability::Unavailable>,
+    pub next: Option<Timestamp>,
+    pub capacity: Option<u32>,
+    /// Its open clients (counted when it has a capacity).
+    pub open_clients: u32,
+}
+
+/// [`availability_of`] for many members at once (D2: who is available
+/// now, capacity in use): three reads whatever their number.
+pub(crate) async fn availability_of_many(
+    conn: &mut Conn,
+    account: AccountId,
+    members: &[MemberId],
+    now: Timestamp,
+) -> Result<HashMap<MemberId, MemberNow>, AppError> {
+    let rows = rules::candidates(conn, account, members, Lock::None).await?;
+    let holidays = holidays_of(conn, account).await?;
+    Ok(rows
+        .iter()
+        .map(|(id, row)| {
+            let p = parse_row(row);
+            let facts = facts_of(row, &p, &holidays);
+            let status = availability::status(&facts, now);
+            let next = match &status {
+                Ok(())
+                | Err(availability::Unavailable::Away | availability::Unavailable::NoLicence) => {
+                    None
+                }
+                Err(_) => availability::next_working_instant(&facts, now),
+            };
+            (
+                *id,
+                MemberNow {
+                    status,
+                    next,
+                    capacity: row.capacity,
+                    open_clients: row.open_clients,
+                },
+            )
+        })
+        .collect())
+}
+
 /// The account's holidays as dates.
 async fn holidays_of(
     conn: &mut Conn,

@@ -11,6 +11,7 @@ mod connections;
 mod ingest;
 mod lists;
 mod report;
+mod reports;
 mod seed;
 mod server;
 mod signin;
@@ -78,6 +79,10 @@ struct Cli {
     /// Only measure lead intake (skip claims, lists and sign-in).
     #[arg(long)]
     ingest_only: bool,
+    /// Only time the reports (D2) and the home (D1) on a book of clients
+    /// that arrived over a year (in-process); prints the figures.
+    #[arg(long)]
+    reports: bool,
 }
 
 struct Sizes {
@@ -136,6 +141,11 @@ async fn main_inner(cli: Cli) -> Res<()> {
     let target = server::Target::create(engine, &cli.pg_url).await?;
     if let Some(n) = cli.connections {
         let r = connections::run(&bin, &target, n).await;
+        target.destroy().await;
+        return r;
+    }
+    if cli.reports {
+        let r = reports::run(&bin, &target, sizes.book).await;
         target.destroy().await;
         return r;
     }

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod import;
 pub mod intake;
 pub mod net;
+pub mod reports;
 pub mod routing;
 pub mod secret;
 pub mod time;

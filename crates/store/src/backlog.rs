@@ -189,3 +189,19 @@ pub async fn alert_due(
     .await?;
     Ok(inserted.rows_affected() == 1)
 }
+
+/// Why the account's waiting leads wait: each reason with how many leads
+/// it holds back, the most first (A11, D2).
+pub async fn reasons(c: &mut Conn, account: AccountId) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT COALESCE(routing_reason, '') AS reason, COUNT(*) AS n FROM clients \
+         WHERE account_id = $1 AND waiting_rule IS NOT NULL AND assignee_id IS NULL \
+         GROUP BY COALESCE(routing_reason, '') ORDER BY n DESC, reason",
+    )
+    .bind(account.0)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("reason")?, r.try_get("n")?)))
+        .collect()
+}

@@ -118,18 +118,24 @@ pub async fn of_client(c: &mut Conn, client: ClientId) -> Result<Option<Deadline
 }
 
 /// The deadlines running for `member` (its first-contact clocks, D1):
-/// clients still assigned to it and not yet contacted, soonest first.
-pub async fn of_member(c: &mut Conn, member: MemberId) -> Result<Vec<Deadline>, StoreError> {
+/// clients still assigned to it and not yet contacted, soonest first, each
+/// with the client's name.
+pub async fn of_member(
+    c: &mut Conn,
+    member: MemberId,
+) -> Result<Vec<(Deadline, String)>, StoreError> {
     let rows = sqlx::query(
-        "SELECT d.client_id, d.account_id, d.member_id, d.rule_json, d.due_at, d.moves, d.max_moves, d.minutes \
-         FROM contact_deadlines d JOIN clients c ON c.id = d.client_id \
+        "SELECT d.client_id, d.account_id, d.member_id, d.rule_json, d.due_at, d.moves, d.max_moves, d.minutes, \
+         c.name FROM contact_deadlines d JOIN clients c ON c.id = d.client_id \
          WHERE d.member_id = $1 AND c.assignee_id = d.member_id AND c.contacted_at IS NULL \
          ORDER BY d.due_at, d.client_id",
     )
     .bind(member.0)
     .fetch_all(c)
     .await?;
-    rows.iter().map(from_row).collect()
+    rows.iter()
+        .map(|r| Ok((from_row(r)?, r.try_get("name")?)))
+        .collect()
 }
 
 /// Ends the deadline of a client (contact made, or it changed hands).

@@ -35,6 +35,7 @@ mod migrate;
 pub mod notifications;
 pub mod outbox;
 pub mod pubsub;
+pub mod reports;
 pub mod roles;
 pub mod rules;
 pub mod sessions;
@@ -48,6 +49,7 @@ pub mod testing;
 pub mod throttle;
 pub mod users;
 pub mod webhooks;
+pub mod workspace;
 
 pub use db::{Conn, Db, Engine, Lock, Tx};
 pub use error::StoreError;

@@ -41,6 +41,7 @@ migrations! {
     14 "0014_routing_time",
     30 "0030_ops_indexes",
     40 "0040_integrations",
+    47 "0047_workspace",
     50 "0050_time_zones",
 }
 

@@ -81,6 +81,9 @@ pub struct RouteSpec {
     pub headers: &'static [(&'static str, &'static str)],
     /// The media type of a body that is not JSON (read as a stream).
     pub raw_body: Option<&'static str>,
+    /// Another media type the success answer comes in when the request's
+    /// `Accept` asks for it (`text/csv`), with what it holds.
+    pub also_media: Option<(&'static str, &'static str)>,
 }
 
 impl std::fmt::Debug for RouteSpec {
@@ -114,6 +117,7 @@ impl RouteSpec {
             query: &[],
             headers: &[],
             raw_body: None,
+            also_media: None,
         }
     }
 
@@ -162,6 +166,13 @@ impl RouteSpec {
     /// The body is a document of this media type, not JSON.
     pub const fn raw_body(mut self, media: &'static str) -> Self {
         self.raw_body = Some(media);
+        self
+    }
+
+    /// The success answer also comes as `media` (described by `what`) when
+    /// the request's `Accept` asks for it.
+    pub const fn also_media(mut self, media: &'static str, what: &'static str) -> Self {
+        self.also_media = Some((media, what));
         self
     }
 
@@ -258,6 +269,14 @@ pub fn openapi_document(specs: &[RouteSpec]) -> Value {
                 json!({"description": "Success", "content": {"application/json": {"schema": s.to_value()}}})
             }
             None => json!({"description": "Success"}),
+        };
+        let ok = match spec.also_media {
+            Some((media, what)) => {
+                let mut ok = ok;
+                ok["content"][media] = json!({"schema": {"type": "string", "description": what}});
+                ok
+            }
+            None => ok,
         };
         if let Some((also, when)) = spec.also_ok {
             let mut other = ok.clone();

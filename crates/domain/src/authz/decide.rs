@@ -171,6 +171,12 @@ pub enum Action<'a> {
     /// The backlog of leads nobody could take (A11): whoever may see
     /// unassigned clients.
     ViewBacklog,
+    /// The account's reports (D2): speed to lead per member and per source,
+    /// leads per source, reclaims, capacity in use and who is available.
+    /// They sum up every member's clients, so they need what sees every
+    /// member's clients: `clients.view_others` (a holder of only
+    /// `clients.view_team` sees its teams' clients, not the account's).
+    ViewReports,
     /// A member's working hours, time off and away switch (A8): one's own,
     /// or anyone's with `team.view`.
     ViewAvailability {
@@ -492,6 +498,7 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
         A::StartWork => need(actor, P::Agent),
         A::ViewOwnDuty => Ok(()),
         A::ViewBacklog => need(actor, P::ClientsViewUnassigned),
+        A::ViewReports => need(actor, P::ClientsViewOthers),
         A::ViewAvailability { target_is_self } => {
             if *target_is_self {
                 Ok(())

@@ -167,6 +167,7 @@ impl Facts {
             ("view billing", A::ViewBilling),
             ("manage billing", A::ManageBilling),
             ("start work", A::StartWork),
+            ("view reports", A::ViewReports),
         ]
     }
 }
@@ -249,6 +250,8 @@ const MATRIX: &[(&str, [bool; 5])] = &[
     ("view billing", [T, T, F, F, F]),
     ("manage billing", [T, T, F, F, F]),
     ("start work", [T, T, T, T, F]),
+    // D2: the account's figures, for those who see every member's clients.
+    ("view reports", [T, T, T, F, F]),
 ];
 
 #[test]

@@ -46,7 +46,8 @@ pub async fn add_event(c: &mut Conn, e: NewEvent<'_>, now: Timestamp) -> Result<
 /// Records a contact of `client` by `member` (a note, a message, an update,
 /// a delivery: A10). When it is the first by its current assignee since the
 /// client came to it, gives the time it came (for the speed-to-lead figure);
-/// `first_contact_at` keeps the first contact ever.
+/// `first_contact_at` keeps the first contact ever, and `first_contact_by`
+/// who made it (speed to lead per member, D2).
 pub async fn record_contact(
     c: &mut Conn,
     client: ClientId,
@@ -54,7 +55,8 @@ pub async fn record_contact(
     now: Timestamp,
 ) -> Result<Option<Timestamp>, StoreError> {
     let since: Option<Option<i64>> = sqlx::query_scalar(
-        "UPDATE clients SET contacted_at = $3, first_contact_at = COALESCE(first_contact_at, $3) \
+        "UPDATE clients SET contacted_at = $3, first_contact_at = COALESCE(first_contact_at, $3), \
+         first_contact_by = CASE WHEN first_contact_at IS NULL THEN $2 ELSE first_contact_by END \
          WHERE id = $1 AND assignee_id = $2 AND contacted_at IS NULL RETURNING assigned_at",
     )
     .bind(client.0)

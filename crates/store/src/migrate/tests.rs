@@ -192,3 +192,39 @@ async fn r_x4_a_database_of_the_old_runner_is_adopted_and_never_reuses_an_id() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn r_d2_migration_47_backfills_who_made_the_first_contact() {
+    each_engine(|t| async move {
+        run_to(&t.db, 40).await.unwrap();
+        let mut c = t.db.conn().await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO accounts (name, require_2fa, created_at) VALUES ('Acme', 0, 1); \
+             INSERT INTO roles (account_id, name, preset, permissions, created_at) VALUES (1, 'Member', 'member', 0, 1); \
+             INSERT INTO members (account_id, email, name, role_id, status, created_at) VALUES (1, 'bea@x.test', 'Bea', 1, 'active', 1); \
+             INSERT INTO members (account_id, email, name, role_id, status, created_at) VALUES (1, 'cy@x.test', 'Cy', 1, 'active', 1); \
+             INSERT INTO clients (account_id, name, source, created_at, updated_at, assignee_id, first_contact_at) \
+               VALUES (1, 'Contacted by Bea, now Cy''s', 'manual', 100, 100, 2, 160); \
+             INSERT INTO clients (account_id, name, source, created_at, updated_at, assignee_id) \
+               VALUES (1, 'Not contacted', 'manual', 100, 100, 2); \
+             INSERT INTO client_events (account_id, client_id, kind, actor_member_id, at) VALUES (1, 1, 'assigned', NULL, 100); \
+             INSERT INTO client_events (account_id, client_id, kind, actor_member_id, at) VALUES (1, 1, 'note', 1, 160); \
+             INSERT INTO client_events (account_id, client_id, kind, actor_member_id, at) VALUES (1, 1, 'note', 2, 200);",
+        )
+        .execute(&mut *c)
+        .await
+        .unwrap();
+        drop(c);
+        t.db.migrate().await.unwrap();
+        let mut c = t.db.conn().await.unwrap();
+        let by: Vec<Option<i64>> =
+            sqlx::query_scalar("SELECT first_contact_by FROM clients ORDER BY id")
+                .fetch_all(&mut *c)
+                .await
+                .unwrap();
+        assert_eq!(by, [Some(1), None]);
+        drop(c);
+        t
+    })
+    .await;
+}

@@ -28,6 +28,7 @@ mod metrics;
 mod outbound;
 mod ownership;
 mod removal;
+mod reports;
 mod roles;
 mod routing;
 mod routing_time;

@@ -182,6 +182,15 @@ impl Browser {
         std::fs::write(&file, png).expect("write the screenshot");
     }
 
+    /// Sets the window's size: a phone is about 390 × 844, the default
+    /// desktop 1280 × 900.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.c
+            .set_window_size(width, height)
+            .await
+            .expect("resize the window");
+    }
+
     /// Waits for an element to be on the page.
     pub async fn find(&self, css: &str) -> Element {
         match self

@@ -57,7 +57,11 @@ async fn o1_owner_signs_up_enrols_2fa_and_signs_in_with_a_code() {
     b.wait_path("/?notice=welcome").await;
     assert!(b.text(".notice").await.contains("Your account is ready"));
     assert!(b.text(".account-name").await.contains("Acme Sales"));
-    assert!(b.text(".permissions").await.contains("members.manage"));
+    // What the owner may do, in words (no permission codes on the home: D1).
+    b.click(".what-you-can-do summary").await;
+    let can = b.text(".permissions").await;
+    assert!(can.contains("Invite, edit and deactivate members"), "{can}");
+    assert!(!can.contains("members.manage"), "{can}");
     b.shot("dashboard").await;
 
     // Sign out, then in again with the password alone.

@@ -8,6 +8,7 @@
 mod files;
 mod files_http;
 mod harness;
+mod home;
 mod identity;
 mod integrations;
 mod keys;

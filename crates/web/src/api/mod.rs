@@ -13,6 +13,7 @@ pub(crate) mod import;
 mod leads;
 mod members;
 mod notifications;
+mod reports;
 mod roles;
 mod routing;
 mod service;
@@ -36,6 +37,7 @@ pub fn routes() -> Api {
     let api = sources::routes(api);
     let api = routing::routes(api);
     let api = availability::routes(api);
+    let api = reports::routes(api);
     let api = leads::routes(api);
     let api = webhooks::routes(api);
     let api = hooks::routes(api);

@@ -10,11 +10,13 @@ use axum::routing::get;
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
-/// The base style sheet, then the admin pages' and the work pages' (clients, leads, alerts).
+/// The base style sheet, then the admin pages', the work pages' (clients,
+/// leads, alerts) and the home pages' and reports'.
 const CSS: &str = concat!(
     include_str!("../../assets/app.css"),
     include_str!("../../assets/admin.css"),
-    include_str!("../../assets/work.css")
+    include_str!("../../assets/work.css"),
+    include_str!("../../assets/home.css")
 );
 /// htmx 2.0.11 from the npm registry; see `assets/VENDORED.md`.
 const HTMX: &[u8] = include_bytes!("../../assets/htmx.min.js");

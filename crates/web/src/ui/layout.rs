@@ -161,6 +161,8 @@ pub(crate) fn notice(key: Option<&str>) -> Option<&'static str> {
             "Welcome back: leads come to you again, including any that waited for someone free."
         }
         "joined" => "Welcome! You joined the account.",
+        "claimed" => "The lead is yours now: it is in your new leads.",
+        "claim_lost" => "Someone else claimed that lead first: it is theirs now.",
         "account_deleted" => {
             "The account is deleted and everyone in it is signed out. Sign in to reach your other accounts."
         }

@@ -21,6 +21,7 @@
 
 mod admin;
 pub(crate) mod assets;
+mod charts;
 mod csrf;
 mod dashboard;
 mod dates;
@@ -30,6 +31,7 @@ pub(crate) mod hosted_form;
 mod layout;
 mod nav;
 mod qr;
+mod reports;
 mod security;
 mod session;
 mod signin;
@@ -52,6 +54,7 @@ pub fn routes() -> Router<AppState> {
     let r = assets::routes(r);
     let r = signin::routes(r);
     let r = dashboard::routes(r);
+    let r = reports::routes(r);
     let r = security::routes(r);
     let r = admin::routes(r);
     let r = work::routes(r);

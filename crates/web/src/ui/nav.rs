@@ -18,7 +18,7 @@ pub(crate) struct NavItem {
 /// Account, `Action::ViewBilling` for Billing.
 pub(crate) const NAV: &[NavItem] = &[
     NavItem {
-        label: "Dashboard",
+        label: "Home",
         href: "/",
         action: Action::ViewSelf,
     },

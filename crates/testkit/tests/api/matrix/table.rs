@@ -281,6 +281,21 @@ pub(super) fn table() -> Vec<Row> {
             None,
             Perm(P::ClientsViewUnassigned),
         ),
+        // D2: the account's figures need what sees every member's clients.
+        (
+            "GET",
+            "/api/v1/reports/speed-to-lead",
+            "",
+            None,
+            Perm(P::ClientsViewOthers),
+        ),
+        (
+            "GET",
+            "/api/v1/reports/leads",
+            "",
+            None,
+            Perm(P::ClientsViewOthers),
+        ),
         (
             "PUT",
             "/api/v1/teams/{id}/members",

@@ -377,6 +377,10 @@ async fn claim(
     let back = safe_next(f.data.back.as_deref().unwrap_or("/clients"));
     match clients::claim(&s.app, &who.caller, ClientId(id)).await {
         Ok(_) => Ok(see_other(&back_with(&back, "claimed"), f.htmx)),
+        // From the home page (D1): back home, saying so.
+        Err(AppError::Conflict { .. }) if back == "/" => {
+            Ok(see_other("/?notice=claim_lost", f.htmx))
+        }
         Err(e) => refused(&s, &who, &back, id, e).await,
     }
 }

@@ -44,6 +44,11 @@ pub(crate) const NAV: &[NavItem] = &[
         action: Action::ViewBacklog,
     },
     NavItem {
+        label: "Reports",
+        href: "/reports",
+        action: Action::ViewReports,
+    },
+    NavItem {
         label: "Leads",
         href: "/leads/assignment",
         action: Action::ManageIntegrations,

@@ -1,6 +1,11 @@
-//! The home page: who you are, the current account, your effective
-//! permissions and the account switcher (`GET /api/v1/me`,
+//! The home page: what to do next (D1: new leads, leads to claim,
+//! first-contact clocks, the availability switch, a first-run checklist),
+//! the team now for those who see the reports (D2), then who you are, the
+//! current account and the account switcher (`GET /api/v1/me`,
 //! `PUT /api/v1/me/account`).
+
+mod member;
+mod team;
 
 use super::layout::{Layout, notice, render, see_other};
 use super::{SignedIn, UiError, UiForm};
@@ -42,7 +47,6 @@ pub(crate) fn permission_text(p: Permission) -> &'static str {
 }
 
 pub(super) struct PermissionView {
-    name: &'static str,
     text: &'static str,
 }
 
@@ -71,6 +75,8 @@ struct DashboardPage {
     permissions: Vec<PermissionView>,
     duty: Option<super::admin::DutyCard>,
     availability: Option<AvailabilityCard>,
+    work: Option<member::MemberPart>,
+    team: Option<team::TeamPart>,
 }
 
 /// The member's own availability on its home (A8): the switch at hand.
@@ -97,9 +103,10 @@ async fn dashboard(
             requires_2fa: a.require_2fa,
         }
     });
+    let work = member::member_part(&s, &who).await?;
+    let team = team::team_part(&s, &who).await?;
     let page = DashboardPage {
-        page: Layout::signed_in("Dashboard", "/", &who, &v)
-            .with_notice(notice(q.notice.as_deref())),
+        page: Layout::signed_in("Home", "/", &who, &v).with_notice(notice(q.notice.as_deref())),
         name: v.user.name.clone(),
         email: v.user.email.clone(),
         two_factor: v.user.totp_secret.is_some(),
@@ -118,7 +125,6 @@ async fn dashboard(
             .permissions()
             .iter()
             .map(|p| PermissionView {
-                name: p.name(),
                 text: permission_text(p),
             })
             .collect(),
@@ -139,6 +145,8 @@ async fn dashboard(
             }
             None => None,
         },
+        work,
+        team,
     };
     Ok(render(StatusCode::OK, &page))
 }
