@@ -85,7 +85,7 @@ fn asked(from: &Option<String>, to: &Option<String>) -> Asked {
 
 /// The period a report covers.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct PeriodOut {
+pub struct ReportPeriodOut {
     /// First day, `YYYY-MM-DD`.
     pub from: String,
     /// Last day, included.
@@ -95,8 +95,8 @@ pub struct PeriodOut {
     pub days: i64,
 }
 
-fn period_out(w: &Window) -> PeriodOut {
-    PeriodOut {
+fn period_out(w: &Window) -> ReportPeriodOut {
+    ReportPeriodOut {
         from: w.period.from.to_string(),
         to: w.period.to.to_string(),
         time_zone: w.zone_name(),
@@ -166,7 +166,7 @@ fn row_out(r: &SpeedRow) -> SpeedRowOut {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SpeedToLeadOut {
-    pub period: PeriodOut,
+    pub period: ReportPeriodOut,
     /// `member` or `source`.
     pub by: String,
     pub rows: Vec<SpeedRowOut>,
@@ -188,7 +188,7 @@ pub struct LeadsSourceOut {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct LeadsOut {
-    pub period: PeriodOut,
+    pub period: ReportPeriodOut,
     pub by: String,
     pub bucket: String,
     /// Every day of the period, `YYYY-MM-DD`.
