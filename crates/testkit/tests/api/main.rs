@@ -31,6 +31,8 @@ mod removal;
 mod reports;
 mod roles;
 mod routing;
+mod routing_deadlines;
+mod routing_explained;
 mod routing_time;
 mod service;
 mod smtp;

@@ -16,6 +16,7 @@ mod notifications;
 mod reports;
 mod roles;
 mod routing;
+mod routing_explain;
 mod service;
 mod sources;
 mod teams;
@@ -37,6 +38,7 @@ pub fn routes() -> Api {
     let api = sources::routes(api);
     let api = routing::routes(api);
     let api = availability::routes(api);
+    let api = routing_explain::routes(api);
     let api = reports::routes(api);
     let api = leads::routes(api);
     let api = webhooks::routes(api);

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 
 mod table;
+mod table_time;
 use table::table;
 
 both_engines!(

@@ -4,6 +4,12 @@
 use super::*;
 
 pub(super) fn table() -> Vec<Row> {
+    let mut rows = first_rows();
+    rows.extend(super::table_time::rows());
+    rows
+}
+
+fn first_rows() -> Vec<Row> {
     use Need::*;
     const TEAM_OR_MEMBERS: &[P] = &[P::TeamView, P::MembersManage];
     const TEAM_OR_ACCOUNT: &[P] = &[P::TeamView, P::AccountManage];
@@ -47,13 +53,6 @@ pub(super) fn table() -> Vec<Row> {
             "/api/v1/me/password",
             "",
             Some(|_| json!({"current_password": "wrong one!", "new_password": "another password"})),
-            Any,
-        ),
-        (
-            "PUT",
-            "/api/v1/me/preferences",
-            "",
-            Some(|_| json!({"time_zone": "Asia/Kolkata"})),
             Any,
         ),
         ("POST", "/api/v1/me/2fa", "", None, Any),
@@ -198,103 +197,6 @@ pub(super) fn table() -> Vec<Row> {
             "team",
             Some(|_| json!({"name": "Renamed team"})),
             Admin,
-        ),
-        // Availability (A8): anyone's to see with team.view, to change with
-        // members.manage (the target is another member).
-        (
-            "GET",
-            "/api/v1/members/{id}/schedule",
-            "target",
-            None,
-            Perm(P::TeamView),
-        ),
-        (
-            "PUT",
-            "/api/v1/members/{id}/schedule",
-            "target",
-            Some(
-                |_| json!({"time_zone": "Europe/Paris", "hours": {"monday": [{"start": "09:00", "end": "17:00"}]}}),
-            ),
-            Perm(P::MembersManage),
-        ),
-        (
-            "GET",
-            "/api/v1/members/{id}/time-off",
-            "target",
-            None,
-            Perm(P::TeamView),
-        ),
-        (
-            "POST",
-            "/api/v1/members/{id}/time-off",
-            "target",
-            Some(|_| json!({"from": "2030-01-01", "to": "2030-01-02"})),
-            Perm(P::MembersManage),
-        ),
-        (
-            "DELETE",
-            "/api/v1/members/{id}/time-off/{entry_id}",
-            "target",
-            None,
-            Perm(P::MembersManage),
-        ),
-        (
-            "GET",
-            "/api/v1/members/{id}/availability",
-            "target",
-            None,
-            Perm(P::TeamView),
-        ),
-        (
-            "PUT",
-            "/api/v1/members/{id}/availability",
-            "target",
-            Some(|_| json!({"away": false})),
-            Perm(P::MembersManage),
-        ),
-        ("GET", "/api/v1/holidays", "", None, Any),
-        (
-            "POST",
-            "/api/v1/holidays",
-            "",
-            Some(|_| json!({"day": "2030-12-25", "name": "Christmas"})),
-            Perm(P::MembersManage),
-        ),
-        (
-            "DELETE",
-            "/api/v1/holidays/{id}",
-            "holiday",
-            None,
-            Perm(P::MembersManage),
-        ),
-        (
-            "GET",
-            "/api/v1/clients/{id}/routing",
-            "client",
-            None,
-            OthersClient(&Any),
-        ),
-        (
-            "GET",
-            "/api/v1/routing/backlog",
-            "",
-            None,
-            Perm(P::ClientsViewUnassigned),
-        ),
-        // D2: the account's figures need what sees every member's clients.
-        (
-            "GET",
-            "/api/v1/reports/speed-to-lead",
-            "",
-            None,
-            Perm(P::ClientsViewOthers),
-        ),
-        (
-            "GET",
-            "/api/v1/reports/leads",
-            "",
-            None,
-            Perm(P::ClientsViewOthers),
         ),
         (
             "PUT",

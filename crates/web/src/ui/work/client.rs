@@ -109,7 +109,7 @@ struct ClientPage {
     mine: bool,
     reason: Option<String>,
     /// Why it went where it went (A12), when an automatic decision was made.
-    decision: Option<DecisionPanel>,
+    decision: Option<super::client_decision::DecisionPanel>,
     fields: Vec<(String, String)>,
     duplicates: Vec<i64>,
     timeline: Vec<Entry>,
@@ -315,7 +315,7 @@ pub(super) async fn client_page(
         mine: c.assignee == Some(actor.member),
         assignee: c.assignee_name.clone(),
         reason: c.routing_reason.clone(),
-        decision: decision_panel(s, who, &actor, id).await?,
+        decision: super::client_decision::decision_panel(s, who, &actor, id).await?,
         fields,
         duplicates: view.duplicates.iter().map(|d| d.0).collect(),
         timeline,
@@ -553,91 +553,4 @@ async fn delete(
             page_with_alert(&s, &who, id, status, action).await
         }
     }
-}
-
-/// One member a decision considered, as the panel shows it.
-struct Verdict {
-    name: String,
-    /// "Got the lead", "Could have taken it: not its turn", "Passed over".
-    verdict: &'static str,
-    detail: Option<String>,
-    chosen: bool,
-}
-
-/// "Why Bea" (A12): the rule, everyone considered and why each passed over
-/// was, the first-contact clock; and "why not me" for the viewer.
-struct DecisionPanel {
-    title: String,
-    rule: String,
-    reason: String,
-    considered: Vec<Verdict>,
-    waiting: bool,
-    due: Option<String>,
-    moves: Option<(i64, i64)>,
-    why_not_me: Option<String>,
-}
-
-async fn decision_panel(
-    s: &AppState,
-    who: &SignedIn,
-    actor: &leadteam_domain::authz::Actor,
-    id: i64,
-) -> Result<Option<DecisionPanel>, UiError> {
-    let v = clients::routing(&s.app, &who.caller, ClientId(id), Some(actor.member)).await?;
-    let Some(d) = &v.decision else {
-        return Ok(None);
-    };
-    let name = |m: leadteam_domain::MemberId| {
-        v.names
-            .iter()
-            .find(|(id, _)| *id == m)
-            .map_or_else(|| "a removed member".to_owned(), |(_, n)| n.clone())
-    };
-    let rule = match d.rule {
-        leadteam_domain::routing::RuleRef::Default => "the default rule".to_owned(),
-        leadteam_domain::routing::RuleRef::Advanced(r) => format!("rule {}", r.0),
-        leadteam_domain::routing::RuleRef::Team(_) => {
-            "the delivery to a team's round robin".to_owned()
-        }
-    };
-    let title = match d.assignee() {
-        Some(m) => format!("Why {}", name(m)),
-        None => "Why nobody has it".to_owned(),
-    };
-    let considered = d
-        .considered
-        .iter()
-        .map(|c| {
-            use leadteam_domain::routing::Verdict as V;
-            let (verdict, detail, chosen) = match &c.verdict {
-                V::Chosen => ("Got the lead", None, true),
-                V::NotItsTurn => ("Could have taken it: the turn was another's", None, false),
-                V::PassedOver { detail, .. } => ("Passed over", Some(detail.clone()), false),
-            };
-            Verdict {
-                name: name(c.member),
-                verdict,
-                detail,
-                chosen,
-            }
-        })
-        .collect();
-    let mine = d.assignee() == Some(actor.member);
-    Ok(Some(DecisionPanel {
-        title,
-        rule,
-        reason: d.reason.clone(),
-        considered,
-        waiting: v.waiting,
-        due: v
-            .deadline
-            .as_ref()
-            .map(|x| when(x.due_at, &who.caller.time_zone)),
-        moves: v.deadline.as_ref().map(|x| (x.moves, x.max_moves)),
-        why_not_me: if mine {
-            None
-        } else {
-            v.why_not.map(|(_, a)| a.replace("this member", "you"))
-        },
-    }))
 }

@@ -6,6 +6,7 @@
 mod alerts;
 mod backlog;
 mod client;
+mod client_decision;
 mod clients;
 mod content;
 mod groups;
