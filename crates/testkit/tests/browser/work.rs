@@ -277,6 +277,27 @@ async fn c2_c3_a_webhook_lead_shows_unassigned_in_teal_the_member_claims_it_and_
     b.wait_text("h1", "Clients of Bob Member").await;
     b.wait_text(&row, "Lena Lead").await;
     b.shot("team-list-of-bob").await;
+    // Every client of Bob at once, from his list (C5).
+    b.find("#bulk_all_of")
+        .await
+        .select_by_label("Bob Member")
+        .await
+        .unwrap();
+    b.find("#bulk_to")
+        .await
+        .select_by_label("Cara Manager")
+        .await
+        .unwrap();
+    b.click("#bulk button[type=submit]").await;
+    b.wait_text("main", "1 client reassigned").await;
+    let r = app
+        .get(&owner.token, &format!("/api/v1/clients/{client}"))
+        .await;
+    assert_eq!(
+        r.body["client"]["assignee_name"], "Cara Manager",
+        "{}",
+        r.text
+    );
 
     // Phone width.
     b.c.set_window_size(360, 800).await.unwrap();

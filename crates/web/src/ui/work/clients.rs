@@ -132,6 +132,7 @@ struct ClientsPage {
     next_url: Option<String>,
     first_url: Option<String>,
     bulk_targets: Vec<Pick>,
+    bulk_holders: Vec<(i64, String)>,
     team_tab: bool,
     add: AddForm,
     add_errors: FormErrors,
@@ -184,6 +185,8 @@ pub(super) async fn page(
     let members = members_of(s, who).await?;
     let all_facts = facts_of(s, &actor, &rows).await?;
     let mut bulk_targets: Vec<Pick> = Vec::new();
+    // Whose clients on this list may be moved: "every client of" them.
+    let mut bulk_holders: Vec<(i64, String)> = Vec::new();
     let rows: Vec<Row> = rows
         .iter()
         .zip(&all_facts)
@@ -198,6 +201,11 @@ pub(super) async fn page(
                 if !bulk_targets.iter().any(|b| b.id == t.id) {
                     bulk_targets.push(t.clone());
                 }
+            }
+            if let (false, Some(a), Some(n)) = (targets.is_empty(), c.assignee, &c.assignee_name)
+                && !bulk_holders.iter().any(|(id, _)| *id == a.0)
+            {
+                bulk_holders.push((a.0, n.clone()));
             }
             let contact = [c.email.as_deref(), c.phone.as_deref()]
                 .into_iter()
@@ -270,6 +278,7 @@ pub(super) async fn page(
         views,
         rows,
         bulk_targets,
+        bulk_holders,
         team_tab: may(&actor, &Action::ViewTeamOverview),
         add,
         add_errors,
@@ -427,7 +436,9 @@ async fn bulk(
         };
         return page(&s, &who, &params, answer).await;
     };
-    if ids.is_empty() {
+    // On the team's lists: every client of one member at once (C5).
+    let all_of = super::one_of(&pairs, "all_of").and_then(|v| v.trim().parse::<i64>().ok());
+    if ids.is_empty() && all_of.is_none() {
         let (status, alert) = alert(AppError::field(
             "client_ids",
             "Tick the clients to reassign first.",
@@ -443,7 +454,10 @@ async fn bulk(
     match clients::bulk_assign(
         &s.app,
         &who.caller,
-        BulkSelection::Ids(ids),
+        match all_of {
+            Some(m) => BulkSelection::AllOf(MemberId(m)),
+            None => BulkSelection::Ids(ids),
+        },
         MemberId(to),
         team_view,
     )
