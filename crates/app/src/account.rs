@@ -314,6 +314,7 @@ pub async fn audit_log(
     app: &App,
     caller: &Caller,
     action: Option<&str>,
+    by: Option<MemberId>,
     before: Option<i64>,
     limit: Option<i64>,
 ) -> Result<Vec<AuditRow>, AppError> {
@@ -327,6 +328,7 @@ pub async fn audit_log(
         &mut c,
         actor.account,
         action.filter(|a| !a.is_empty()),
+        by,
         before,
         limit,
     )

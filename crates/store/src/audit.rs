@@ -54,18 +54,20 @@ pub async fn list(
     c: &mut Conn,
     account: AccountId,
     action: Option<&str>,
+    actor: Option<MemberId>,
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, actor_user_id, actor_member_id, action, target_kind, target_id, before_json, after_json, at \
          FROM audit_log WHERE account_id = $1 AND ($2 IS NULL OR action = $2) AND ($3 IS NULL OR id < $3) \
-         ORDER BY id DESC LIMIT $4",
+         AND ($5 IS NULL OR actor_member_id = $5) ORDER BY id DESC LIMIT $4",
     )
     .bind(account.0)
     .bind(action)
     .bind(before_id)
     .bind(limit)
+    .bind(actor.map(|m| m.0))
     .fetch_all(c)
     .await?;
     rows.iter()

@@ -276,4 +276,32 @@ async fn r_x1_member_changes_are_audited_with_before_and_after(app: &TestApp) {
     assert_eq!(r.body["entries"].as_array().unwrap().len(), 1);
     let r = app.get(&owner.token, "/api/v1/audit?limit=0").await;
     assert_eq!((r.status, r.field()), (422, Some("limit")));
+    // Only what one person did: Bob's own activation, none of Ann's.
+    let r = app
+        .get(&owner.token, &format!("/api/v1/audit?member_id={bob}"))
+        .await;
+    let by_bob: Vec<&str> = r.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(by_bob, ["member.activated"], "{}", r.text);
+    // The page reads the same, in words, with the person kept in its filter.
+    let page = app
+        .http
+        .get(app.url(&format!("/audit?by={bob}")))
+        .header("cookie", format!("lt_session={}", owner.token))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(">member.activated</code>"), "{page}");
+    assert!(!page.contains(">member.deactivated</code>"), "{page}");
+    assert!(
+        page.contains(&format!("<option value=\"{bob}\" selected>Bob</option>")),
+        "{page}"
+    );
 }

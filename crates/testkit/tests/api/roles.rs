@@ -64,7 +64,7 @@ async fn create(app: &TestApp, token: &str, name: &str, perms: &[&str]) -> Value
 
 async fn audit_rows(app: &TestApp, account: i64, action: &str) -> Vec<audit::AuditRow> {
     let mut c = app.db.conn().await.unwrap();
-    audit::list(&mut c, AccountId(account), Some(action), None, 100)
+    audit::list(&mut c, AccountId(account), Some(action), None, None, 100)
         .await
         .unwrap()
 }

@@ -87,6 +87,7 @@ pub(super) fn routes(api: Api) -> Api {
         )
         .query(&[
             ("action", "only this action, e.g. member.invited"),
+            ("member_id", "only what this member did"),
             ("before", "cursor: entries older than this id"),
             ("limit", "1..=200, default 50"),
         ])
@@ -222,6 +223,8 @@ async fn export(
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct AuditQuery {
     pub action: Option<String>,
+    /// Only what this member did.
+    pub member_id: Option<i64>,
     pub before: Option<i64>,
     pub limit: Option<i64>,
 }
@@ -252,7 +255,15 @@ async fn audit(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditOut>, ApiError> {
     let limit = q.limit.unwrap_or(50);
-    let rows = account::audit_log(&s.app, &c, q.action.as_deref(), q.before, Some(limit)).await?;
+    let rows = account::audit_log(
+        &s.app,
+        &c,
+        q.action.as_deref(),
+        q.member_id.map(leadteam_domain::MemberId),
+        q.before,
+        Some(limit),
+    )
+    .await?;
     let next_before = if rows.len() as i64 == limit {
         rows.last().map(|r| r.id)
     } else {

@@ -148,6 +148,10 @@ struct AuditPage {
     page: Layout,
     entries: Vec<Entry>,
     action: String,
+    /// The people to filter by: id, name, chosen.
+    people: Vec<(i64, String, bool)>,
+    /// A filter is on (action or person).
+    filtered: bool,
     known: &'static [&'static str],
     /// The link to the next (older) page.
     older: Option<String>,
@@ -160,6 +164,8 @@ struct AuditPage {
 #[serde(default)]
 struct AuditQuery {
     action: String,
+    /// Only what this member did ("" for everyone).
+    by: String,
     before: Option<i64>,
 }
 
@@ -243,10 +249,12 @@ async fn show(
 ) -> Result<Response, UiError> {
     let page = view::frame(&s, &who, "Audit log", "/audit", None).await?;
     let action = q.action.trim().to_owned();
+    let by = q.by.trim().parse::<i64>().ok();
     let rows: Vec<AuditRow> = account::audit_log(
         &s.app,
         &who.caller,
         Some(action.as_str()),
+        by.map(leadteam_domain::MemberId),
         q.before,
         Some(PAGE + 1),
     )
@@ -306,6 +314,9 @@ async fn show(
             if !action.is_empty() {
                 pairs.insert(0, ("action", action.clone()));
             }
+            if let Some(b) = by {
+                pairs.insert(0, ("by", b.to_string()));
+            }
             serde_urlencoded::to_string(&pairs)
                 .ok()
                 .map(|q| format!("/audit?{q}"))
@@ -315,6 +326,15 @@ async fn show(
     let body = AuditPage {
         page,
         entries,
+        people: {
+            let mut p: Vec<(i64, String, bool)> = names
+                .iter()
+                .map(|(id, n)| (*id, n.clone(), Some(*id) == by))
+                .collect();
+            p.sort_by(|a, b| a.1.cmp(&b.1));
+            p
+        },
+        filtered: by.is_some() || !action.is_empty(),
         action,
         known: KNOWN,
         older,
