@@ -304,7 +304,7 @@ pub async fn send_test(app: &App, caller: &Caller, id: SourceId) -> Result<TestL
     };
     lead.fields.insert("test".into(), "true".into());
     lead.fields.insert("sent by".into(), actor_name(caller));
-    let result = ingest(app, &src, lead, None).await.map(|i| vec![i]);
+    let result = ingest(app, &src, lead, None, "test").await.map(|i| vec![i]);
     crate::intake::log::outcome(app, &src, "test", &result).await;
     let lead = result?
         .pop()

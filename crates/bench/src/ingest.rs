@@ -5,11 +5,10 @@ use crate::Res;
 use crate::seed::{Http, Source, World};
 use crate::stats::{Op, Sample, run_load};
 use leadteam_app::App;
-use leadteam_app::intake::{self, Lead};
-use leadteam_domain::secret::{hmac_sha256_hex, verify_sha256_signature};
-use leadteam_store::sources;
+use leadteam_app::intake::hooks::{self, Channel, Delivery};
+use leadteam_domain::secret::hmac_sha256_hex;
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,9 +59,10 @@ pub async fn http(
     run_load(concurrency, warmup, measure, op).await
 }
 
-/// In-process: what the webhook handler does without HTTP (the source
-/// lookup, the signature check, then `intake::ingest`), so the same SQL
-/// statements on the same pool settings.
+/// In-process: what the webhook handler does without HTTP, through the
+/// same use case (`intake::hooks::receive`: the source lookup, the
+/// signature check, the payload, intake and the delivery log), so the same
+/// SQL statements on the same pool settings.
 pub async fn direct(
     app: &App,
     src: &Source,
@@ -76,36 +76,29 @@ pub async fn direct(
     let tag = format!("d{concurrency}");
     let op: Op = Arc::new(move |w, n| {
         let app = app.clone();
-        let secret = secret.clone();
         let body = payload(&tag, w, n);
-        let lead_id = format!("{tag}-{w}-{n}");
+        let sig = format!(
+            "sha256={}",
+            hmac_sha256_hex(secret.as_bytes(), body.as_bytes())
+        );
         Box::pin(async move {
-            let sig = format!(
-                "sha256={}",
-                hmac_sha256_hex(secret.as_bytes(), body.as_bytes())
-            );
-            let source = {
-                let mut c = app.db.conn().await?;
-                sources::by_id(&mut c, id).await?.ok_or("source missing")?
-            };
-            verify_sha256_signature(source.secret.as_bytes(), body.as_bytes(), Some(&sig))
-                .map_err(|e| e.to_string())?;
-            let v: serde_json::Value = serde_json::from_str(&body)?;
-            let lead = Lead {
-                name: v["name"].as_str().map(str::to_owned),
-                email: v["email"].as_str().map(str::to_owned),
-                phone: v["phone"].as_str().map(str::to_owned),
-                fields: BTreeMap::from([("campaign".to_owned(), "spring".to_owned())]),
-                source_lead_id: Some(lead_id),
-                ..Lead::default()
-            };
-            let i = intake::ingest(&app, &source, lead, None)
-                .await
-                .map_err(|e| format!("{e:?}"))?;
-            if i.duplicate || i.assignee.is_none() {
-                return Err(format!("unexpected outcome: {i:?}").into());
+            let answers = hooks::receive(
+                &app,
+                Delivery {
+                    source: id,
+                    channel: Channel::Generic,
+                    signature: Some(&sig),
+                    idempotency_key: None,
+                    content_type: Some("application/json"),
+                    body: body.as_bytes(),
+                },
+            )
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+            match answers.as_slice() {
+                [i] if !i.duplicate && i.assignee.is_some() => Ok(()),
+                other => Err(format!("unexpected outcome: {other:?}").into()),
             }
-            Ok(())
         })
     });
     run_load(concurrency, warmup, measure, op).await

@@ -56,16 +56,63 @@ pub async fn record(c: &mut Conn, d: NewDelivery<'_>, now: Timestamp) -> Result<
     .fetch_one(&mut *c)
     .await?;
     if id % 50 == 0 {
-        sqlx::query(
-            "DELETE FROM source_deliveries WHERE source_id = $1 AND id < \
-             (SELECT id FROM source_deliveries WHERE source_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)",
-        )
-        .bind(d.source.0)
-        .bind(KEEP - 1)
-        .execute(c)
-        .await?;
+        trim_log(c, d.source.0).await?;
     }
     Ok(id)
+}
+
+/// Logs the deliveries of an intake batch with one statement per 64 (in
+/// the batch's transaction, so a lead and its log row are written
+/// together); a source that reached a 50th id has its log trimmed to
+/// [`KEEP`], as [`record`] does.
+pub async fn record_many(
+    c: &mut Conn,
+    rows: &[NewDelivery<'_>],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    use crate::intake::{CHUNK, values};
+    let mut trim = std::collections::BTreeSet::new();
+    for chunk in rows.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO source_deliveries (source_id, account_id, channel, outcome, reason, detail, client_id, created_at) \
+             VALUES {} RETURNING id, source_id",
+            values(chunk.len(), 8, 0)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for d in chunk {
+            let detail: Option<String> = d.detail.map(|s| s.chars().take(500).collect());
+            q = q
+                .bind(d.source.0)
+                .bind(d.account.0)
+                .bind(d.channel)
+                .bind(d.outcome)
+                .bind(d.reason)
+                .bind(detail)
+                .bind(d.client.map(|c| c.0))
+                .bind(now.0);
+        }
+        for r in q.fetch_all(&mut *c).await? {
+            if r.try_get::<i64, _>("id")? % 50 == 0 {
+                trim.insert(r.try_get::<i64, _>("source_id")?);
+            }
+        }
+    }
+    for source in trim {
+        trim_log(c, source).await?;
+    }
+    Ok(())
+}
+
+async fn trim_log(c: &mut Conn, source: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "DELETE FROM source_deliveries WHERE source_id = $1 AND id < \
+         (SELECT id FROM source_deliveries WHERE source_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)",
+    )
+    .bind(source)
+    .bind(KEEP - 1)
+    .execute(c)
+    .await?;
+    Ok(())
 }
 
 /// The latest deliveries of a source, newest first (`before`: older than this id).

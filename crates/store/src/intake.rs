@@ -16,7 +16,7 @@ use std::collections::HashMap;
 /// rest). One statement per 64 rows costs fewer round trips than cutting a
 /// batch into a few cached shapes (measured slower on PostgreSQL, where a
 /// round trip costs more than planning the odd-sized statement).
-const CHUNK: usize = 64;
+pub(crate) const CHUNK: usize = 64;
 
 /// The sizes an IN list is padded to (by repeating a value), so lookups
 /// come in a few shapes that stay prepared.
@@ -29,7 +29,7 @@ fn padded(n: usize) -> usize {
 }
 
 /// `($o+1, ..., $o+cols), (...)` for `rows` rows.
-fn values(rows: usize, cols: usize, offset: usize) -> String {
+pub(crate) fn values(rows: usize, cols: usize, offset: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {

@@ -12,6 +12,7 @@ use crate::error::AppError;
 use crate::router::{Routed, Router};
 use leadteam_domain::routing::RuleRef;
 use leadteam_domain::{AccountId, ClientId, MemberId};
+use leadteam_store::deliveries::{self, NewDelivery};
 use leadteam_store::intake::{self as bulk, EventRow, LeadRow, NotificationRow, SystemAudit};
 use leadteam_store::rules;
 use serde_json::json;
@@ -283,22 +284,6 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
     } else {
         bulk::routing_of(&mut tx, &earlier).await?
     };
-    tx.commit().await?;
-    alerts.publish(&app.bus);
-    // The routing worker learns when someone will be free for them (A11).
-    for &account in &backlogged {
-        app.routing_changed(account);
-    }
-    for (_, assignee, reason) in &decisions {
-        app.metrics.routed(assignee.is_some(), reason);
-        if assignee.is_some() {
-            app.metrics.first_assigned(now, now);
-        }
-    }
-    if events_out {
-        app.events_queued();
-    }
-
     let answer_new = |n: usize, duplicate: bool| Ingested {
         client: ids[n],
         duplicate,
@@ -328,6 +313,37 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
             }
         });
     }
+    // The delivery log (I7), in the same transaction as the leads.
+    let logged: Vec<NewDelivery<'_>> = leads
+        .iter()
+        .zip(&out)
+        .map(|(l, i)| NewDelivery {
+            source: l.source.id,
+            account: l.source.account,
+            channel: l.channel,
+            outcome: if i.duplicate { "duplicate" } else { "accepted" },
+            reason: None,
+            detail: Some(&i.reason),
+            client: Some(i.client),
+        })
+        .collect();
+    deliveries::record_many(&mut tx, &logged, now).await?;
+    tx.commit().await?;
+    alerts.publish(&app.bus);
+    // The routing worker learns when someone will be free for them (A11).
+    for &account in &backlogged {
+        app.routing_changed(account);
+    }
+    for (_, assignee, reason) in &decisions {
+        app.metrics.routed(assignee.is_some(), reason);
+        if assignee.is_some() {
+            app.metrics.first_assigned(now, now);
+        }
+    }
+    if events_out {
+        app.events_queued();
+    }
+
     Ok(out)
 }
 

@@ -187,7 +187,7 @@ pub async fn receive(app: &App, post: FormPost<'_>) -> Result<FormAnswer, AppErr
         encoded.as_bytes(),
     )
     .map_err(|e| AppError::Malformed(e.to_string()))?;
-    let result = ingest(app, src, lead, None).await.map(|i| vec![i]);
+    let result = ingest(app, src, lead, None, CHANNEL).await.map(|i| vec![i]);
     log::outcome(app, src, CHANNEL, &result).await;
     let lead = result?.pop();
     let redirect = form.settings.redirect_url.clone();

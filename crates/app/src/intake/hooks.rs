@@ -184,7 +184,10 @@ async fn receive_from(
             .awaiting_details
             .then(|| lead.source_lead_id.clone())
             .flatten();
-        out.push((ingest(app, src, lead, key.as_deref()).await?, awaiting));
+        out.push((
+            ingest(app, src, lead, key.as_deref(), d.channel.log_name()).await?,
+            awaiting,
+        ));
     }
     Ok(out)
 }

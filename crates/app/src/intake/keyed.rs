@@ -68,7 +68,7 @@ pub async fn send_with_key(
 ) -> Result<Ingested, AppError> {
     let src = source_for_key(app, token, source).await?;
     let result = match idempotency(idempotency_key) {
-        Ok(key) => ingest(app, &src, lead, key.as_deref())
+        Ok(key) => ingest(app, &src, lead, key.as_deref(), "key")
             .await
             .map(|i| vec![i]),
         Err(e) => Err(e),
@@ -102,7 +102,7 @@ pub async fn send_to_url(
             PayloadError::Malformed(m) => AppError::Malformed(m),
             PayloadError::Field(f) => f.into(),
         })?;
-        ingest(app, &src, lead, key.as_deref())
+        ingest(app, &src, lead, key.as_deref(), "url")
             .await
             .map(|i| vec![i])
     }

@@ -81,37 +81,37 @@ pub(crate) async fn refused(app: &App, src: &SourceRow, channel: &str, why: Refu
     .await;
 }
 
-/// Logs what became of a delivery that reached intake.
+/// Logs a refused delivery that reached intake. (An accepted or duplicate
+/// lead is logged by intake itself, in the lead's transaction.)
 pub(crate) async fn outcome(
     app: &App,
     src: &SourceRow,
     channel: &str,
     result: &Result<Vec<Ingested>, AppError>,
 ) {
-    match result {
-        Ok(leads) => {
-            for i in leads {
-                write(
-                    app,
-                    NewDelivery {
-                        source: src.id,
-                        account: src.account,
-                        channel,
-                        outcome: if i.duplicate { "duplicate" } else { "accepted" },
-                        reason: None,
-                        detail: Some(&i.reason),
-                        client: Some(i.client),
-                    },
-                )
-                .await;
-            }
-        }
-        Err(e) => {
-            if let Some(why) = Refusal::of(e) {
-                refused(app, src, channel, why, &detail_of(e)).await;
-            }
-        }
+    if let Err(e) = result
+        && let Some(why) = Refusal::of(e)
+    {
+        refused(app, src, channel, why, &detail_of(e)).await;
     }
+}
+
+/// Logs a lead found stored by a concurrent delivery after its own batch
+/// lost the race (it wrote nothing, so no row either).
+pub(crate) async fn stored_before(app: &App, src: &SourceRow, channel: &str, lead: &Ingested) {
+    write(
+        app,
+        NewDelivery {
+            source: src.id,
+            account: src.account,
+            channel,
+            outcome: "duplicate",
+            reason: None,
+            detail: Some(&lead.reason),
+            client: Some(lead.client),
+        },
+    )
+    .await;
 }
 
 /// The words of a refusal, as the admin reads them in the log.

@@ -75,12 +75,19 @@ pub(crate) struct Prepared {
     fields_json: String,
     source_lead_id: Option<String>,
     key: Option<String>,
+    /// How it came, as the delivery log names it (`signed`, `form`, ...).
+    channel: &'static str,
 }
 
 /// Checks and parses a delivered lead. Contact details are kept even when
 /// malformed (nothing is lost): a bad email or phone goes to the custom
 /// fields instead.
-fn prepare(source: &SourceRow, lead: Lead, key: Option<&str>) -> Result<Prepared, AppError> {
+fn prepare(
+    source: &SourceRow,
+    lead: Lead,
+    key: Option<&str>,
+    channel: &'static str,
+) -> Result<Prepared, AppError> {
     if !source.enabled {
         return Err(AppError::conflict(None, "this lead source is switched off"));
     }
@@ -152,18 +159,22 @@ fn prepare(source: &SourceRow, lead: Lead, key: Option<&str>) -> Result<Prepared
         fields_json: Value::Object(stored).to_string(),
         source_lead_id: lead.source_lead_id,
         key: key.map(str::to_owned),
+        channel,
     })
 }
 
-/// Stores a lead from `source` and routes it. A lead delivered twice (same
-/// source lead id, or same `Idempotency-Key`) is stored once.
+/// Stores a lead from `source` that came through `channel` and routes it.
+/// A lead delivered twice (same source lead id, or same `Idempotency-Key`)
+/// is stored once. The delivery log (I7) gets its row in the lead's
+/// transaction; a refusal is logged by the caller (`log::outcome`).
 pub async fn ingest(
     app: &App,
     source: &SourceRow,
     lead: Lead,
     idempotency_key: Option<&str>,
+    channel: &'static str,
 ) -> Result<Ingested, AppError> {
-    let prepared = prepare(source, lead, idempotency_key)?;
+    let prepared = prepare(source, lead, idempotency_key, channel)?;
     app.intake.submit(app, prepared).await
 }
 
@@ -289,7 +300,10 @@ async fn alone(app: &App, lead: &Prepared) -> Result<Ingested, AppError> {
             .pop()
             .ok_or_else(|| AppError::Internal("an intake batch gave no answer".into())),
         Err(e) => match batch::stored_already(app, lead).await? {
-            Some(found) => Ok(found),
+            Some(found) => {
+                log::stored_before(app, &lead.source, lead.channel, &found).await;
+                Ok(found)
+            }
             None => Err(e),
         },
     }
