@@ -101,9 +101,13 @@ impl Engine {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// SQLite: the pool of the one writing connection.
+    write_pool: Option<AnyPool>,
     engine: Engine,
     /// SQLite allows one writer at a time: the turn to write (one permit).
     writer: Arc<Semaphore>,
+    /// Held by every clone: the checkpoint task ends with the last one.
+    _alive: Arc<()>,
 }
 
 impl Db {
@@ -125,46 +129,40 @@ impl Db {
             Engine::Sqlite => prepare_sqlite_url(url)?,
             Engine::Postgres => url.to_owned(),
         };
-        let mut opts = AnyPoolOptions::new()
-            .acquire_timeout(Duration::from_secs(30))
-            // X7: a connection whose transaction the engine ended on its own
-            // (SQLite rolls back on "database or disk is full") comes back
-            // with sqlx still counting it open, and every later BEGIN on it
-            // would fail; such a connection is closed, not handed out, so
-            // writes work again as soon as space is back.
-            .before_acquire(|conn, _meta| {
-                Box::pin(async move {
-                    if conn.is_in_transaction() {
-                        tracing::warn!(
-                            "closing a database connection left inside a transaction the database ended (disk full?)"
-                        );
-                        return Ok(false);
-                    }
-                    Ok(true)
-                })
-            })
-            .max_connections(max_connections.unwrap_or(match engine {
-                Engine::Sqlite => 8,
-                Engine::Postgres => 16,
-            }));
+        let max = max_connections.unwrap_or(match engine {
+            Engine::Sqlite => 8,
+            Engine::Postgres => 16,
+        });
+        let pool = pool_options(engine, max)
+            .connect(&url)
+            .await
+            .map_err(StoreError::Db)?;
+        // SQLite: one long-lived connection does every write transaction
+        // (its prepared statements stay warm; the readers' pool never
+        // waits on the write lock), and checkpoints run beside the
+        // writer, not inside a commit (issue 19: autocheckpoint inside
+        // intake commits drove their p99).
+        let write_pool = match engine {
+            Engine::Sqlite => {
+                let w = pool_options(engine, 1)
+                    .min_connections(1)
+                    .connect(&url)
+                    .await
+                    .map_err(StoreError::Db)?;
+                Some(w)
+            }
+            Engine::Postgres => None,
+        };
+        let alive = Arc::new(());
         if engine == Engine::Sqlite {
-            opts = opts.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    sqlx::raw_sql(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;",
-                    )
-                    .execute(conn)
-                    .await?;
-                    Ok(())
-                })
-            });
+            tokio::spawn(checkpoints(pool.clone(), Arc::downgrade(&alive)));
         }
-        let pool = opts.connect(&url).await.map_err(StoreError::Db)?;
         Ok(Db {
             pool,
+            write_pool,
             engine,
             writer: Arc::new(Semaphore::new(1)),
+            _alive: alive,
         })
     }
 
@@ -201,7 +199,8 @@ impl Db {
                     .acquire_owned()
                     .await
                     .map_err(|e| StoreError::Config(e.to_string()))?;
-                let inner = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                let pool = self.write_pool.as_ref().unwrap_or(&self.pool);
+                let inner = pool.begin_with("BEGIN IMMEDIATE").await?;
                 Ok(Tx {
                     inner,
                     _turn: Some(turn),
@@ -278,7 +277,76 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Some(w) = &self.write_pool {
+            w.close().await;
+        }
         self.pool.close().await;
+    }
+}
+
+/// The options of a pool on `engine` of at most `max` connections.
+fn pool_options(engine: Engine, max: u32) -> AnyPoolOptions {
+    let opts = AnyPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(30))
+        // X7: a connection whose transaction the engine ended on its own
+        // (SQLite rolls back on "database or disk is full") comes back
+        // with sqlx still counting it open, and every later BEGIN on it
+        // would fail; such a connection is closed, not handed out, so
+        // writes work again as soon as space is back.
+        .before_acquire(|conn, _meta| {
+            Box::pin(async move {
+                if conn.is_in_transaction() {
+                    tracing::warn!(
+                        "closing a database connection left inside a transaction the database ended (disk full?)"
+                    );
+                    return Ok(false);
+                }
+                Ok(true)
+            })
+        })
+        .max_connections(max);
+    match engine {
+        Engine::Postgres => opts,
+        // No checkpoint inside a commit: `checkpoints` runs them.
+        Engine::Sqlite => opts.after_connect(|conn, _meta| {
+            Box::pin(async move {
+                sqlx::raw_sql(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; \
+                     PRAGMA wal_autocheckpoint = 0;",
+                )
+                .execute(conn)
+                .await?;
+                Ok(())
+            })
+        }),
+    }
+}
+
+/// How often the SQLite write-ahead log is copied back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// Checkpoints the SQLite write-ahead log every [`CHECKPOINT_EVERY`]
+/// (`PASSIVE`: beside readers and the writer, never waiting on them), until
+/// the pool closes or the last handle is dropped; the log stays a fraction
+/// of a second of writes long.
+async fn checkpoints(pool: AnyPool, alive: std::sync::Weak<()>) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() || alive.strong_count() == 0 {
+            return;
+        }
+        let Ok(mut c) = pool.acquire().await else {
+            return;
+        };
+        if let Err(e) = sqlx::raw_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut *c)
+            .await
+        {
+            tracing::debug!(error = %e, "checkpoint");
+        }
     }
 }
 

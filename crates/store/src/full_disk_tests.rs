@@ -37,26 +37,27 @@ async fn fill_until_full(db: &Db) -> String {
 async fn r_x7_sqlite_writes_work_again_after_a_full_database_without_a_restart() {
     let dir = TempDir::new();
     let url = format!("sqlite://{}/full.db", dir.path.display());
-    // One connection, so the connection that hit the full disk is the one
-    // the next write gets.
+    // Every write goes through SQLite's one writing connection: the page
+    // cap (a setting of a connection) is set there, so that connection hits
+    // the full disk and the next write gets it again.
     let db = Db::connect(&url, Some(1)).await.unwrap();
-    let mut c = db.conn().await.unwrap();
+    let mut tx = db.write().await.unwrap();
     sqlx::raw_sql(
         "CREATE TABLE filler (id INTEGER PRIMARY KEY, v TEXT); PRAGMA max_page_count = 64;",
     )
-    .execute(&mut *c)
+    .execute(&mut *tx)
     .await
     .unwrap();
-    drop(c);
+    tx.commit().await.unwrap();
     let err = fill_until_full(&db).await;
     assert!(err.contains("full"), "{err}");
     // Space comes back.
-    let mut c = db.conn().await.unwrap();
+    let mut tx = db.write().await.unwrap();
     sqlx::raw_sql("PRAGMA max_page_count = 1000000; DELETE FROM filler;")
-        .execute(&mut *c)
+        .execute(&mut *tx)
         .await
         .unwrap();
-    drop(c);
+    tx.commit().await.unwrap();
     for _ in 0..3 {
         let mut tx = db.write().await.expect("a write transaction begins");
         sqlx::query("INSERT INTO filler (v) VALUES ('after')")
