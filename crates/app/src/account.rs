@@ -289,6 +289,7 @@ pub async fn delete(app: &App, caller: &Caller, code: &str) -> Result<i64, AppEr
     )
     .await?;
     tx.commit().await?;
+    app.sources_changed(actor.account, None);
     crate::files::remove_account(&app.config, actor.account).await;
     Ok(n)
 }

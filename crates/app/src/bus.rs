@@ -2,7 +2,7 @@
 //! collect what they alert inside their transaction and publish after the
 //! commit, so nobody hears of a change that did not happen.
 
-use leadteam_domain::{AccountId, ClientId, MemberId, SessionId, Timestamp};
+use leadteam_domain::{AccountId, ClientId, MemberId, SessionId, SourceId, Timestamp};
 use leadteam_store::{Conn, StoreError, notifications};
 use tokio::sync::broadcast;
 
@@ -28,6 +28,15 @@ pub enum BusEvent {
     },
     /// A session ended (sign-out).
     SessionEnded { session: SessionId },
+    /// A lead source changed or was deleted (`None`: every source of the
+    /// account): nodes forget what they kept of it.
+    SourcesChanged {
+        account: AccountId,
+        source: Option<SourceId>,
+    },
+    /// Events may have been lost (the PostgreSQL listener reconnected):
+    /// what was kept on the strength of the bus is forgotten. Local only.
+    Missed,
 }
 
 /// The broadcast bus. On one node it is an in-process channel; on
@@ -82,8 +91,14 @@ impl Bus {
         tokio::spawn(async move {
             loop {
                 match listener.recv().await {
+                    // The connection dropped and came back: notifications
+                    // sent meanwhile are gone.
+                    Ok(None) => {
+                        tracing::warn!("bus listener reconnected; events may have been missed");
+                        let _ = local.send(BusEvent::Missed);
+                    }
                     // A payload is one event, or the events a node sent together.
-                    Ok(payload) => match serde_json::from_str::<Payload>(&payload) {
+                    Ok(Some(payload)) => match serde_json::from_str::<Payload>(&payload) {
                         Ok(Payload::Many(events)) => {
                             for e in events {
                                 let _ = local.send(e);

@@ -242,6 +242,7 @@ pub async fn configure(
         .await?
         .ok_or(AppError::NotFound("lead source"))?;
     tx.commit().await?;
+    app.sources_changed(actor.account, Some(id));
     Ok((after, token))
 }
 

@@ -192,17 +192,21 @@ pub struct App {
     pub events_waker: Arc<tokio::sync::Notify>,
     /// Accounts where someone may have freed up (A11).
     pub routing: timers::RoutingSignals,
+    /// Lead sources looked up by this node, kept exact by the bus.
+    pub sources: intake::KnownSources,
 }
 
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig) -> Self {
+        let bus = bus::Bus::default();
         App {
+            sources: intake::KnownSources::new(&bus),
             db,
             clock,
             config: Arc::new(config),
             hasher: PasswordHasher::default(),
             mail_waker: None,
-            bus: bus::Bus::default(),
+            bus,
             intake: intake::IntakeQueue::default(),
             claims: clients::ClaimFlights::default(),
             metrics: Arc::new(metrics::Sink::default()),

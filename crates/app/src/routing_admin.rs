@@ -168,6 +168,7 @@ pub async fn update_source(
     )
     .await?;
     tx.commit().await?;
+    app.sources_changed(actor.account, Some(id));
     let with = rotated.map(|(secret, verify_token)| SourceWithSecret {
         source: after.clone(),
         secret,
@@ -197,6 +198,7 @@ pub async fn delete_source(app: &App, caller: &Caller, id: SourceId) -> Result<(
     )
     .await?;
     tx.commit().await?;
+    app.sources_changed(actor.account, Some(id));
     Ok(())
 }
 

@@ -43,8 +43,9 @@ impl Listener {
         Ok(Listener(l))
     }
 
-    /// The next payload (reconnects by itself after a dropped connection).
-    pub async fn recv(&mut self) -> Result<String, StoreError> {
-        Ok(self.0.recv().await?.payload().to_owned())
+    /// The next payload; `None` once after the connection dropped (the
+    /// next call reconnects): notifications sent meanwhile are lost.
+    pub async fn recv(&mut self) -> Result<Option<String>, StoreError> {
+        Ok(self.0.try_recv().await?.map(|n| n.payload().to_owned()))
     }
 }

@@ -8,7 +8,7 @@ use crate::error::{AppError, AuthFailure};
 use leadteam_domain::SourceId;
 use leadteam_domain::intake::{self as payload, PayloadError};
 use leadteam_domain::secret::{constant_time_eq, verify_sha256_signature};
-use leadteam_store::sources::{self, SourceRow};
+use leadteam_store::sources::SourceRow;
 
 /// Which webhook of a source was called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,8 +57,7 @@ pub struct Delivery<'a> {
 /// The source behind a webhook URL, if it is of a kind the channel serves
 /// (any other id is not found, whatever account it belongs to).
 async fn source_for(app: &App, id: SourceId, channel: Channel) -> Result<SourceRow, AppError> {
-    let mut c = app.db.conn().await?;
-    match sources::by_id(&mut c, id).await? {
+    match app.sources.get(app, id).await? {
         Some(src) if channel.kinds().contains(&src.kind.as_str()) => Ok(src),
         _ => Err(AppError::NotFound("lead source")),
     }

@@ -17,6 +17,7 @@ pub mod facebook;
 pub mod form;
 pub mod hooks;
 pub mod keyed;
+mod known;
 pub mod log;
 
 use crate::App;
@@ -29,6 +30,7 @@ use serde_json::{Map, Value, json};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+pub use known::KnownSources;
 pub use leadteam_domain::intake::Lead;
 
 /// What happened to a delivered lead.

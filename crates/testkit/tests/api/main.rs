@@ -19,6 +19,7 @@ mod hosted;
 mod identity;
 mod import;
 mod intake;
+mod intake_sources;
 mod licences_and_credits;
 mod limits;
 mod mail;
