@@ -6,8 +6,10 @@
 //   ignored cannot be ticked).
 // - A checkbox with data-select-all="NAME" ticks or unticks every checkbox
 //   named NAME (the rows a bulk action may take).
+// - The navigation's menus (<details data-nav-group>) open one at a time
+//   and close on Escape (focus back on the menu's name) or a click elsewhere.
 // Without JavaScript the forms are sent as they are; the server checks
-// everything either way.
+// everything either way, and the menus open and close by themselves.
 (function () {
   "use strict";
   document.addEventListener("submit", function (e) {
@@ -38,7 +40,44 @@
       });
     }
   });
+  function closeMenus(except) {
+    document.querySelectorAll("details[data-nav-group][open]").forEach(function (d) {
+      if (d !== except) {
+        d.open = false;
+      }
+    });
+  }
+  document.addEventListener("toggle", function (e) {
+    var d = e.target;
+    if (d && d.matches && d.matches("details[data-nav-group]") && d.open) {
+      closeMenus(d);
+    }
+  }, true);
+  document.addEventListener("click", function (e) {
+    var inside = e.target && e.target.closest && e.target.closest("details[data-nav-group]");
+    closeMenus(inside);
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") {
+      return;
+    }
+    var open = e.target && e.target.closest && e.target.closest("details[data-nav-group][open]");
+    if (open) {
+      open.open = false;
+      open.querySelector("summary").focus();
+    }
+  });
   document.addEventListener("DOMContentLoaded", function () {
+    // Browsers that cannot show a closed <details>' content by style alone
+    // get the desktop bar opened here.
+    var menu = document.querySelector("details[data-nav-menu]");
+    var wide = window.matchMedia && window.matchMedia("(min-width: 48rem)");
+    if (menu && wide && !(window.CSS && CSS.supports && CSS.supports("selector(::details-content)"))) {
+      menu.open = wide.matches;
+      wide.addEventListener("change", function () {
+        menu.open = wide.matches;
+      });
+    }
     var seen = {};
     document.querySelectorAll("input[data-controls]").forEach(function (r) {
       var id = r.getAttribute("data-controls");

@@ -229,6 +229,30 @@ impl Browser {
         self.find(css).await.click().await.expect("click");
     }
 
+    /// Follows the main navigation to `href` as a person does: opens the
+    /// Menu button (on a phone) and the menu holding the link, then clicks it.
+    pub async fn nav(&self, href: &str) {
+        let link = self.find(&format!("nav.main-nav a[href='{href}']")).await;
+        let shown = |e: Element| async move { e.is_displayed().await.unwrap_or(false) };
+        if !shown(link.clone()).await {
+            let button = self.find("nav.main-nav .nav-button").await;
+            if shown(button.clone()).await {
+                button.click().await.expect("open the Menu");
+            }
+        }
+        if !shown(link.clone()).await {
+            let summary = self
+                .c
+                .find(Locator::XPath(&format!(
+                    "//nav[contains(@class,'main-nav')]//details[@data-nav-group][.//a[@href='{href}']]/summary"
+                )))
+                .await
+                .unwrap_or_else(|e| panic!("no menu holds {href}: {e}"));
+            summary.click().await.expect("open the menu");
+        }
+        link.click().await.expect("click the link");
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.find(css).await.text().await.expect("element text")
     }
