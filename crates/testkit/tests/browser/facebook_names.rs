@@ -51,7 +51,7 @@ async fn i6_a3_the_rule_form_offers_facebook_pages_and_forms_by_name() {
         .post(
             &owner.token,
             "/api/v1/lead-sources",
-            json!({"kind": "facebook", "name": "Meta ads", "facebook": {"app_secret": APP_SECRET, "verify_token": "vt-123"}}),
+            json!({"kind": "facebook", "name": "Meta ads", "facebook": {"app_secret": APP_SECRET, "verify_token": "my-verify-token"}}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);

@@ -21,10 +21,7 @@ async fn add_client(app: &TestApp, owner: &User, body: serde_json::Value) -> i64
 }
 
 async fn shown(b: &Browser, css: &str) -> bool {
-    match b.c.find(fantoccini::Locator::Css(css)).await {
-        Ok(e) => e.is_displayed().await.unwrap_or(false),
-        Err(_) => false,
-    }
+    b.visible(css).await
 }
 
 /// The visible primary actions of a card: (text, href).
@@ -37,7 +34,14 @@ async fn primaries(b: &Browser, client: i64) -> Vec<(String, Option<String>)> {
         .await
         .unwrap()
     {
-        if e.is_displayed().await.unwrap() {
+        let seen =
+            b.c.execute(
+                "return arguments[0].checkVisibility();",
+                vec![serde_json::to_value(&e).unwrap()],
+            )
+            .await
+            .unwrap();
+        if seen.as_bool().unwrap() {
             // The first word: the rest names the client for screen readers.
             let text = e.text().await.unwrap();
             let word = text
