@@ -183,12 +183,24 @@ fn facebook_fields(v: &Value) -> Pairs {
 pub fn parse_facebook_details(body: &[u8]) -> Result<Lead, PayloadError> {
     let v = json(body)?;
     match v.get("field_data") {
-        Some(fd) => Ok(facebook_fields(fd).into_lead()),
+        Some(fd) => {
+            let mut lead = facebook_fields(fd).into_lead();
+            lead.facebook_form_id = v.get("form_id").and_then(text);
+            Ok(lead)
+        }
         None => Err(PayloadError::Field(FieldError::new(
             "field_data",
             "is missing from the Graph API answer",
         ))),
     }
+}
+
+/// The name in a Graph API answer about a page or a lead form
+/// (`{"id": "...", "name": "..."}`), trimmed and at most 200 characters.
+pub fn parse_graph_name(body: &[u8]) -> Option<String> {
+    let v = json(body).ok()?;
+    let name = v.get("name")?.as_str()?.trim();
+    (!name.is_empty()).then(|| name.chars().take(200).collect())
 }
 
 /// A Facebook Lead Ads webhook: every `leadgen` change of every entry. A

@@ -14,6 +14,7 @@ pub struct ImportArgs<'a> {
     pub token: &'a str,
     pub dry_run: bool,
     pub route: bool,
+    pub skip_duplicates: bool,
     pub map: Option<&'a str>,
     pub report: Option<&'a Path>,
     pub quiet: bool,
@@ -55,6 +56,9 @@ pub async fn run(a: ImportArgs<'_>) -> anyhow::Result<i32> {
     }
     if a.route {
         query.push(("route", "true"));
+    }
+    if a.skip_duplicates {
+        query.push(("skip_duplicates", "true"));
     }
     if let Some(m) = a.map {
         query.push(("map", m));
@@ -110,7 +114,7 @@ fn print_report(r: &Value, saved: Option<&Path>) {
     let n = |k: &str| r[k].as_u64().unwrap_or(0);
     let dry = r["dry_run"].as_bool().unwrap_or(false);
     println!(
-        "{} rows read: {} {}, {} rejected, {} flagged as duplicates{}",
+        "{} rows read: {} {}, {} rejected, {} flagged as duplicates{}{}",
         n("rows"),
         n("stored"),
         if dry {
@@ -120,6 +124,11 @@ fn print_report(r: &Value, saved: Option<&Path>) {
         },
         n("rejected"),
         n("duplicates"),
+        if n("skipped") > 0 {
+            format!(" ({} skipped)", n("skipped"))
+        } else {
+            String::new()
+        },
         if n("blank_rows") > 0 {
             format!(", {} blank rows skipped", n("blank_rows"))
         } else {

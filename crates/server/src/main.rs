@@ -54,6 +54,10 @@ enum Command {
         /// key's member gets them).
         #[arg(long)]
         route: bool,
+        /// Leave out rows whose email or phone a client the key's member may
+        /// see already has (otherwise they are stored and flagged).
+        #[arg(long)]
+        skip_duplicates: bool,
         /// Column mapping: "Full Name:name,E-mail:email,Budget:field:Budget,Notes:-".
         #[arg(long)]
         map: Option<String>,
@@ -125,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
         token,
         dry_run,
         route,
+        skip_duplicates,
         map,
         report,
         quiet,
@@ -136,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
             token,
             dry_run: *dry_run,
             route: *route,
+            skip_duplicates: *skip_duplicates,
             map: map.as_deref(),
             report: report.as_deref(),
             quiet: *quiet,

@@ -22,6 +22,7 @@ pub mod deadlines;
 pub mod deliveries;
 pub mod duty;
 mod error;
+pub mod facebook_names;
 #[cfg(test)]
 mod full_disk_tests;
 pub mod graph;

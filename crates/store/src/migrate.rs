@@ -43,6 +43,7 @@ migrations! {
     40 "0040_integrations",
     47 "0047_workspace",
     50 "0050_time_zones",
+    52 "0052_facebook_names",
 }
 
 /// The migrations of `engine`, as (version, name, SQL).

@@ -39,6 +39,9 @@ pub struct ImportOptions {
     pub route: bool,
     /// `Column:target` pairs (see [`leadteam_domain::import::parse_mapping`]).
     pub map: Option<String>,
+    /// Leave out the rows whose email or phone a client the importer may see
+    /// already has (counted as skipped); otherwise they are stored and flagged.
+    pub skip_duplicates: bool,
     /// The media type the file was sent as (without parameters).
     pub content_type: String,
     /// The declared length of the file, when known.
@@ -63,8 +66,8 @@ pub struct RowError {
     pub reason: String,
 }
 
-/// A row whose email or phone another client of the account already has
-/// (stored all the same, and flagged).
+/// A row whose email or phone a client the importer may see already has
+/// (stored all the same and flagged, or skipped when asked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Duplicate {
     pub line: u64,
@@ -77,6 +80,8 @@ pub struct Duplicate {
 pub struct ImportReport {
     pub dry_run: bool,
     pub routed: bool,
+    /// Duplicates were skipped rather than stored.
+    pub skip_duplicates: bool,
     /// Each column of the header and where it went.
     pub columns: Vec<(String, String)>,
     /// Data rows read (blank rows not counted).
@@ -90,6 +95,9 @@ pub struct ImportReport {
     pub duplicates: u64,
     /// The flagged rows, by line (at most [`MAX_LISTED`]).
     pub duplicate_rows: Vec<Duplicate>,
+    /// Duplicates left out, not stored (in a dry run: that would be); all of
+    /// them when `skip_duplicates`, else none.
+    pub skipped: u64,
     /// Rows with only empty cells, skipped.
     pub blank_rows: u64,
     /// Stored clients per assignee.
@@ -181,6 +189,7 @@ where
     let mut report = ImportReport {
         dry_run: options.dry_run,
         routed: options.route,
+        skip_duplicates: options.skip_duplicates,
         columns: columns
             .headers
             .iter()
@@ -304,8 +313,8 @@ async fn flush(
         let (e, p) =
             clients::existing_contacts(&mut c, actor.account, &scope, &emails, &phones).await?;
         drop(c);
-        flag_duplicates(&rows, &e, &p, report);
-        report.stored += rows.len() as u64;
+        let kept = flag_duplicates(rows, &e, &p, report);
+        report.stored += kept.len() as u64;
         return Ok(());
     }
     let now = app.now();
@@ -313,6 +322,10 @@ async fn flush(
     app.db.prefer_indexes(&mut tx).await?;
     let (e, p) =
         clients::existing_contacts(&mut tx, actor.account, &scope, &emails, &phones).await?;
+    let rows = flag_duplicates(rows, &e, &p, report);
+    if rows.is_empty() {
+        return Ok(());
+    }
     let decisions = match routed {
         true => route(app, &mut tx, actor, &rows).await?,
         false => rows
@@ -347,7 +360,6 @@ async fn flush(
     let stored =
         store_import::insert_clients(&mut tx, actor.account, actor.member, &clients, now).await?;
     tx.commit().await?;
-    flag_duplicates(&rows, &e, &p, report);
     report.stored += stored;
     for (assignee, reason, _, _) in &decisions {
         if routed {
@@ -361,12 +373,16 @@ async fn flush(
     Ok(())
 }
 
+/// Flags the rows whose email or phone is among `emails` / `phones` (what
+/// clients the importer may see have); gives the rows to store: all of
+/// them, or, when duplicates are skipped, the others.
 fn flag_duplicates(
-    rows: &[(u64, ImportRow)],
+    rows: Vec<(u64, ImportRow)>,
     emails: &std::collections::HashSet<String>,
     phones: &std::collections::HashSet<String>,
     report: &mut ImportReport,
-) {
+) -> Vec<(u64, ImportRow)> {
+    let mut kept = Vec::with_capacity(rows.len());
     for (line, r) in rows {
         let hit = r
             .email
@@ -379,17 +395,25 @@ fn flag_duplicates(
                     .filter(|p| phones.contains(*p))
                     .map(|p| ("phone", p))
             });
-        if let Some((field, value)) = hit {
-            report.duplicates += 1;
-            if report.duplicate_rows.len() < MAX_LISTED {
-                report.duplicate_rows.push(Duplicate {
-                    line: *line,
-                    field,
-                    value: value.clone(),
-                });
-            }
+        let Some((field, value)) = hit else {
+            kept.push((line, r));
+            continue;
+        };
+        report.duplicates += 1;
+        if report.duplicate_rows.len() < MAX_LISTED {
+            report.duplicate_rows.push(Duplicate {
+                line,
+                field,
+                value: value.clone(),
+            });
+        }
+        if report.skip_duplicates {
+            report.skipped += 1;
+        } else {
+            kept.push((line, r));
         }
     }
+    kept
 }
 
 /// What routing gave one row: its assignee, the reason, the decision's
@@ -462,6 +486,7 @@ async fn finish(app: &App, actor: &Actor, report: &ImportReport) -> Result<(), A
             "stored": report.stored,
             "rejected": report.rejected,
             "duplicates": report.duplicates,
+            "skipped": report.skipped,
             "routed": report.routed,
             "assigned": assigned,
             "unassigned": report.unassigned,

@@ -8,6 +8,7 @@ use crate::error::AppError;
 use leadteam_domain::intake::parse_facebook_details;
 use leadteam_domain::validate::{Email, parse_phone};
 use leadteam_domain::{ClientId, SourceId};
+use leadteam_store::facebook_names::FacebookKind;
 use leadteam_store::graph::{self, Fetch};
 use leadteam_store::sources::{self, SourceRow};
 use serde_json::{Map, Value, json};
@@ -66,32 +67,13 @@ async fn fetch(app: &App, f: &Fetch) -> Result<(), String> {
         .clone()
         .filter(|t| !t.is_empty())
         .ok_or("no page access token is set on the source")?;
-    let base = app.config.integrations.graph_base_url.trim_end_matches('/');
-    let mut url = url::Url::parse(&format!("{base}/{}", f.leadgen_id))
-        .map_err(|e| format!("bad Graph API address: {e}"))?;
-    url.query_pairs_mut()
-        .append_pair("access_token", &token)
-        .append_pair("fields", "id,created_time,field_data,form_id,ad_id");
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_millis(
-            app.config.integrations.request_timeout_ms,
-        ))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let resp = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| format!("the Graph API did not answer: {}", e.without_url()))?;
-    let status = resp.status();
-    let body = resp
-        .bytes()
-        .await
-        .map_err(|e| e.without_url().to_string())?;
-    if !status.is_success() {
-        let text: String = String::from_utf8_lossy(&body).chars().take(300).collect();
-        return Err(format!("the Graph API answered {status}: {text}"));
-    }
+    let body = graph_get(
+        app,
+        &f.leadgen_id,
+        &token,
+        "id,created_time,field_data,form_id,ad_id",
+    )
+    .await?;
     let lead = parse_facebook_details(&body).map_err(|e| e.to_string())?;
     let now = app.now();
     let mut tx = app.db.write().await.map_err(|e| e.to_string())?;
@@ -101,6 +83,15 @@ async fn fetch(app: &App, f: &Fetch) -> Result<(), String> {
         .ok_or("the client was deleted")?;
     let mut fields: Map<String, Value> = serde_json::from_str(&stored).unwrap_or_default();
     fields.remove("awaiting_details");
+    // The page and form the lead came through, whose names the source learns.
+    let stored_id = |k: &str| fields.get(k).and_then(Value::as_str).map(str::to_owned);
+    let seen = [
+        (FacebookKind::Page, stored_id("facebook_page_id")),
+        (
+            FacebookKind::Form,
+            stored_id("facebook_form_id").or_else(|| lead.facebook_form_id.clone()),
+        ),
+    ];
     let email = lead
         .email
         .as_deref()
@@ -138,7 +129,49 @@ async fn fetch(app: &App, f: &Fetch) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
+    let seen: Vec<(FacebookKind, String)> = seen
+        .into_iter()
+        .filter_map(|(k, id)| id.filter(|i| !i.trim().is_empty()).map(|i| (k, i)))
+        .collect();
+    super::facebook_names::learn(app, &src, &token, &seen).await;
     Ok(())
+}
+
+/// `GET {graph}/{path}?access_token=..&fields=..`: the answer's body, or
+/// why there is none (the token never appears in it).
+pub(super) async fn graph_get(
+    app: &App,
+    path: &str,
+    token: &str,
+    fields: &str,
+) -> Result<Vec<u8>, String> {
+    let base = app.config.integrations.graph_base_url.trim_end_matches('/');
+    let mut url = url::Url::parse(&format!("{base}/{path}"))
+        .map_err(|e| format!("bad Graph API address: {e}"))?;
+    url.query_pairs_mut()
+        .append_pair("access_token", token)
+        .append_pair("fields", fields);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(
+            app.config.integrations.request_timeout_ms,
+        ))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("the Graph API did not answer: {}", e.without_url()))?;
+    let status = resp.status();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
+    if !status.is_success() {
+        let text: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+        return Err(format!("the Graph API answered {status}: {text}"));
+    }
+    Ok(body.to_vec())
 }
 
 /// Where a lead's details stand: (attempts, done, last error).

@@ -39,6 +39,13 @@ async fn run(engine: Engine) {
         (200, graph_lead),
     ])
     .await;
+    // The page's and the form's names, asked for once the lead is complete.
+    graph.answer_path("/v21.0/PAGE1", 200, r#"{"id":"PAGE1","name":"Acme Paris"}"#);
+    graph.answer_path(
+        "/v21.0/FORM1",
+        200,
+        r#"{"id":"FORM1","name":"Spring offer"}"#,
+    );
     let mut opts = Options::default();
     opts.integrations.graph_base_url = format!("{}/v21.0", graph.base);
     let Some(app) = leadteam_testkit::spawn_with(engine, opts).await else {
@@ -141,7 +148,9 @@ async fn story(app: &TestApp, graph: &StandIn) {
     // The worker calls the Graph API with the page token; the first call
     // fails (500) and is retried after a backoff on the app's clock.
     let clock = app.clock.clone();
-    let seen = graph.wait_for(2, 15, || clock.advance_ms(150)).await;
+    graph.wait_for(2, 15, || clock.advance_ms(150)).await;
+    // (After the lead, its page's and form's names may be asked for too.)
+    let seen = graph.seen_at("/v21.0/LG77");
     assert_eq!(seen.len(), 2, "{seen:?}");
     let q = seen[1].uri.query().unwrap_or_default().to_owned();
     assert_eq!(seen[1].uri.path(), "/v21.0/LG77");
@@ -171,7 +180,56 @@ async fn story(app: &TestApp, graph: &StandIn) {
     assert_eq!(r.body["leads"][0]["duplicate"], true);
     assert_eq!(app.count("clients").await, 1);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(graph.seen().len(), 2, "a fetched lead is not fetched again");
+    assert_eq!(
+        graph.seen_at("/v21.0/LG77").len(),
+        2,
+        "a fetched lead is not fetched again"
+    );
+    // The source learned the names of the lead's page and form (issue 17:
+    // the rule form offers them by name), each asked for once, with the token.
+    for path in ["/v21.0/PAGE1", "/v21.0/FORM1"] {
+        let asked = graph.seen_at(path);
+        assert_eq!(asked.len(), 1, "{path}: {asked:?}");
+        let q = asked[0].uri.query().unwrap_or_default().to_owned();
+        assert!(q.contains(&format!("access_token={PAGE_TOKEN}")), "{q}");
+    }
+    let mut c = app.db.conn().await.unwrap();
+    let names: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT kind, external_id, name FROM facebook_names ORDER BY kind")
+            .fetch_all(&mut *c)
+            .await
+            .unwrap();
+    drop(c);
+    assert_eq!(
+        names,
+        [
+            (
+                "form".to_owned(),
+                "FORM1".to_owned(),
+                Some("Spring offer".to_owned())
+            ),
+            (
+                "page".to_owned(),
+                "PAGE1".to_owned(),
+                Some("Acme Paris".to_owned())
+            ),
+        ]
+    );
+    // The source tells them over the API, for a rule's page and form ids.
+    let list = app.get(&owner.token, "/api/v1/lead-sources").await;
+    let fb = &list.body["sources"][0]["facebook"];
+    assert_eq!(
+        fb["pages"],
+        json!([{"id": "PAGE1", "name": "Acme Paris"}]),
+        "{}",
+        list.text
+    );
+    assert_eq!(
+        fb["forms"],
+        json!([{"id": "FORM1", "name": "Spring offer"}]),
+        "{}",
+        list.text
+    );
     // The delivery log shows the refused and the accepted deliveries.
     let d = app
         .get(

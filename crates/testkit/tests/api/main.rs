@@ -18,6 +18,7 @@ mod groups;
 mod hosted;
 mod identity;
 mod import;
+mod import_skip;
 mod intake;
 mod intake_sources;
 mod licences_and_credits;

@@ -23,6 +23,8 @@ pub struct Seen {
 struct Shared {
     seen: Arc<Mutex<Vec<Seen>>>,
     script: Arc<Mutex<Vec<(u16, String)>>>,
+    /// Fixed answers by path, before the script.
+    by_path: Arc<Mutex<Vec<(String, u16, String)>>>,
 }
 
 pub struct StandIn {
@@ -38,13 +40,22 @@ async fn answer(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let fixed = s
+        .by_path
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(p, _, _)| *p == uri.path())
+        .map(|(_, st, b)| (*st, b.clone()));
     s.seen.lock().unwrap().push(Seen {
         method,
         uri,
         headers,
         body,
     });
-    let (status, body) = {
+    let (status, body) = if let Some(f) = fixed {
+        f
+    } else {
         let mut script = s.script.lock().unwrap();
         if script.len() > 1 {
             script.remove(0)
@@ -72,6 +83,26 @@ impl StandIn {
             let _ = axum::serve(listener, app).await;
         });
         StandIn { base, shared, task }
+    }
+
+    /// Answers `path` always with `status` and `body` (the script answers
+    /// the other paths).
+    #[allow(dead_code)]
+    pub fn answer_path(&self, path: &str, status: u16, body: &str) {
+        self.shared
+            .by_path
+            .lock()
+            .unwrap()
+            .push((path.to_owned(), status, body.to_owned()));
+    }
+
+    /// The requests to `path` so far.
+    #[allow(dead_code)]
+    pub fn seen_at(&self, path: &str) -> Vec<Seen> {
+        self.seen()
+            .into_iter()
+            .filter(|s| s.uri.path() == path)
+            .collect()
     }
 
     pub fn seen(&self) -> Vec<Seen> {

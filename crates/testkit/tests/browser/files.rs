@@ -53,7 +53,7 @@ async fn i2_i3_the_owner_checks_a_csv_with_a_bad_row_then_imports_it() {
     sign_in(&b, "ann@example.com").await;
 
     // From the clients list to the Import tab.
-    b.click("nav a[href='/clients']").await;
+    b.nav("/clients").await;
     b.click(".tabs a[href='/clients/import']").await;
     b.wait_text("h1", "Import clients").await;
     b.shot("import").await;
@@ -113,6 +113,83 @@ async fn i2_i3_the_owner_checks_a_csv_with_a_bad_row_then_imports_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn i3_issue17_the_import_offers_to_skip_duplicates() {
+    let test = "i3_issue17_the_import_offers_to_skip_duplicates";
+    let Some((app, mut b)) = setup(test).await else {
+        return;
+    };
+    let owner = app
+        .signup("Acme Sales", "Ann Owner", "ann@example.com")
+        .await;
+    let r = app
+        .post(
+            &owner.token,
+            "/api/v1/clients",
+            serde_json::json!({"name": "Known", "email": "known@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let csv = temp_file(
+        test,
+        "again.csv",
+        b"Name,Email\nKnown Again,known@example.com\nNew One,new@example.com\n",
+    );
+    sign_in(&b, "ann@example.com").await;
+    b.goto("/clients/import").await;
+    b.wait_text("h1", "Import clients").await;
+    choose(&b, "#file", &csv).await;
+    b.click("#skip_duplicates").await;
+    b.click("#import-check").await;
+    b.wait_text("#report-heading", "Check of again.csv").await;
+    assert_eq!(b.text("#report-stored").await, "1");
+    assert_eq!(b.text("#report-skipped").await, "1");
+    assert!(
+        b.text("#import-report")
+            .await
+            .contains("Duplicates skipped")
+    );
+    assert!(
+        b.text("#duplicate-rows")
+            .await
+            .contains("known@example.com")
+    );
+    // The choice stays ticked for the real import.
+    assert!(
+        b.find("#skip_duplicates")
+            .await
+            .prop("checked")
+            .await
+            .unwrap()
+            .is_some_and(|v| v == "true")
+    );
+    b.shot("import-skip-check").await;
+    assert_eq!(app.count("clients").await, 1, "a dry run stores nothing");
+
+    b.click("#import-run").await;
+    b.wait_text("#report-heading", "again.csv is imported")
+        .await;
+    assert_eq!(b.text("#report-stored").await, "1");
+    assert_eq!(b.text("#report-skipped").await, "1");
+    assert!(
+        b.text("#import-report")
+            .await
+            .contains("1 duplicate skipped")
+    );
+    b.shot("import-skip-done").await;
+    assert_eq!(app.count("clients").await, 2);
+    b.goto("/clients").await;
+    b.wait_text("table.clients", "New One").await;
+    assert!(!b.text("table.clients").await.contains("Known Again"));
+    phone_shots(
+        &mut b,
+        &[("/clients/import", "Import clients", "phone-import-skip")],
+    )
+    .await;
+    b.finish().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn i2_p9_a_member_without_integrations_manage_cannot_import() {
     let test = "i2_p9_a_member_without_integrations_manage_cannot_import";
     let Some((app, mut b)) = setup(test).await else {
@@ -124,7 +201,7 @@ async fn i2_p9_a_member_without_integrations_manage_cannot_import() {
     join(&app, &owner, "Bob Member", "bob@example.com", "Member").await;
     sign_in(&b, "bob@example.com").await;
 
-    b.click("nav a[href='/clients']").await;
+    b.nav("/clients").await;
     b.wait_text("h1", "Clients").await;
     assert!(absent(&b, "a[href='/clients/import']").await);
     b.shot("clients-member").await;
@@ -178,7 +255,7 @@ async fn p5_p8_a_file_is_uploaded_to_content_and_downloaded() {
     sign_in(&b, "ann@example.com").await;
 
     // A new content of kind file leads to its page, where the file is chosen.
-    b.click("nav a[href='/content']").await;
+    b.nav("/content").await;
     b.wait_text("h1", "Content").await;
     b.find("#kind").await.select_by_value("file").await.unwrap();
     b.fill("#title", "Price list").await;

@@ -229,6 +229,47 @@ impl Browser {
         self.find(css).await.click().await.expect("click");
     }
 
+    /// Whether the first `css` element is there and can be seen: the
+    /// browser's own `checkVisibility` (WebDriver's "displayed" does not know
+    /// that a style can show the content of a closed `<details>`).
+    pub async fn visible(&self, css: &str) -> bool {
+        self.c
+            .execute(
+                "const e = document.querySelector(arguments[0]);
+                 return !!e && e.checkVisibility({visibilityProperty: true, opacityProperty: true});",
+                vec![json!(css)],
+            )
+            .await
+            .expect("check visibility")
+            .as_bool()
+            .unwrap_or(false)
+    }
+
+    /// Follows the main navigation to `href` as a person does: opens the
+    /// Menu button (on a phone) and the menu holding the link, then clicks it.
+    pub async fn nav(&self, href: &str) {
+        let link = format!("nav.main-nav a[href='{href}']");
+        self.find(&link).await;
+        if !self.visible(&link).await && self.visible("nav.main-nav .nav-button").await {
+            self.click("nav.main-nav .nav-button").await;
+        }
+        if !self.visible(&link).await {
+            let summary = self
+                .c
+                .find(Locator::XPath(&format!(
+                    "//nav[contains(@class,'main-nav')]//details[@data-nav-group][.//a[@href='{href}']]/summary"
+                )))
+                .await
+                .unwrap_or_else(|e| panic!("no menu holds {href}: {e}"));
+            summary.click().await.expect("open the menu");
+        }
+        assert!(
+            self.visible(&link).await,
+            "{href} cannot be seen in the navigation"
+        );
+        self.click(&link).await;
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.find(css).await.text().await.expect("element text")
     }

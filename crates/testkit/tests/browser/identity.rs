@@ -73,7 +73,7 @@ async fn o1_owner_signs_up_enrols_2fa_and_signs_in_with_a_code() {
     b.shot("dashboard-after-signin").await;
 
     // Enrol 2FA: QR code and key, confirm with a code, ten recovery codes.
-    b.click("nav a[href='/security']").await;
+    b.nav("/security").await;
     b.wait_text("h1", "Security").await;
     assert_eq!(
         b.attr("nav a[href='/security']", "aria-current")

@@ -24,7 +24,7 @@ async fn p4_x1_the_owner_creates_an_api_key_sees_it_once_uses_it_then_revokes_it
         .await;
     sign_in(&b, "ann@example.com").await;
 
-    b.click("nav a[href='/account']").await;
+    b.nav("/account").await;
     b.wait_text("h1", "Account").await;
     b.click(".tabs a[href='/account/api-keys']").await;
     b.wait_text("h1", "API keys").await;

@@ -44,7 +44,7 @@ async fn a1_a3_the_owner_sets_a_round_robin_default_and_adds_and_moves_rules() {
     let cara = join(&app, &owner, "Cara Manager", "cara@example.com", "Manager").await;
 
     sign_in(&b, "ann@example.com").await;
-    b.click("nav a[href='/leads/assignment']").await;
+    b.nav("/leads/assignment").await;
     b.wait_text("h1", "Lead assignment").await;
     assert!(
         b.text(".rules .default")

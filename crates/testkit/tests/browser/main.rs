@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod facebook_names;
 mod files;
 mod files_http;
 mod harness;
@@ -13,9 +14,15 @@ mod identity;
 mod integrations;
 mod keys;
 mod leads;
+mod nav;
 mod pages;
+mod phone_cards;
 mod routing;
 mod settings;
+// The stand-in Graph API of the API tests (I6).
+#[allow(dead_code)]
+#[path = "../api/standin.rs"]
+mod standin;
 mod team;
 mod team_http;
 mod work;

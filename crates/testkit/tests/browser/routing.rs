@@ -56,7 +56,7 @@ async fn a8_a10_a11_a12_availability_speed_to_lead_backlog_and_why_in_the_browse
     b.wait_text(".notice", "Welcome back").await;
 
     // Working hours in Kolkata: a wrong zone is refused next to its field.
-    b.click("nav a[href='/availability']").await;
+    b.nav("/availability").await;
     b.wait_text("h1", "My availability").await;
     b.click("#any_hour").await;
     b.fill("#time_zone", "Mars/Olympus").await;
@@ -143,7 +143,7 @@ async fn a8_a10_a11_a12_availability_speed_to_lead_backlog_and_why_in_the_browse
     // Two leads: the first is Bob's, the second waits (Bob is full).
     let first = send_lead(&app, src_id, &secret, json!({"name": "Lea First"})).await;
     let second = send_lead(&app, src_id, &secret, json!({"name": "Wes Waiting"})).await;
-    b.click("nav a[href='/backlog']").await;
+    b.nav("/backlog").await;
     b.wait_text("h1", "Backlog").await;
     assert!(b.text("#backlog").await.contains("Wes Waiting"));
     assert!(b.text("#backlog").await.contains("at capacity"));
@@ -249,7 +249,7 @@ async fn x6_a_member_in_asia_kolkata_sees_local_times() {
     b.wait_text(".facts", "8 Dec 2026, 11:00 CET").await;
 
     // Her own zone, on her availability page.
-    b.click("nav a[href='/availability']").await;
+    b.nav("/availability").await;
     b.wait_text("#my-time-zone", "Europe/Paris").await;
     b.fill("#zone", "Asia/Kolkata").await;
     b.click("#my-time-zone button[type=submit]").await;

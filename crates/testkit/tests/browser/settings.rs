@@ -42,7 +42,7 @@ async fn p3_t1_x1_b3_b4_roles_teams_audit_billing_and_work_in_the_browser() {
     b.wait_text("#duty", "Not at work").await;
 
     // Roles: a missing name is said next to it; then a custom role is created.
-    b.click("nav a[href='/roles']").await;
+    b.nav("/roles").await;
     b.wait_text("h1", "Roles").await;
     b.shot("roles").await;
     b.click("#create-role summary").await;
@@ -72,7 +72,7 @@ async fn p3_t1_x1_b3_b4_roles_teams_audit_billing_and_work_in_the_browser() {
     assert_eq!(app.count("roles").await, r - 1);
 
     // Teams: empty state, then a team with Ann in it, renamed.
-    b.click("nav a[href='/teams']").await;
+    b.nav("/teams").await;
     b.wait_text("h1", "Teams").await;
     b.wait_text(".empty", "There are no teams yet").await;
     b.shot("teams-empty").await;
@@ -95,7 +95,7 @@ async fn p3_t1_x1_b3_b4_roles_teams_audit_billing_and_work_in_the_browser() {
     b.wait_text(".cards", "North East").await;
 
     // Billing: one more seat.
-    b.click("nav a[href='/billing']").await;
+    b.nav("/billing").await;
     b.wait_text("h1", "Billing").await;
     let seats: i64 = b.text("#seats-purchased").await.parse().unwrap();
     assert!(b.text("main").await.contains("Ann Owner"));
@@ -114,7 +114,7 @@ async fn p3_t1_x1_b3_b4_roles_teams_audit_billing_and_work_in_the_browser() {
     b.shot("billing-seat-added").await;
 
     // Audit log: everything above, filtered by action.
-    b.click("nav a[href='/audit']").await;
+    b.nav("/audit").await;
     b.wait_text("h1", "Audit log").await;
     b.wait_text("tbody", "team.renamed").await;
     b.shot("audit").await;
@@ -168,7 +168,7 @@ async fn o3_o4_owner_renames_transfers_and_deletes_accounts_in_the_browser() {
     b.wait_text("h1", "Hello, Ann Owner").await;
 
     // Rename: the header follows.
-    b.click("nav a[href='/account']").await;
+    b.nav("/account").await;
     b.wait_text("h1", "Account").await;
     b.wait_text("#owner-heading + p + .empty", "No other admin yet")
         .await;

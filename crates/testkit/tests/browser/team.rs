@@ -51,7 +51,7 @@ async fn m1_m4_m5_owner_invites_member_accepts_by_email_then_is_deactivated() {
     // The owner opens Members: alone so far, with the next step said.
     sign_in(&b, "ann@example.com", PASSWORD).await;
     b.wait_text("h1", "Hello, Ann Owner").await;
-    b.click("nav a[href='/members']").await;
+    b.nav("/members").await;
     b.wait_text("h1", "Members").await;
     b.wait_text("main", "You are the only member so far").await;
     b.shot("members-alone").await;

@@ -120,7 +120,7 @@ async fn c2_c3_a_webhook_lead_shows_unassigned_in_teal_the_member_claims_it_and_
 
     // Bob's list is empty and says what to do next; the bell shows no count.
     sign_in(&b, "bob@example.com").await;
-    b.click("nav a[href='/clients']").await;
+    b.nav("/clients").await;
     b.wait_text("h1", "Clients").await;
     assert!(
         b.text(".empty")
@@ -414,7 +414,7 @@ async fn p5_p8_groups_and_content_show_each_action_as_permissions_allow() {
     sign_in(&b, "ann@example.com").await;
 
     // Groups: a name is required; create, edit, delete.
-    b.click("nav a[href='/groups']").await;
+    b.nav("/groups").await;
     b.wait_text("h1", "Client groups").await;
     assert!(b.text(".empty").await.contains("Create the first one"));
     b.click("main form[action='/groups'] button[type=submit]")
@@ -441,7 +441,7 @@ async fn p5_p8_groups_and_content_show_each_action_as_permissions_allow() {
     b.shot("groups").await;
 
     // Content: a template needs its subject; shared content Bob sees.
-    b.click("nav a[href='/content']").await;
+    b.nav("/content").await;
     b.wait_text("h1", "Content").await;
     b.fill("#title", "Welcome message").await;
     b.fill("#body", "Hello {name}, thanks for your interest.")

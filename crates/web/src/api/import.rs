@@ -28,6 +28,7 @@ pub(super) fn routes(api: Api) -> Api {
             .query(&[
                 ("dry_run", "true: check and report, store nothing"),
                 ("route", "true: route each client through the assignment rules; otherwise the caller gets them (P6)"),
+                ("skip_duplicates", "true: leave out the rows whose email or phone a client the caller may see already has (counted in `skipped`); otherwise they are stored and flagged"),
                 ("map", "Column:target pairs, comma separated; targets: name, first_name, last_name, email, phone, status, field:<Name>, - (ignore). Unmapped columns are recognised by name or become custom fields"),
             ])
             .returns::<ImportOut>(),
@@ -39,6 +40,7 @@ pub(super) fn routes(api: Api) -> Api {
 struct ImportQuery {
     dry_run: Option<String>,
     route: Option<String>,
+    skip_duplicates: Option<String>,
     map: Option<String>,
 }
 
@@ -67,7 +69,8 @@ pub struct RowErrorOut {
     pub reason: String,
 }
 
-/// A stored row whose email or phone another client already has.
+/// A row whose email or phone a client the caller may see already has:
+/// stored and flagged, or skipped with `skip_duplicates`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DuplicateOut {
     pub line: u64,
@@ -95,9 +98,14 @@ pub struct ImportOut {
     pub rejected: u64,
     /// Every rejected row, by line (the first 10,000 when there are more).
     pub errors: Vec<RowErrorOut>,
-    /// Stored rows flagged because another client has the same email or phone.
+    /// Rows flagged because a client the caller may see has the same email
+    /// or phone.
     pub duplicates: u64,
     pub duplicate_rows: Vec<DuplicateOut>,
+    /// Duplicates were left out rather than stored (`skip_duplicates`).
+    pub skip_duplicates: bool,
+    /// Duplicate rows left out (in a dry run: that would be); not in `stored`.
+    pub skipped: u64,
     pub blank_rows: u64,
     /// False when `errors` or `duplicate_rows` had to be cut at 10,000.
     pub complete: bool,
@@ -141,6 +149,8 @@ fn out(r: &ImportReport) -> ImportOut {
                 value: d.value.clone(),
             })
             .collect(),
+        skip_duplicates: r.skip_duplicates,
+        skipped: r.skipped,
         blank_rows: r.blank_rows,
         complete: r.complete(),
         assigned: r
@@ -175,6 +185,7 @@ async fn import_csv(
     let options = ImportOptions {
         dry_run: flag("dry_run", q.dry_run.as_deref())?,
         route: flag("route", q.route.as_deref())?,
+        skip_duplicates: flag("skip_duplicates", q.skip_duplicates.as_deref())?,
         map: q.map,
         content_type,
         length,

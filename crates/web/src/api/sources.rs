@@ -11,6 +11,7 @@ use crate::registry::{Api, RouteSpec, Verb};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use leadteam_app::intake::facebook_names::{self, FacebookNames, Named};
 use leadteam_app::integrations::{self as integ, FacebookSetup, FormSettings, Setup};
 use leadteam_app::routing_admin::{self as ra, SourceRow, SourceWithSecret};
 use leadteam_domain::SourceId;
@@ -85,6 +86,28 @@ pub struct FacebookOut {
     pub has_page_access_token: bool,
     /// Where Meta sends deliveries: enter it as the callback URL.
     pub callback_url: String,
+    /// The pages this source has received leads from, with their names
+    /// once the Graph API gave them: a rule's `facebook_page` takes the id.
+    pub pages: Vec<FacebookNamedOut>,
+    /// The lead forms likewise (a rule's `facebook_form` takes the id).
+    pub forms: Vec<FacebookNamedOut>,
+}
+
+/// A Facebook page or lead form a source has seen.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FacebookNamedOut {
+    pub id: String,
+    /// Null until the Graph API gave it.
+    pub name: Option<String>,
+}
+
+fn named_out(list: &[Named]) -> Vec<FacebookNamedOut> {
+    list.iter()
+        .map(|n| FacebookNamedOut {
+            id: n.id.clone(),
+            name: n.name.clone(),
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -149,6 +172,7 @@ pub(crate) fn source_out(
     r: &SourceRow,
     secret: Option<&SourceWithSecret>,
     url_token: Option<&str>,
+    fb: Option<&FacebookNames>,
 ) -> SourceOut {
     SourceOut {
         id: r.id.0,
@@ -163,6 +187,8 @@ pub(crate) fn source_out(
         facebook: (r.kind == "facebook").then(|| FacebookOut {
             has_page_access_token: r.page_token.is_some(),
             callback_url: webhook_url(s, r),
+            pages: fb.map(|f| named_out(&f.pages)).unwrap_or_default(),
+            forms: fb.map(|f| named_out(&f.forms)).unwrap_or_default(),
         }),
         secret: secret.map(|w| w.secret.clone()),
         verify_token: secret.and_then(|w| w.verify_token.clone()),
@@ -182,9 +208,15 @@ async fn list_sources(
     Authed(c): Authed,
 ) -> Result<Json<SourcesOut>, ApiError> {
     let rows = ra::list_sources(&s.app, &c).await?;
-    Ok(Json(SourcesOut {
-        sources: rows.iter().map(|r| source_out(&s, r, None, None)).collect(),
-    }))
+    let mut sources = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let fb = match r.kind.as_str() {
+            "facebook" => Some(facebook_names::known_of(&s.app, &c, r.id).await?),
+            _ => None,
+        };
+        sources.push(source_out(&s, r, None, None, fb.as_ref()));
+    }
+    Ok(Json(SourcesOut { sources }))
 }
 
 /// Facebook's secrets as copied from Meta's app dashboard.
@@ -236,7 +268,7 @@ async fn create_source(
     let w = ra::create_source(&s.app, &c, &b.kind, &b.name, setup).await?;
     Ok((
         StatusCode::CREATED,
-        Json(source_out(&s, &w.source, Some(&w), None)),
+        Json(source_out(&s, &w.source, Some(&w), None, None)),
     ))
 }
 
@@ -290,11 +322,16 @@ async fn update_source(
         row = after;
         token = t;
     }
+    let fb = match row.kind.as_str() {
+        "facebook" => Some(facebook_names::known_of(&s.app, &c, row.id).await?),
+        _ => None,
+    };
     Ok(Json(source_out(
         &s,
         &row,
         rotated.as_ref(),
         token.as_deref(),
+        fb.as_ref(),
     )))
 }
 

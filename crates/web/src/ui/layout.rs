@@ -2,7 +2,7 @@
 //! the signed-in user and account, the CSRF token of its forms, a notice;
 //! and the one way pages are answered (`render`, `see_other`).
 
-use super::nav::{self, NavLink};
+use super::nav::{self, NavEntry};
 use super::session::SignedIn;
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -17,7 +17,8 @@ pub(crate) struct Layout {
     pub csrf: String,
     pub user_name: Option<String>,
     pub account_name: Option<String>,
-    pub nav: Vec<NavLink>,
+    /// The navigation bar: links and menus.
+    pub nav: Vec<NavEntry>,
     /// A one-line confirmation shown at the top ("Password changed").
     pub notice: Option<String>,
     pub css_url: &'static str,
@@ -57,7 +58,7 @@ impl Layout {
             csrf: super::csrf::token_for(&who.token),
             user_name: Some(me.user.name.clone()),
             account_name: me.account.as_ref().map(|a| a.name.clone()),
-            nav: nav::links(who.caller.actor.as_ref(), path),
+            nav: nav::entries(who.caller.actor.as_ref(), path),
             notice: None,
             css_url: super::assets::css_url(),
             htmx_url: super::assets::htmx_url(),

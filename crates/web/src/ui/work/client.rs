@@ -297,10 +297,7 @@ pub(super) async fn client_page(
         id,
         email: c.email.clone(),
         phone: c.phone.clone(),
-        whatsapp: c.phone.as_deref().and_then(|p| {
-            let digits: String = p.chars().filter(char::is_ascii_digit).collect();
-            (digits.len() >= 7).then(|| format!("https://wa.me/{digits}"))
-        }),
+        whatsapp: c.phone.as_deref().and_then(super::card::whatsapp_link),
         status: c.status.clone(),
         outcome: c.outcome.clone(),
         source: super::clients::source_label(&c.source),

@@ -2,6 +2,7 @@
 //! team-view setting (C8), search, cursor pages, claim (C2) and assign (C3)
 //! per row, bulk reassignment (C5), and the form to add a client (P6).
 
+use super::card::CardActions;
 use super::{Pick, assign_targets, facts_of, may, members_of, non_empty, notice, number, when};
 use crate::AppState;
 use crate::ui::layout::{Layout, render, see_other};
@@ -103,6 +104,20 @@ pub(super) struct Row {
     added: String,
     can_claim: bool,
     targets: Vec<Pick>,
+    /// What the card offers on a phone: one primary action, the rest under "More".
+    card: CardActions,
+}
+
+impl Row {
+    /// The card has actions besides its primary one (under "More").
+    pub fn has_more(&self) -> bool {
+        let k = &self.card;
+        !k.primary_is("open")
+            || k.tel.is_some()
+            || k.whatsapp.is_some()
+            || k.mailto.is_some()
+            || !self.targets.is_empty()
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -212,7 +227,15 @@ pub(super) async fn page(
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" · ");
+            // Only the assignee contacts a client (C1).
+            let card = CardActions::new(
+                can_claim,
+                may(&actor, &Action::UpdateClient(f)),
+                c.phone.as_deref(),
+                c.email.as_deref(),
+            );
             Row {
+                card,
                 id: c.id.0,
                 name: c.name.clone(),
                 contact,

@@ -40,6 +40,7 @@ pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
 struct ImportQuery {
     dry_run: Option<String>,
     route: Option<String>,
+    skip_duplicates: Option<String>,
     map: Option<String>,
     /// The chosen file's name (shown in the report).
     name: Option<String>,
@@ -52,6 +53,7 @@ fn ticked(v: &Option<String>) -> bool {
 /// What the form shows as chosen.
 pub(super) struct Choices {
     route: bool,
+    skip_duplicates: bool,
     map: String,
     /// The next step is the real import (after a good check): its button is
     /// the primary one; otherwise checking the file is.
@@ -80,6 +82,8 @@ pub(super) struct ReportView {
     rejected: u64,
     blank_rows: u64,
     duplicates: u64,
+    skip_duplicates: bool,
+    skipped: u64,
     columns: Vec<(String, String)>,
     errors: Vec<RowErrorView>,
     errors_not_shown: u64,
@@ -169,6 +173,8 @@ async fn report_view(
         rejected: r.rejected,
         blank_rows: r.blank_rows,
         duplicates: r.duplicates,
+        skip_duplicates: r.skip_duplicates,
+        skipped: r.skipped,
         errors_not_shown: listed(r.errors.len(), r.rejected),
         duplicates_not_shown: listed(r.duplicate_rows.len(), r.duplicates),
         columns: r
@@ -237,6 +243,7 @@ async fn show(State(s): State<AppState>, who: SignedIn) -> Result<Response, UiEr
     decide(super::actor_of(&who)?, &Action::ImportClients).map_err(AppError::from)?;
     let choices = Choices {
         route: false,
+        skip_duplicates: false,
         map: String::new(),
         import_next: false,
     };
@@ -252,6 +259,7 @@ async fn run(
     let dry_run = ticked(&q.dry_run);
     let choices = Choices {
         route: ticked(&q.route),
+        skip_duplicates: ticked(&q.skip_duplicates),
         map: q.map.clone().unwrap_or_default(),
         import_next: !dry_run,
     };
@@ -263,6 +271,7 @@ async fn run(
         let options = ImportOptions {
             dry_run,
             route: choices.route,
+            skip_duplicates: choices.skip_duplicates,
             map: super::non_empty(&q.map).map(str::to_owned),
             content_type: media.clone(),
             length: up.length,

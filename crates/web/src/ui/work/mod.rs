@@ -5,6 +5,7 @@
 
 mod alerts;
 mod backlog;
+mod card;
 mod client;
 mod client_decision;
 mod clients;
@@ -20,7 +21,7 @@ mod webhooks;
 
 pub(crate) use import::IMPORT_PATH;
 
-use super::nav::{NavItem, allowed};
+use super::nav::allowed;
 use super::{SignedIn, UiError};
 use crate::AppState;
 use crate::ui::dates::when;
@@ -29,46 +30,7 @@ use leadteam_app::AppError;
 use leadteam_app::clients::ClientRow;
 use leadteam_app::me::MeView;
 use leadteam_app::members::MemberRow;
-use leadteam_domain::MemberId;
-use leadteam_domain::authz::{Action, Actor, ClientFacts, ContentFacts};
-
-/// The navigation items of these pages (joined to `nav::NAV` after the dashboard).
-pub(crate) const NAV: &[NavItem] = &[
-    NavItem {
-        label: "Clients",
-        href: "/clients",
-        action: Action::CreateClient,
-    },
-    NavItem {
-        label: "Backlog",
-        href: "/backlog",
-        action: Action::ViewBacklog,
-    },
-    NavItem {
-        label: "Reports",
-        href: "/reports",
-        action: Action::ViewReports,
-    },
-    NavItem {
-        label: "Leads",
-        href: "/leads/assignment",
-        action: Action::ManageIntegrations,
-    },
-    NavItem {
-        label: "Groups",
-        href: "/groups",
-        action: Action::UseGroups,
-    },
-    NavItem {
-        label: "Content",
-        href: "/content",
-        // Shared content: what every active member sees (P8).
-        action: Action::ViewContent(&ContentFacts {
-            author: MemberId(0),
-            shared: true,
-        }),
-    },
-];
+use leadteam_domain::authz::{Action, Actor, ClientFacts};
 
 pub(super) fn routes(r: Router<AppState>) -> Router<AppState> {
     let r = clients::routes(r);

@@ -4,6 +4,7 @@
 //! every check is the use case's (`Rule::check`, `LeadsPerRound::parse`).
 
 use super::{all_of, one_of};
+use leadteam_app::intake::facebook_names::FacebookNames;
 use leadteam_app::members::MemberRow;
 use leadteam_domain::authz::MemberStatus;
 use leadteam_domain::routing::{ContactLimit, Criterion, LeadsPerRound, RrEntry, Rule, RuleAction};
@@ -303,16 +304,75 @@ pub(super) fn action_renames() -> Vec<(String, String)> {
     ]
 }
 
-/// A condition in words; `sources` names the lead sources.
-pub(super) fn criterion_words(c: &Criterion, sources: &[(i64, String)]) -> String {
+/// One choice of the rule form's Facebook page or lead form select.
+pub(super) struct FbChoice {
+    pub id: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The choices of the page select (`form` false) or of the lead form select:
+/// what the Facebook sources have seen, by name (value: the id), and the
+/// rule's own id when it is not among them. Empty when none is known: the
+/// form shows a text box for the id then.
+pub(super) fn fb_choices(names: &FacebookNames, form: bool, current: &str) -> Vec<FbChoice> {
+    let list = if form { &names.forms } else { &names.pages };
+    let what = if form { "Form" } else { "Page" };
+    let current = current.trim();
+    let same_name = |name: &str| {
+        list.iter()
+            .filter(|n| n.name.as_deref() == Some(name))
+            .count()
+            > 1
+    };
+    let mut out: Vec<FbChoice> = list
+        .iter()
+        .map(|n| FbChoice {
+            label: match &n.name {
+                // Two with one name are told apart by their ids.
+                Some(name) if same_name(name) => format!("{name} ({})", n.id),
+                Some(name) => name.clone(),
+                None => format!("{what} {} (name not known yet)", n.id),
+            },
+            selected: n.id == current,
+            id: n.id.clone(),
+        })
+        .collect();
+    if !out.is_empty() && !current.is_empty() && !out.iter().any(|c| c.selected) {
+        out.push(FbChoice {
+            id: current.to_owned(),
+            label: format!("{what} {current} (no lead from it yet)"),
+            selected: true,
+        });
+    }
+    out
+}
+
+/// A page or form id in words: its name and id when known.
+fn fb_words(names: &FacebookNames, form: bool, id: &str) -> String {
+    match names.name_of(form, id) {
+        Some(n) => format!("“{n}” ({})", id.trim()),
+        None => id.trim().to_owned(),
+    }
+}
+
+/// A condition in words; `sources` names the lead sources, `fb` the
+/// Facebook pages and forms.
+pub(super) fn criterion_words(
+    c: &Criterion,
+    sources: &[(i64, String)],
+    fb: &FacebookNames,
+) -> String {
     match c {
         Criterion::Source(id) => match sources.iter().find(|(s, _)| *s == id.0) {
             Some((_, n)) => format!("the lead comes through the lead source “{n}”"),
             None => "the lead comes through a lead source that was deleted".to_owned(),
         },
         Criterion::AnyFacebook => "the lead comes from Facebook Lead Ads".to_owned(),
-        Criterion::FacebookPage(p) => format!("the Facebook page is {}", p.trim()),
-        Criterion::FacebookForm(f) => format!("the Facebook lead form is {}", f.trim()),
+        Criterion::FacebookPage(p) => format!("the Facebook page is {}", fb_words(fb, false, p)),
+        Criterion::FacebookForm(f) => {
+            format!("the Facebook lead form is {}", fb_words(fb, true, f))
+        }
         Criterion::FieldEquals { field, value } => {
             format!("the field “{}” is “{}”", field.trim(), value.trim())
         }

@@ -3,8 +3,8 @@
 //! advanced rules, top to bottom, in words, to add, edit, delete and move (A3).
 
 use super::rule_form::{
-    RrRow, RuleValues, action_renames, action_words, criterion_words, rr_entries, rr_rows,
-    rr_rows_sent,
+    FbChoice, RrRow, RuleValues, action_renames, action_words, criterion_words, fb_choices,
+    rr_entries, rr_rows, rr_rows_sent,
 };
 use super::{Pick, members_of, notice, one_of};
 use crate::AppState;
@@ -17,6 +17,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use leadteam_app::intake::facebook_names;
 use leadteam_app::members::MemberRow;
 use leadteam_app::routing_admin as ra;
 use leadteam_app::{AppError, me};
@@ -91,6 +92,7 @@ async fn dashboard(
     let v = me::me(&s.app, &who.caller).await?;
     let members = members_of(s, who).await?;
     let sources = sources_named(s, who).await?;
+    let fb = facebook_names::known(&s.app, &who.caller).await?;
     let default_action = match &default {
         DefaultRule::Unassigned => RuleAction::Unassigned,
         DefaultRule::RoundRobin(e) => RuleAction::RoundRobin(e.clone()),
@@ -105,7 +107,7 @@ async fn dashboard(
             criteria: r
                 .criteria
                 .iter()
-                .map(|c| criterion_words(c, &sources))
+                .map(|c| criterion_words(c, &sources, &fb))
                 .collect(),
             action: with_contact(action_words(&r.action, &members), r.contact),
             first: i == 0,
@@ -209,6 +211,10 @@ struct RulePage {
     v: RuleValues,
     rr: Vec<RrRow>,
     sources: Vec<(i64, String)>,
+    /// The Facebook pages and lead forms the sources have seen, by name
+    /// (empty: none known, the form asks for the id).
+    fb_pages: Vec<FbChoice>,
+    fb_forms: Vec<FbChoice>,
     members: Vec<Pick>,
     teams: Vec<(i64, String)>,
     errors: FormErrors,
@@ -263,6 +269,7 @@ async fn rule_page(
     let me_view = me::me(&s.app, &who.caller).await?;
     let members = members_of(s, who).await?;
     let sources = sources_named(s, who).await?;
+    let fb = facebook_names::known(&s.app, &who.caller).await?;
     let title = if id.is_some() {
         "Edit the rule"
     } else {
@@ -275,6 +282,8 @@ async fn rule_page(
         members: active_picks(&members),
         teams: teams_named(s, who).await?,
         sources,
+        fb_pages: fb_choices(&fb, false, &v.fb_page),
+        fb_forms: fb_choices(&fb, true, &v.fb_form),
         v,
         errors,
     };
