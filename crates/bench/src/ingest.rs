@@ -104,6 +104,16 @@ pub async fn direct(
     run_load(concurrency, warmup, measure, op).await
 }
 
+/// How many leads `src` has stored.
+pub async fn stored(db: &leadteam_store::Db, src: &Source) -> Res<u64> {
+    let mut c = db.conn().await?;
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE source_id = $1")
+        .bind(src.id.0)
+        .fetch_one(&mut *c)
+        .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// Checks the round robin held: every lead of the default rule was assigned,
 /// and each member's share is its weight's share of the whole, within one
 /// round (positions are handed out once each; PostgreSQL may skip a few).

@@ -8,6 +8,7 @@
 mod backup;
 mod claims;
 mod connections;
+mod cpu;
 mod ingest;
 mod lists;
 mod report;
@@ -312,8 +313,31 @@ async fn run(
 
     for &n in &INGEST_SENDERS {
         say(&format!("ingest, {n} senders"));
+        let postgres = db.engine() == Engine::Postgres;
+        let (leads0, cpu0) = (
+            ingest::stored(&db, &w.source_http).await?,
+            cpu::Cpu::now(srv.pid, postgres),
+        );
         let h = ingest::http(&http, &w.source_http, n, sizes.warmup, sizes.measure).await?;
+        let (leads1, cpu1) = (
+            ingest::stored(&db, &w.source_http).await?,
+            cpu::Cpu::now(srv.pid, postgres),
+        );
         h.ensure_clean("ingest over HTTP")?;
+        checks.push(format!(
+            "CPU per lead over HTTP at {n} sender{} ({} leads, warm-up included): {}",
+            if n == 1 { "" } else { "s" },
+            leads1 - leads0,
+            cpu1.per_op(
+                cpu0,
+                leads1.saturating_sub(leads0),
+                if postgres {
+                    "PostgreSQL"
+                } else {
+                    "database (inside the server)"
+                }
+            )
+        ));
         let peak = peaks.mark(&format!("ingest {n}"));
         let d = ingest::direct(&app, &w.source_direct, n, sizes.warmup, sizes.measure).await?;
         d.ensure_clean("ingest in-process")?;

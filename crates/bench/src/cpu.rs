@@ -1,0 +1,86 @@
+//! CPU time spent per operation, split between the server process, the
+//! database's own processes (PostgreSQL backends; SQLite runs inside the
+//! server) and this program (the client), from `/proc`.
+
+use std::time::Duration;
+
+/// Clock ticks per second of `/proc/*/stat` times (USER_HZ: 100 on Linux).
+const TICKS: f64 = 100.0;
+
+/// utime + stime of a process, in ticks.
+fn ticks_of(stat: &str) -> Option<u64> {
+    // The command name is in parentheses and may hold spaces: fields are
+    // counted after its closing one (utime and stime are fields 14 and 15).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+fn ticks_pid(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| ticks_of(&s))
+        .unwrap_or(0)
+}
+
+/// Ticks of every `postgres` process on the machine.
+fn ticks_postgres() -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.flatten()
+        .filter_map(|e| {
+            let pid = e.file_name().to_string_lossy().into_owned();
+            pid.chars().all(|c| c.is_ascii_digit()).then_some(pid)
+        })
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(|pid| ticks_pid(&pid))
+        .sum()
+}
+
+/// A reading of the three.
+#[derive(Debug, Clone, Copy)]
+pub struct Cpu {
+    server: u64,
+    database: u64,
+    client: u64,
+}
+
+impl Cpu {
+    pub fn now(server_pid: u32, postgres: bool) -> Cpu {
+        Cpu {
+            server: ticks_pid(&server_pid.to_string()),
+            database: if postgres { ticks_postgres() } else { 0 },
+            client: ticks_pid("self"),
+        }
+    }
+
+    /// `since`..`self` per operation, as "server X ms, database Y ms,
+    /// client Z ms".
+    pub fn per_op(self, since: Cpu, ops: u64, database: &str) -> String {
+        let per = |a: u64, b: u64| {
+            Duration::from_secs_f64(a.saturating_sub(b) as f64 / TICKS / ops.max(1) as f64)
+                .as_secs_f64()
+                * 1000.0
+        };
+        let s = per(self.server, since.server);
+        let d = per(self.database, since.database);
+        let c = per(self.client, since.client);
+        format!(
+            "server {s:.3} ms, {database} {d:.3} ms, client {c:.3} ms (total {:.3} ms)",
+            s + d + c
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ticks_are_read_after_the_command_name() {
+        let stat = "42 (my (odd) name) S 1 2 3 4 5 6 7 8 9 10 150 25 0 0";
+        assert_eq!(super::ticks_of(stat), Some(175));
+    }
+}
