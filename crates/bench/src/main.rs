@@ -9,6 +9,7 @@ mod backup;
 mod claims;
 mod connections;
 mod cpu;
+mod import;
 mod ingest;
 mod lists;
 mod report;
@@ -80,6 +81,10 @@ struct Cli {
     /// Only measure lead intake (skip claims, lists and sign-in).
     #[arg(long)]
     ingest_only: bool,
+    /// Only time `leadteam import` of a CSV file of this many rows (with
+    /// duplicate checks) into a running server; prints the figures.
+    #[arg(long)]
+    import: Option<usize>,
     /// Only time the reports (D2) and the home (D1) on a book of clients
     /// that arrived over a year (in-process); prints the figures.
     #[arg(long)]
@@ -142,6 +147,11 @@ async fn main_inner(cli: Cli) -> Res<()> {
     let target = server::Target::create(engine, &cli.pg_url).await?;
     if let Some(n) = cli.connections {
         let r = connections::run(&bin, &target, n).await;
+        target.destroy().await;
+        return r;
+    }
+    if let Some(rows) = cli.import {
+        let r = import::run(&bin, &target, rows).await;
         target.destroy().await;
         return r;
     }
