@@ -143,13 +143,26 @@ fn checked(kind: &str, setup: Setup) -> Result<Checked, AppError> {
     })
 }
 
-/// Applies `setup` to a source in the caller's transaction; answers the new
-/// secret URL token, if one was issued. (Used at creation too.)
+/// What [`apply`] did beyond the source's row.
+pub(crate) struct Applied {
+    /// The new secret URL token, if one was issued (shown once).
+    pub url_token: Option<String>,
+    /// A page access token was saved: the lookup of its pages and forms is
+    /// queued (issue 17); wake the Graph worker after the commit.
+    pub lookup_queued: bool,
+}
+
+/// Applies `setup` to a source in the caller's transaction (used at
+/// creation too). Saving a page access token queues the Graph API lookup of
+/// the pages and lead forms it reaches, so that their names are known
+/// before any lead; the lookup runs after the commit and its failure never
+/// fails the save.
 pub(crate) async fn apply(
     tx: &mut Conn,
     src: &SourceRow,
     setup: Setup,
-) -> Result<Option<String>, AppError> {
+    now: Timestamp,
+) -> Result<Applied, AppError> {
     let Checked {
         form,
         app_secret,
@@ -180,7 +193,14 @@ pub(crate) async fn apply(
         },
     )
     .await?;
-    Ok(url_token.flatten())
+    let lookup_queued = page.is_some();
+    if lookup_queued {
+        crate::intake::facebook_lookup::queue(tx, src.id, now).await?;
+    }
+    Ok(Applied {
+        url_token: url_token.flatten(),
+        lookup_queued,
+    })
 }
 
 /// Gives a new `form` source its key and default settings.
@@ -226,7 +246,7 @@ pub async fn configure(
             "page_access_token": f.page_access_token.is_some(),
         })),
     });
-    let token = apply(&mut tx, &before, setup).await?;
+    let applied = apply(&mut tx, &before, setup, now).await?;
     crate::trail::record(
         &mut tx,
         &actor,
@@ -243,7 +263,10 @@ pub async fn configure(
         .ok_or(AppError::NotFound("lead source"))?;
     tx.commit().await?;
     app.sources_changed(actor.account, Some(id));
-    Ok((after, token))
+    if applied.lookup_queued {
+        app.events_queued();
+    }
+    Ok((after, applied.url_token))
 }
 
 /// A source of the account, for its page.

@@ -109,16 +109,19 @@ pub async fn create_source(
     let created = sources::get(&mut tx, actor.account, id)
         .await?
         .ok_or(AppError::NotFound("lead source"))?;
-    let url_token = crate::integrations::apply(&mut tx, &created, setup).await?;
+    let applied = crate::integrations::apply(&mut tx, &created, setup, now).await?;
     let source = sources::get(&mut tx, actor.account, id)
         .await?
         .ok_or(AppError::NotFound("lead source"))?;
     tx.commit().await?;
+    if applied.lookup_queued {
+        app.events_queued();
+    }
     Ok(SourceWithSecret {
         source,
         secret,
         verify_token: verify,
-        url_token,
+        url_token: applied.url_token,
     })
 }
 

@@ -203,6 +203,38 @@ pub fn parse_graph_name(body: &[u8]) -> Option<String> {
     (!name.is_empty()).then(|| name.chars().take(200).collect())
 }
 
+/// A page or a lead form in a Graph API list, with the page's own access
+/// token when the list gave one (`me/accounts` of a user token does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphNode {
+    pub id: String,
+    pub name: Option<String>,
+    pub access_token: Option<String>,
+}
+
+/// One node (`{"id": "...", "name": "..."}`); `None` without an id.
+pub fn parse_graph_node(v: &Value) -> Option<GraphNode> {
+    let text = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    Some(GraphNode {
+        id: text("id")?.chars().take(100).collect(),
+        name: text("name").map(|n| n.chars().take(200).collect()),
+        access_token: text("access_token").map(str::to_owned),
+    })
+}
+
+/// The nodes of a Graph API list (`{"data": [...], "paging": ...}`): `None`
+/// when the answer is not such a list; entries without an id are left out.
+pub fn parse_graph_list(body: &[u8]) -> Option<Vec<GraphNode>> {
+    let v = json(body).ok()?;
+    let data = v.get("data")?.as_array()?;
+    Some(data.iter().filter_map(parse_graph_node).collect())
+}
+
 /// A Facebook Lead Ads webhook: every `leadgen` change of every entry. A
 /// change with `field_data` is a complete lead; one with ids only (what
 /// Facebook sends) is marked awaiting details.
@@ -313,6 +345,22 @@ mod tests {
 
     fn generic(body: &str) -> Lead {
         parse_generic(Some("application/json"), body.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_graph_list_gives_its_nodes_and_a_non_list_gives_none() {
+        let body = br#"{"data":[{"id":"1","name":" Acme Paris ","access_token":"EAAp"},
+            {"name":"no id"},{"id":"2"}],"paging":{}}"#;
+        let nodes = parse_graph_list(body).unwrap();
+        assert_eq!(nodes.len(), 2);
+        assert_eq!(nodes[0].name.as_deref(), Some("Acme Paris"));
+        assert_eq!(nodes[0].access_token.as_deref(), Some("EAAp"));
+        assert_eq!(
+            (nodes[1].id.as_str(), nodes[1].name.as_deref()),
+            ("2", None)
+        );
+        assert_eq!(parse_graph_list(br#"{"id":"1","name":"x"}"#), None);
+        assert_eq!(parse_graph_list(b"not json"), None);
     }
 
     #[test]

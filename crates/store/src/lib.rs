@@ -26,6 +26,7 @@ pub mod facebook_names;
 #[cfg(test)]
 mod full_disk_tests;
 pub mod graph;
+pub mod graph_lookups;
 pub mod groups;
 pub mod ids;
 pub mod import;

@@ -44,6 +44,7 @@ migrations! {
     47 "0047_workspace",
     50 "0050_time_zones",
     52 "0052_facebook_names",
+    53 "0053_graph_lookups",
 }
 
 /// The migrations of `engine`, as (version, name, SQL).

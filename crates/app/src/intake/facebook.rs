@@ -2,6 +2,8 @@
 //! ids only, so such a lead is stored at once "awaiting details" and queued
 //! here; any node's worker fetches `GET {graph}/{leadgen_id}` with the page
 //! access token, fills in the client and retries with backoff on failure.
+//! The same worker looks up what a newly saved page token reaches
+//! ([`super::facebook_lookup`]).
 
 use crate::App;
 use crate::error::AppError;
@@ -30,8 +32,15 @@ pub(crate) async fn queue(
     Ok(())
 }
 
-/// Fetches what is due now; answers how many fetches were attempted.
+/// Fetches what is due now, then looks up the pages and forms of the page
+/// tokens saved since (issue 17, [`super::facebook_lookup`]); answers how
+/// many fetches and lookups were attempted.
 pub async fn run_once(app: &App) -> Result<usize, AppError> {
+    let fetched = fetch_due(app).await?;
+    Ok(fetched + super::facebook_lookup::run_once(app).await?)
+}
+
+async fn fetch_due(app: &App) -> Result<usize, AppError> {
     let due = graph::claim_due(&app.db, app.now(), 8, 5 * 60_000).await?;
     let n = due.len();
     for f in due {
@@ -145,12 +154,33 @@ pub(super) async fn graph_get(
     token: &str,
     fields: &str,
 ) -> Result<Vec<u8>, String> {
+    let (status, body) = graph_call(app, path, token, &[("fields", fields)]).await?;
+    if !(200..300).contains(&status) {
+        let text: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+        return Err(format!("the Graph API answered {status}: {text}"));
+    }
+    Ok(body)
+}
+
+/// `GET {graph}/{path}?access_token=..&{query}`: the answer's status and
+/// body whatever the status, or why there is none (no answer; the token
+/// never appears in the reason).
+pub(super) async fn graph_call(
+    app: &App,
+    path: &str,
+    token: &str,
+    query: &[(&str, &str)],
+) -> Result<(u16, Vec<u8>), String> {
     let base = app.config.integrations.graph_base_url.trim_end_matches('/');
     let mut url = url::Url::parse(&format!("{base}/{path}"))
         .map_err(|e| format!("bad Graph API address: {e}"))?;
-    url.query_pairs_mut()
-        .append_pair("access_token", token)
-        .append_pair("fields", fields);
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("access_token", token);
+        for (k, v) in query {
+            q.append_pair(k, v);
+        }
+    }
     let client = reqwest::Client::builder()
         .timeout(Duration::from_millis(
             app.config.integrations.request_timeout_ms,
@@ -162,16 +192,12 @@ pub(super) async fn graph_get(
         .send()
         .await
         .map_err(|e| format!("the Graph API did not answer: {}", e.without_url()))?;
-    let status = resp.status();
+    let status = resp.status().as_u16();
     let body = resp
         .bytes()
         .await
         .map_err(|e| e.without_url().to_string())?;
-    if !status.is_success() {
-        let text: String = String::from_utf8_lossy(&body).chars().take(300).collect();
-        return Err(format!("the Graph API answered {status}: {text}"));
-    }
-    Ok(body.to_vec())
+    Ok((status, body.to_vec()))
 }
 
 /// Where a lead's details stand: (attempts, done, last error).

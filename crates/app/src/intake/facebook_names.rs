@@ -52,9 +52,7 @@ async fn learn_one(
             return Ok(());
         }
     }
-    // The id is valid in a URL path only as Graph ids are: digits (and the
-    // stand-ins' letters); anything else is kept without asking.
-    let asked = if id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    let asked = if graph_id(id) {
         graph_get(app, id, token, "id,name").await
     } else {
         Err("not a Graph API id".to_owned())
@@ -66,6 +64,12 @@ async fn learn_one(
         .map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
     asked.map(|_| ())
+}
+
+/// Whether `id` may go in a Graph API path as Graph ids do: digits (and
+/// the stand-ins' letters); anything else is kept without asking.
+pub(super) fn graph_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// A page or a lead form by id, with its name when the Graph API gave it.

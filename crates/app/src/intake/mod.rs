@@ -14,6 +14,7 @@
 
 mod batch;
 pub mod facebook;
+pub mod facebook_lookup;
 pub mod facebook_names;
 pub mod form;
 pub mod hooks;

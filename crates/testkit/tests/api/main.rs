@@ -14,6 +14,7 @@ mod content;
 mod content_files;
 mod contract;
 mod graph;
+mod graph_names;
 mod groups;
 mod hosted;
 mod identity;

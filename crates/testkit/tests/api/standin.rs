@@ -19,12 +19,16 @@ pub struct Seen {
     pub body: Bytes,
 }
 
+/// A fixed answer: (path, part of the query or "", status, body).
+type Fixed = (String, String, u16, String);
+
 #[derive(Clone, Default)]
 struct Shared {
     seen: Arc<Mutex<Vec<Seen>>>,
     script: Arc<Mutex<Vec<(u16, String)>>>,
-    /// Fixed answers by path, before the script.
-    by_path: Arc<Mutex<Vec<(String, u16, String)>>>,
+    /// Fixed answers by path (and, when not empty, a part of the query
+    /// the request must hold), before the script; the first match answers.
+    by_path: Arc<Mutex<Vec<Fixed>>>,
 }
 
 pub struct StandIn {
@@ -45,8 +49,10 @@ async fn answer(
         .lock()
         .unwrap()
         .iter()
-        .find(|(p, _, _)| *p == uri.path())
-        .map(|(_, st, b)| (*st, b.clone()));
+        .find(|(p, q, _, _)| {
+            *p == uri.path() && uri.query().unwrap_or_default().contains(q.as_str())
+        })
+        .map(|(_, _, st, b)| (*st, b.clone()));
     s.seen.lock().unwrap().push(Seen {
         method,
         uri,
@@ -89,11 +95,19 @@ impl StandIn {
     /// the other paths).
     #[allow(dead_code)]
     pub fn answer_path(&self, path: &str, status: u16, body: &str) {
-        self.shared
-            .by_path
-            .lock()
-            .unwrap()
-            .push((path.to_owned(), status, body.to_owned()));
+        self.answer_path_with(path, "", status, body);
+    }
+
+    /// Answers `path` with `status` and `body` when its query holds `query`
+    /// (an access token, say); answers set first win.
+    #[allow(dead_code)]
+    pub fn answer_path_with(&self, path: &str, query: &str, status: u16, body: &str) {
+        self.shared.by_path.lock().unwrap().push((
+            path.to_owned(),
+            query.to_owned(),
+            status,
+            body.to_owned(),
+        ));
     }
 
     /// The requests to `path` so far.
@@ -107,6 +121,21 @@ impl StandIn {
 
     pub fn seen(&self) -> Vec<Seen> {
         self.shared.seen.lock().unwrap().clone()
+    }
+
+    /// Waits (in real time) until `n` requests to `path` arrived; `tick`
+    /// runs between looks.
+    #[allow(dead_code)]
+    pub async fn wait_at(&self, path: &str, n: usize, secs: u64, tick: impl Fn()) -> Vec<Seen> {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let seen = self.seen_at(path);
+            if seen.len() >= n || std::time::Instant::now() > until {
+                return seen;
+            }
+            tick();
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits (in real time) until `n` requests arrived; `tick` runs between

@@ -51,6 +51,88 @@ async fn nav_box(b: &Browser) -> (f64, f64, Vec<f64>) {
     )
 }
 
+/// The header on a phone: its height, and the rows its visible items stand
+/// in (each row its items' classes from left to right; a new row where an
+/// item starts below the bottom of the row before).
+async fn header_rows(b: &Browser) -> (f64, Vec<(f64, Vec<String>)>) {
+    let v =
+        b.c.execute(
+            "const header = document.querySelector('header.site-header');
+             const items = [...header.querySelectorAll(
+                 '.brand, .account-name, .bell, .nav-button, .signout button')]
+               .filter(e => e.checkVisibility())
+               .map(e => [e.getBoundingClientRect(), e.className.split(' ')[0]])
+               .sort((a, b) => a[0].top - b[0].top);
+             const rows = [];
+             for (const [r, name] of items) {
+               const last = rows[rows.length - 1];
+               if (last && r.top < last.bottom) {
+                 last.bottom = Math.max(last.bottom, r.bottom);
+                 last.items.push([r.left, name]);
+               } else {
+                 rows.push({bottom: r.bottom, top: r.top, items: [[r.left, name]]});
+               }
+             }
+             return [header.getBoundingClientRect().height,
+                     rows.map(r => [r.bottom - r.top,
+                                    r.items.sort((a, b) => a[0] - b[0]).map(i => i[1])])];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let rows = v[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let names = r[1].as_array().unwrap();
+            (
+                r[0].as_f64().unwrap(),
+                names
+                    .iter()
+                    .map(|n| n.as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect();
+    (v[0].as_f64().unwrap(), rows)
+}
+
+/// Elements that reach beyond the page's width (left of 0 or right of
+/// `document.documentElement.clientWidth`), those inside a box that clips
+/// or scrolls its overflow aside, and the page's own scroll width.
+async fn overflowing(b: &Browser) -> (Vec<String>, f64, f64) {
+    let v =
+        b.c.execute(
+            "const cw = document.documentElement.clientWidth;
+             const clipped = e => {
+               for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+                 if (getComputedStyle(p).overflowX !== 'visible') return true;
+               }
+               return false;
+             };
+             const out = [...document.body.querySelectorAll('*')].filter(e => {
+               const r = e.getBoundingClientRect();
+               return r.width > 0 && r.height > 0 && (r.right > cw + 0.5 || r.left < -0.5)
+                 && e.checkVisibility() && !clipped(e);
+             }).map(e => e.tagName.toLowerCase() + '.' + e.className + ' ' +
+                         Math.round(e.getBoundingClientRect().right));
+             return [out, cw, document.documentElement.scrollWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (
+        v[0].as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_owned())
+            .collect(),
+        v[1].as_f64().unwrap(),
+        v[2].as_f64().unwrap(),
+    )
+}
+
 async fn shown(b: &Browser, css: &str) -> bool {
     b.visible(css).await
 }
@@ -164,6 +246,23 @@ async fn issue17_the_navigation_fits_one_line_at_1280_px_and_a_menu_button_on_a_
     b.resize(390, 844).await;
     b.goto("/").await;
     b.wait_text("h1", "Hello").await;
+    // The header is two rows: the brand, the account and the bell; then the
+    // Menu button and Sign out.
+    let (height, rows) = header_rows(&b).await;
+    let names: Vec<&Vec<String>> = rows.iter().map(|(_, n)| n).collect();
+    assert_eq!(
+        names,
+        [
+            &vec!["brand".to_owned(), "account-name".into(), "bell".into()],
+            &vec!["nav-button".to_owned(), "button-quiet".into()],
+        ],
+        "the phone's header rows"
+    );
+    let tallest = rows.iter().map(|(h, _)| *h).fold(0.0, f64::max);
+    assert!(
+        height <= 2.0 * tallest + 40.0,
+        "the header is {height}px high, its rows {rows:?}"
+    );
     assert!(shown(&b, "nav.main-nav .nav-button").await);
     assert!(!shown(&b, "nav.main-nav a[href='/clients']").await);
     b.shot("phone-nav-closed").await;
@@ -180,6 +279,31 @@ async fn issue17_the_navigation_fits_one_line_at_1280_px_and_a_menu_button_on_a_
     b.nav("/audit").await;
     b.wait_path("/audit").await;
     b.shot("phone-audit").await;
+
+    // At 360 px nothing reaches beyond the page's width, on any page of the
+    // navigation, nor with the menu open.
+    b.resize(360, 800).await;
+    for (href, h1) in PAGES {
+        b.goto(href).await;
+        b.wait_text("h1", h1).await;
+        let (out, width, scroll) = overflowing(&b).await;
+        assert!(
+            out.is_empty() && scroll <= width,
+            "{href} at 360 px: page {scroll}px wide in {width}px; beyond it: {out:?}"
+        );
+    }
+    b.goto("/").await;
+    b.wait_text("h1", "Hello").await;
+    let (_, rows) = header_rows(&b).await;
+    assert_eq!(rows.len(), 2, "at 360 px the header is two rows: {rows:?}");
+    b.shot("phone-360-home").await;
+    b.click("nav.main-nav .nav-button").await;
+    let (out, width, scroll) = overflowing(&b).await;
+    assert!(
+        out.is_empty() && scroll <= width,
+        "the open menu at 360 px: page {scroll}px wide in {width}px; beyond it: {out:?}"
+    );
+    b.shot("phone-360-menu-open").await;
     b.finish().await;
     app.stop().await;
 }

@@ -227,7 +227,8 @@ pub struct FacebookBody {
     pub app_secret: Option<String>,
     /// The verify token you type into the app's webhook subscription.
     pub verify_token: Option<String>,
-    /// A page access token with `leads_retrieval`, to fetch each lead's details.
+    /// A page access token with `leads_retrieval`, to fetch each lead's details;
+    /// saving it also looks up the names of the pages and lead forms it reaches.
     pub page_access_token: Option<String>,
 }
 
