@@ -76,6 +76,11 @@ pub async fn run(bin: &Path, target: &Target, rows: usize) -> Res<()> {
         srv.peak_kib().unwrap_or(0) as f64 / 1024.0,
         before as f64 / 1024.0,
     );
+    if std::env::var_os("LEADTEAM_BENCH_SERVER_LOG").is_some() {
+        let kept = std::env::temp_dir().join("leadteam-bench-import-server.log");
+        std::fs::copy(target.dir.join("server.log"), &kept)?;
+        println!("server log kept in {}", kept.display());
+    }
     let summary: Vec<&str> = report.lines().take(12).collect();
     println!("{}", summary.join("\n"));
     Ok(())

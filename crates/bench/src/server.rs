@@ -134,7 +134,12 @@ impl Server {
             .args(["--data-dir", &target.dir.join("data").display().to_string()])
             .args(extra)
             .env("LEADTEAM_DATABASE_URL", &target.url)
-            .env("LEADTEAM_LOG", "warn")
+            // `LEADTEAM_BENCH_SERVER_LOG=sqlx::query=debug` logs every
+            // statement with its time (a profile; it slows the server).
+            .env(
+                "LEADTEAM_LOG",
+                std::env::var("LEADTEAM_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .env_remove("LEADTEAM_SMTP_URL")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)

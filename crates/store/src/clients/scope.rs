@@ -288,11 +288,31 @@ pub async fn existing_contacts(
                 .iter()
                 .map(|v| p.param(Bind::Text((*v).to_owned())))
                 .collect();
-            let sql = format!(
-                "SELECT DISTINCT c.{column} AS v FROM clients c WHERE {} AND c.{column} IN ({})",
-                p.sql,
-                list.join(", ")
-            );
+            // Each value is one probe of the (account, column) index. On
+            // PostgreSQL a LATERAL subquery with LIMIT cannot be turned
+            // into a hash or merge join (issue 19: the IN list was planned
+            // reading the whole account's index, 16 ms per 500 values at
+            // 200,000 clients, growing with the book, because statistics
+            // lag behind a table an import grows). SQLite probes the index
+            // for an IN list (a join against the values was measured 28
+            // times slower there).
+            let sql = match Engine::of(c) {
+                Engine::Postgres => format!(
+                    "SELECT v.x AS v FROM (VALUES {}) AS v(x) CROSS JOIN LATERAL \
+                     (SELECT 1 FROM clients c WHERE c.account_id = $1 AND c.{column} = v.x \
+                     AND {} LIMIT 1) hit",
+                    list.iter()
+                        .map(|x| format!("(CAST({x} AS TEXT))"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    p.sql,
+                ),
+                Engine::Sqlite => format!(
+                    "SELECT DISTINCT c.{column} AS v FROM clients c WHERE {} AND c.{column} IN ({})",
+                    p.sql,
+                    list.join(", ")
+                ),
+            };
             for row in bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), p.binds)
                 .fetch_all(&mut *c)
                 .await?
