@@ -2,10 +2,10 @@
 //! per client stored with ids only, taken by any node's worker under a lease
 //! (`FOR UPDATE SKIP LOCKED` on PostgreSQL), retried with backoff.
 
-use crate::db::{Conn, Db, Engine};
+use crate::db::{Conn, Db};
 use crate::error::StoreError;
 use leadteam_domain::{ClientId, SourceId, Timestamp};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 
 /// Queues the fetch of a lead's details (nothing when already queued).
 pub async fn enqueue(
@@ -45,51 +45,27 @@ pub async fn claim_due(
     limit: i64,
     lease_ms: i64,
 ) -> Result<Vec<Fetch>, StoreError> {
-    // A read first: an idle poll takes no write lock.
-    let mut c = db.conn().await?;
-    let due: Option<i64> = sqlx::query_scalar(
-        "SELECT client_id FROM graph_fetches WHERE done_at IS NULL AND next_attempt_at <= $1 \
-         AND (locked_until IS NULL OR locked_until <= $1) LIMIT 1",
+    let rows = crate::lease::take(
+        db,
+        &crate::lease::Queue {
+            table: "graph_fetches",
+            key: "client_id",
+            columns: "client_id, source_id, leadgen_id, attempts",
+        },
+        now,
+        limit,
+        lease_ms,
     )
-    .bind(now.0)
-    .fetch_optional(&mut *c)
-    .await?;
-    drop(c);
-    if due.is_none() {
-        return Ok(Vec::new());
-    }
-    let mut tx = db.write().await?;
-    let suffix = match Engine::of(&tx) {
-        Engine::Sqlite => "",
-        Engine::Postgres => " FOR UPDATE SKIP LOCKED",
-    };
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT client_id, source_id, leadgen_id, attempts FROM graph_fetches \
-         WHERE done_at IS NULL AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) \
-         ORDER BY next_attempt_at, client_id LIMIT $2{suffix}"
-    )))
-    .bind(now.0)
-    .bind(limit.max(1))
-    .fetch_all(&mut *tx)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let f = Fetch {
+        out.push(Fetch {
             client: ClientId(r.try_get("client_id")?),
             source: SourceId(r.try_get("source_id")?),
             leadgen_id: r.try_get("leadgen_id")?,
             attempts: r.try_get::<i64, _>("attempts")? + 1,
-        };
-        sqlx::query(
-            "UPDATE graph_fetches SET attempts = attempts + 1, locked_until = $2 WHERE client_id = $1",
-        )
-        .bind(f.client.0)
-        .bind(now.plus_millis(lease_ms).0)
-        .execute(&mut *tx)
-        .await?;
-        out.push(f);
+        });
     }
-    tx.commit().await?;
     Ok(out)
 }
 

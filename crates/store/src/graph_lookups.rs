@@ -3,10 +3,10 @@
 //! token, taken by any node's Graph worker under a lease (`FOR UPDATE SKIP
 //! LOCKED` on PostgreSQL), retried with backoff like [`crate::graph`].
 
-use crate::db::{Conn, Db, Engine};
+use crate::db::{Conn, Db};
 use crate::error::StoreError;
 use leadteam_domain::{SourceId, Timestamp};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 
 /// Queues a lookup for `source`, due now. A lookup already queued or done
 /// starts again from its first attempt, as a new generation: the answer of
@@ -41,50 +41,26 @@ pub async fn claim_due(
     limit: i64,
     lease_ms: i64,
 ) -> Result<Vec<Lookup>, StoreError> {
-    // A read first: an idle poll takes no write lock.
-    let mut c = db.conn().await?;
-    let due: Option<i64> = sqlx::query_scalar(
-        "SELECT source_id FROM graph_lookups WHERE done_at IS NULL AND next_attempt_at <= $1 \
-         AND (locked_until IS NULL OR locked_until <= $1) LIMIT 1",
+    let rows = crate::lease::take(
+        db,
+        &crate::lease::Queue {
+            table: "graph_lookups",
+            key: "source_id",
+            columns: "source_id, generation, attempts",
+        },
+        now,
+        limit,
+        lease_ms,
     )
-    .bind(now.0)
-    .fetch_optional(&mut *c)
-    .await?;
-    drop(c);
-    if due.is_none() {
-        return Ok(Vec::new());
-    }
-    let mut tx = db.write().await?;
-    let suffix = match Engine::of(&tx) {
-        Engine::Sqlite => "",
-        Engine::Postgres => " FOR UPDATE SKIP LOCKED",
-    };
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT source_id, generation, attempts FROM graph_lookups \
-         WHERE done_at IS NULL AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) \
-         ORDER BY next_attempt_at, source_id LIMIT $2{suffix}"
-    )))
-    .bind(now.0)
-    .bind(limit.max(1))
-    .fetch_all(&mut *tx)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let l = Lookup {
+        out.push(Lookup {
             source: SourceId(r.try_get("source_id")?),
             generation: r.try_get("generation")?,
             attempts: r.try_get::<i64, _>("attempts")? + 1,
-        };
-        sqlx::query(
-            "UPDATE graph_lookups SET attempts = attempts + 1, locked_until = $2 WHERE source_id = $1",
-        )
-        .bind(l.source.0)
-        .bind(now.plus_millis(lease_ms).0)
-        .execute(&mut *tx)
-        .await?;
-        out.push(l);
+        });
     }
-    tx.commit().await?;
     Ok(out)
 }
 

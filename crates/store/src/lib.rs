@@ -32,6 +32,7 @@ pub mod ids;
 pub mod import;
 pub mod intake;
 pub mod invitations;
+mod lease;
 pub mod members;
 mod migrate;
 pub mod notifications;
