@@ -45,28 +45,24 @@ pub async fn claim_due(
     limit: i64,
     lease_ms: i64,
 ) -> Result<Vec<Fetch>, StoreError> {
-    let rows = crate::lease::take(
+    crate::lease::take(
         db,
         &crate::lease::Queue {
             table: "graph_fetches",
             key: "client_id",
             columns: "client_id, source_id, leadgen_id, attempts",
         },
-        now,
-        limit,
-        lease_ms,
+        (now, limit, lease_ms),
+        |r| {
+            Ok(Fetch {
+                client: ClientId(r.try_get("client_id")?),
+                source: SourceId(r.try_get("source_id")?),
+                leadgen_id: r.try_get("leadgen_id")?,
+                attempts: r.try_get::<i64, _>("attempts")? + 1,
+            })
+        },
     )
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push(Fetch {
-            client: ClientId(r.try_get("client_id")?),
-            source: SourceId(r.try_get("source_id")?),
-            leadgen_id: r.try_get("leadgen_id")?,
-            attempts: r.try_get::<i64, _>("attempts")? + 1,
-        });
-    }
-    Ok(out)
+    .await
 }
 
 /// Records the outcome: done (`retry_at` unused), or failed and due again at

@@ -41,27 +41,23 @@ pub async fn claim_due(
     limit: i64,
     lease_ms: i64,
 ) -> Result<Vec<Lookup>, StoreError> {
-    let rows = crate::lease::take(
+    crate::lease::take(
         db,
         &crate::lease::Queue {
             table: "graph_lookups",
             key: "source_id",
             columns: "source_id, generation, attempts",
         },
-        now,
-        limit,
-        lease_ms,
+        (now, limit, lease_ms),
+        |r| {
+            Ok(Lookup {
+                source: SourceId(r.try_get("source_id")?),
+                generation: r.try_get("generation")?,
+                attempts: r.try_get::<i64, _>("attempts")? + 1,
+            })
+        },
     )
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push(Lookup {
-            source: SourceId(r.try_get("source_id")?),
-            generation: r.try_get("generation")?,
-            attempts: r.try_get::<i64, _>("attempts")? + 1,
-        });
-    }
-    Ok(out)
+    .await
 }
 
 /// Records the outcome of `lookup`: done, or failed and due again at

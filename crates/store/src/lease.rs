@@ -18,15 +18,14 @@ pub(crate) struct Queue {
     pub columns: &'static str,
 }
 
-/// Takes up to `limit` due rows of `q` under a lease of `lease_ms`; their
-/// columns as read (`attempts` before this one).
-pub(crate) async fn take(
+/// Takes up to `limit` due rows of `q` under a lease of `lease_ms`, each
+/// read by `read` (`attempts` as it was before this one).
+pub(crate) async fn take<T>(
     db: &Db,
     q: &Queue,
-    now: Timestamp,
-    limit: i64,
-    lease_ms: i64,
-) -> Result<Vec<AnyRow>, StoreError> {
+    (now, limit, lease_ms): (Timestamp, i64, i64),
+    read: impl Fn(&AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Vec<T>, StoreError> {
     let Queue {
         table,
         key,
@@ -66,5 +65,5 @@ pub(crate) async fn take(
         .await?;
     }
     tx.commit().await?;
-    Ok(rows)
+    Ok(rows.iter().map(read).collect::<Result<_, _>>()?)
 }
