@@ -39,6 +39,7 @@ pub(crate) async fn authenticate(app: &App, token: &str) -> Result<Caller, AppEr
         .ok_or(AppError::Unauthenticated(AuthFailure::NoSession))?;
     api_keys::touch(&mut c, key.id, app.now()).await?;
     let time_zone = auth.time_zone.clone();
+    let team_view = auth.team_view.clone();
     let mut actor = crate::auth::actor_of(&user, key.account, auth);
     // Never more than the member holds now, nor more than the key was given.
     actor.permissions = PermissionSet::from_bits(actor.permissions.bits() & key.permissions.bits());
@@ -52,6 +53,7 @@ pub(crate) async fn authenticate(app: &App, token: &str) -> Result<Caller, AppEr
         account: Some(key.account),
         actor: Some(actor),
         time_zone,
+        team_view,
     })
 }
 

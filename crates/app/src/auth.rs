@@ -34,6 +34,9 @@ pub struct Caller {
     /// The IANA zone the caller reads times in (X6): its own, else its
     /// account's; UTC without an account.
     pub time_zone: String,
+    /// The kinds of clients the member's list shows when a request names
+    /// none (C8), when it chose.
+    pub team_view: Option<String>,
 }
 
 impl Caller {
@@ -276,47 +279,39 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Caller, AppError> {
     if token.starts_with(crate::api_keys::PREFIX) {
         return crate::api_keys::authenticate(app, token).await;
     }
-    let now = app.now();
     let hash = token_hash(token);
-    let mut c = app.db.conn().await?;
-    let Some(s) = sessions::by_token_hash(&mut c, &hash, now).await? else {
-        return Err(AppError::Unauthenticated(AuthFailure::NoSession));
-    };
-    caller_of_session(app, &mut c, s, now).await
+    caller_of_session(app, sessions::SessionKey::TokenHash(&hash)).await
 }
 
 /// Reloads the caller of a session (after it switched account).
 pub async fn authenticate_session(app: &App, id: SessionId) -> Result<Caller, AppError> {
-    let now = app.now();
-    let mut c = app.db.conn().await?;
-    let Some(s) = sessions::by_id(&mut c, id, now).await? else {
-        return Err(AppError::Unauthenticated(AuthFailure::NoSession));
-    };
-    caller_of_session(app, &mut c, s, now).await
+    caller_of_session(app, sessions::SessionKey::Id(id)).await
 }
 
+/// The caller of a live session: its user and member read fresh, in one
+/// statement, for every request (nothing caches an authorisation).
 async fn caller_of_session(
     app: &App,
-    c: &mut leadteam_store::Conn,
-    s: sessions::SessionRow,
-    now: Timestamp,
+    key: sessions::SessionKey<'_>,
 ) -> Result<Caller, AppError> {
-    // Slide the expiry at most once a minute.
-    if now.0 - s.last_seen_at.0 > 60_000 {
-        sessions::touch(c, s.id, now, now.plus_millis(app.config.session_idle_ms)).await?;
-    }
-    let Some(user) = users::by_id(c, s.user).await? else {
+    let now = app.now();
+    let mut c = app.db.conn().await?;
+    let Some(found) = sessions::resolve(&mut c, key, now).await? else {
         return Err(AppError::Unauthenticated(AuthFailure::NoSession));
     };
-    let (actor, time_zone) = match s.account {
-        Some(account) => match accounts::member_auth(c, user.id, account).await? {
-            Some(m) => {
-                let zone = m.time_zone.clone();
-                (Some(actor_of(&user, account, m)), zone)
-            }
-            None => (None, "UTC".to_owned()),
-        },
-        None => (None, "UTC".to_owned()),
+    let s = found.session;
+    // Slide the expiry at most once a minute.
+    if now.0 - s.last_seen_at.0 > 60_000 {
+        sessions::touch(&mut c, s.id, now, now.plus_millis(app.config.session_idle_ms)).await?;
+    }
+    let user = found.user;
+    let (actor, time_zone, team_view) = match (s.account, found.member) {
+        (Some(account), Some(m)) => {
+            let zone = m.time_zone.clone();
+            let view = m.team_view.clone();
+            (Some(actor_of(&user, account, m)), zone, view)
+        }
+        _ => (None, "UTC".to_owned(), None),
     };
     Ok(Caller {
         session: s.id,
@@ -327,6 +322,7 @@ async fn caller_of_session(
         account: s.account,
         actor,
         time_zone,
+        team_view,
     })
 }
 

@@ -130,6 +130,32 @@ pub async fn direct(
     run_load(concurrency, warmup, measure, op).await
 }
 
+/// A request's authentication alone: the lister's session token resolved
+/// into its caller (what every list page pays before its statement).
+pub async fn authentication(
+    app: &App,
+    w: &World,
+    warmup: Duration,
+    measure: Duration,
+) -> Res<Sample> {
+    let app = app.clone();
+    let token = w.lister().token.clone();
+    let op: Op = Arc::new(move |_, _| {
+        let app = app.clone();
+        let token = token.clone();
+        Box::pin(async move {
+            let caller = leadteam_app::auth::authenticate(&app, &token)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            if caller.actor.is_none() {
+                return Err("the lister has no account".into());
+            }
+            Ok(())
+        })
+    });
+    run_load(1, warmup, measure, op).await
+}
+
 /// The list statement alone (`leadteam_store::clients::list`) on a pooled
 /// connection, with the member's scope computed once.
 pub async fn statement(

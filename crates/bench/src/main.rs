@@ -456,6 +456,17 @@ async fn run(
         peak_kib: None,
         target: String::new(),
     });
+    let s = lists::authentication(&app, &w, sizes.warmup, sizes.measure).await?;
+    s.ensure_clean("authentication")?;
+    rows.push(Row {
+        scenario: "… a request's authentication alone (app::auth::authenticate)".into(),
+        load: "1 reader".into(),
+        unit: "requests/s",
+        http: None,
+        direct: Some(s),
+        peak_kib: None,
+        target: String::new(),
+    });
     let plan = lists::plan(&app, &w, (first + last) / 2).await?;
 
     say(&format!("sign-in, {SIGNIN_CONCURRENCY} at a time"));

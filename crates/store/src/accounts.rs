@@ -146,6 +146,8 @@ pub struct MemberAuth {
     pub teams: Vec<TeamId>,
     /// The zone its times are shown in: its own, else the account's (X6).
     pub time_zone: String,
+    /// The kinds of clients its list shows by default (C8), when it chose.
+    pub team_view: Option<String>,
 }
 
 pub async fn member_auth(
@@ -153,40 +155,61 @@ pub async fn member_auth(
     user: UserId,
     account: AccountId,
 ) -> Result<Option<MemberAuth>, StoreError> {
-    let row = sqlx::query(
-        "SELECT m.id, m.status, m.permissions AS member_permissions, r.permissions AS role_permissions, \
-         r.name AS role_name, m.agent, m.is_owner, a.require_2fa, \
-         COALESCE(m.time_zone, a.time_zone) AS time_zone \
+    let sql = format!(
+        "SELECT {MEMBER_AUTH_COLUMNS} \
          FROM members m JOIN roles r ON r.id = m.role_id JOIN accounts a ON a.id = m.account_id \
-         WHERE m.user_id = $1 AND m.account_id = $2",
-    )
-    .bind(user.0)
-    .bind(account.0)
-    .fetch_optional(&mut *c)
-    .await?;
-    let Some(r) = row else { return Ok(None) };
-    let member = MemberId(r.try_get("id")?);
-    let teams: Vec<i64> = sqlx::query_scalar(
-        "SELECT team_id FROM team_members WHERE member_id = $1 ORDER BY team_id",
-    )
-    .bind(member.0)
-    .fetch_all(&mut *c)
-    .await?;
-    let status: String = r.try_get("status")?;
-    let member_perms: Option<i64> = r.try_get("member_permissions")?;
-    let role_perms: i64 = r.try_get("role_permissions")?;
-    let is_owner = flag(r.try_get("is_owner")?);
-    let agent = flag(r.try_get("agent")?);
+         LEFT JOIN team_members tm ON tm.member_id = m.id \
+         WHERE m.user_id = $1 AND m.account_id = $2 ORDER BY tm.team_id"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(user.0)
+        .bind(account.0)
+        .fetch_all(&mut *c)
+        .await?;
+    member_auth_of(&rows)
+}
+
+/// The columns [`member_auth_of`] reads, from `members m`, `roles r`,
+/// `accounts a` and `team_members tm` (left-joined: one row per team).
+pub(crate) const MEMBER_AUTH_COLUMNS: &str = "m.id AS m_id, m.status AS m_status, \
+    m.permissions AS m_member_permissions, r.permissions AS m_role_permissions, \
+    r.name AS m_role_name, m.agent AS m_agent, m.is_owner AS m_is_owner, \
+    a.require_2fa AS m_require_2fa, COALESCE(m.time_zone, a.time_zone) AS m_time_zone, \
+    m.team_view AS m_team_view, tm.team_id AS m_team";
+
+/// The member's authorisation from the rows of one member (one per team it
+/// is in, or one with no team), selected with [`MEMBER_AUTH_COLUMNS`];
+/// `None` when there are none or the member columns are empty (a left join
+/// that found no member).
+pub(crate) fn member_auth_of(rows: &[sqlx::any::AnyRow]) -> Result<Option<MemberAuth>, StoreError> {
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let Some(member) = r.try_get::<Option<i64>, _>("m_id")? else {
+        return Ok(None);
+    };
+    let mut teams = Vec::new();
+    for row in rows {
+        if let Some(t) = row.try_get::<Option<i64>, _>("m_team")? {
+            teams.push(TeamId(t));
+        }
+    }
+    let status: String = r.try_get("m_status")?;
+    let member_perms: Option<i64> = r.try_get("m_member_permissions")?;
+    let role_perms: i64 = r.try_get("m_role_permissions")?;
+    let is_owner = flag(r.try_get("m_is_owner")?);
+    let agent = flag(r.try_get("m_agent")?);
     Ok(Some(MemberAuth {
-        member,
+        member: MemberId(member),
         status: MemberStatus::parse(&status).unwrap_or(MemberStatus::Deactivated),
         permissions: effective_permissions(is_owner, member_perms, role_perms, agent),
         agent,
         is_owner,
-        require_2fa: flag(r.try_get("require_2fa")?),
-        role_name: r.try_get("role_name")?,
-        teams: teams.into_iter().map(TeamId).collect(),
-        time_zone: r.try_get("time_zone")?,
+        require_2fa: flag(r.try_get("m_require_2fa")?),
+        role_name: r.try_get("m_role_name")?,
+        teams,
+        time_zone: r.try_get("m_time_zone")?,
+        team_view: r.try_get("m_team_view")?,
     }))
 }
 

@@ -85,6 +85,77 @@ pub async fn by_id(
     row.as_ref().map(session_row).transpose()
 }
 
+/// A live session with its user and, when the session is in an account,
+/// the member's authorisation there.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub session: SessionRow,
+    pub user: crate::users::UserRow,
+    pub member: Option<crate::accounts::MemberAuth>,
+}
+
+/// How a session is named.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionKey<'a> {
+    /// By the SHA-256 of its token (each request).
+    TokenHash(&'a str),
+    /// By id (after the session switched account).
+    Id(SessionId),
+}
+
+/// The live session named by `key` with its user and its member: one
+/// statement, read fresh for every request (issue 19: it was four round
+/// trips — session, user, member, teams — before a request could start).
+pub async fn resolve(
+    c: &mut Conn,
+    key: SessionKey<'_>,
+    now: Timestamp,
+) -> Result<Option<Resolved>, StoreError> {
+    static SQL: std::sync::LazyLock<[String; 2]> = std::sync::LazyLock::new(|| {
+        let user_columns = crate::users::COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let select = format!(
+            "SELECT s.id AS s_id, s.account_id AS s_account, s.expires_at AS s_expires_at, \
+             s.last_seen_at AS s_last_seen_at, {user_columns}, {} \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             LEFT JOIN members m ON m.user_id = s.user_id AND m.account_id = s.account_id \
+             LEFT JOIN roles r ON r.id = m.role_id \
+             LEFT JOIN accounts a ON a.id = m.account_id \
+             LEFT JOIN team_members tm ON tm.member_id = m.id",
+            crate::accounts::MEMBER_AUTH_COLUMNS
+        );
+        [
+            format!("{select} WHERE s.token_hash = $1 AND s.expires_at > $2 ORDER BY tm.team_id"),
+            format!("{select} WHERE s.id = $1 AND s.expires_at > $2 ORDER BY tm.team_id"),
+        ]
+    });
+    let q = match key {
+        SessionKey::TokenHash(h) => sqlx::query(sqlx::AssertSqlSafe(SQL[0].as_str())).bind(h),
+        SessionKey::Id(id) => sqlx::query(sqlx::AssertSqlSafe(SQL[1].as_str())).bind(id.0),
+    };
+    let rows = q.bind(now.0).fetch_all(&mut *c).await?;
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let user = crate::users::from_row(r)?;
+    let session = SessionRow {
+        id: SessionId(r.try_get("s_id")?),
+        user: user.id,
+        account: r.try_get::<Option<i64>, _>("s_account")?.map(AccountId),
+        expires_at: Timestamp(r.try_get("s_expires_at")?),
+        last_seen_at: Timestamp(r.try_get("s_last_seen_at")?),
+    };
+    let member = crate::accounts::member_auth_of(&rows)?;
+    Ok(Some(Resolved {
+        session,
+        user,
+        member,
+    }))
+}
+
 /// Slides the expiry forward (called at most once a minute per session).
 pub async fn touch(
     c: &mut Conn,

@@ -17,10 +17,10 @@ pub struct UserRow {
     pub created_at: Timestamp,
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, email, name, password_hash, totp_secret, totp_pending_secret, totp_last_step, created_at";
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
+pub(crate) fn from_row(r: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
     Ok(UserRow {
         id: UserId(r.try_get("id")?),
         email: r.try_get("email")?,

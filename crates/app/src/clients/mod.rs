@@ -401,10 +401,12 @@ pub async fn list(
     let kinds = match q.view.as_deref() {
         Some(v) => kinds_of(v)
             .ok_or_else(|| AppError::field("view", "must be mine, others, unassigned or all"))?,
-        None => match clients::team_view(&mut c, actor.member).await? {
-            Some(saved) => kinds_of(&saved).unwrap_or(Kinds::ALL),
-            None => Kinds::ALL,
-        },
+        // The member's saved choice, read with its authorisation.
+        None => caller
+            .team_view
+            .as_deref()
+            .and_then(kinds_of)
+            .unwrap_or(Kinds::ALL),
     };
     let scope = client_scope(&actor);
     let rows = clients::list(
