@@ -64,8 +64,13 @@ impl Target {
         }
     }
 
-    /// Drops the database and removes the folder.
+    /// Drops the database and removes the folder (both kept, and named,
+    /// with `LEADTEAM_BENCH_KEEP_DB=1`: to look at plans afterwards).
     pub async fn destroy(self) {
+        if std::env::var("LEADTEAM_BENCH_KEEP_DB").is_ok_and(|v| v == "1") {
+            eprintln!("kept the database: {}", self.url);
+            return;
+        }
         if let Some((admin, name)) = &self.pg
             && let Ok(mut c) = PgConnection::connect(admin).await
         {

@@ -10,6 +10,15 @@
 //! `(account, team, id)`, guest clients by member), each cut at the page
 //! size, then sorted and cut again. Both give exactly the rows of
 //! `scope_predicate` (see the store's list tests and the benchmark's check).
+//!
+//! The page size is written into the statement (a number checked by the
+//! use case, one text per page size) rather than bound: PostgreSQL's
+//! generic plan of a prepared statement, used after a few executions, does
+//! not know a bound limit, and planned the page as a merge join walking the
+//! account's clients backwards from the top (11 ms at 20,000 clients,
+//! growing with the cursor's depth; 0.8 ms with the limit known). For the
+//! same reason the page's rows are joined to the ids the branches found
+//! (the ids drive), not filtered by `c.id IN (...)` (issue 19).
 
 use super::scope::{Bind, Predicate, scope_predicate};
 use super::{ListFilter, SELECT};
@@ -60,7 +69,7 @@ fn scan_sql(account: AccountId, scope: &ClientScope, f: &ListFilter) -> (String,
     scope_predicate(&mut p, account, scope, f.kinds);
     let mut sql = format!("{SELECT} WHERE {}", p.sql);
     sql.push_str(&filters(&mut p, f));
-    let lim = p.param(Bind::I64(f.limit));
+    let lim = f.limit;
     sql.push_str(&format!(" ORDER BY c.id DESC LIMIT {lim}"));
     (sql, p.binds)
 }
@@ -73,15 +82,16 @@ fn union_sql(account: AccountId, scope: &ClientScope, f: &ListFilter) -> (String
     let acc = p.param(Bind::I64(account.0));
     let me = p.param(Bind::I64(scope.member.0));
     let extra = filters(&mut p, f);
-    let lim = p.param(Bind::I64(f.limit));
+    let lim = f.limit;
     let kinds = f.kinds;
     let mut branches: Vec<String> = Vec::new();
-    let branch = |cond: &str| {
+    let ordered = |cond: &str, order: &str| {
         format!(
             "SELECT id FROM (SELECT c.id FROM clients c WHERE c.account_id = {acc} AND {cond}{extra} \
-             ORDER BY c.id DESC LIMIT {lim}) b"
+             ORDER BY {order} LIMIT {lim}) b"
         )
     };
+    let branch = |cond: &str| ordered(cond, "c.id DESC");
     if kinds.mine {
         branches.push(branch(&format!("c.assignee_id = {me}")));
     }
@@ -103,7 +113,15 @@ fn union_sql(account: AccountId, scope: &ClientScope, f: &ListFilter) -> (String
         )));
     }
     if kinds.unassigned && scope.unassigned {
-        branches.push(branch("c.assignee_id IS NULL"));
+        // Ordered as the (account, assignee, id) index is: the part's rows
+        // are all unassigned, so this is newest first, but only that index
+        // gives the order (`IS NULL`, unlike `=`, keeps the column in it):
+        // walking the primary key backwards past the newest clients, often
+        // all assigned, cannot.
+        branches.push(ordered(
+            "c.assignee_id IS NULL",
+            "c.assignee_id DESC, c.id DESC",
+        ));
     }
     if kinds.others
         && let OthersScope::Teams(teams) = &scope.others
@@ -119,7 +137,7 @@ fn union_sql(account: AccountId, scope: &ClientScope, f: &ListFilter) -> (String
         branches.push(branch("1 = 0"));
     }
     let sql = format!(
-        "{SELECT} WHERE c.id IN ({}) ORDER BY c.id DESC LIMIT {lim}",
+        "{SELECT} JOIN ({} ORDER BY id DESC LIMIT {lim}) p ON p.id = c.id ORDER BY c.id DESC LIMIT {lim}",
         branches.join(" UNION ")
     );
     (sql, p.binds)
