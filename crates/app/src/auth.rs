@@ -290,10 +290,7 @@ pub async fn authenticate_session(app: &App, id: SessionId) -> Result<Caller, Ap
 
 /// The caller of a live session: its user and member read fresh, in one
 /// statement, for every request (nothing caches an authorisation).
-async fn caller_of_session(
-    app: &App,
-    key: sessions::SessionKey<'_>,
-) -> Result<Caller, AppError> {
+async fn caller_of_session(app: &App, key: sessions::SessionKey<'_>) -> Result<Caller, AppError> {
     let now = app.now();
     let mut c = app.db.conn().await?;
     let Some(found) = sessions::resolve(&mut c, key, now).await? else {
@@ -302,7 +299,13 @@ async fn caller_of_session(
     let s = found.session;
     // Slide the expiry at most once a minute.
     if now.0 - s.last_seen_at.0 > 60_000 {
-        sessions::touch(&mut c, s.id, now, now.plus_millis(app.config.session_idle_ms)).await?;
+        sessions::touch(
+            &mut c,
+            s.id,
+            now,
+            now.plus_millis(app.config.session_idle_ms),
+        )
+        .await?;
     }
     let user = found.user;
     let (actor, time_zone, team_view) = match (s.account, found.member) {

@@ -174,12 +174,13 @@ impl Router {
                 HashMap::new()
             };
             let holidays = holidays_of(conn, account).await?;
+            let (default, default_contact) = rules::default_with_contact(conn, account).await?;
             map.insert(
                 account,
                 AccountFacts {
                     rules,
-                    default: rules::default_rule(conn, account).await?,
-                    default_contact: rules::default_contact(conn, account).await?,
+                    default,
+                    default_contact,
                     holidays,
                     teams,
                     rows: HashMap::new(),

@@ -218,10 +218,11 @@ pub struct RuleBook {
 pub async fn list_rules(app: &App, caller: &Caller) -> Result<RuleBook, AppError> {
     let actor = caller.may(&Action::ManageIntegrations)?;
     let mut c = app.db.conn().await?;
+    let (default, default_contact) = rules::default_with_contact(&mut c, actor.account).await?;
     Ok(RuleBook {
         rules: rules::list(&mut c, actor.account).await?,
-        default: rules::default_rule(&mut c, actor.account).await?,
-        default_contact: rules::default_contact(&mut c, actor.account).await?,
+        default,
+        default_contact,
     })
 }
 

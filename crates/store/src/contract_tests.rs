@@ -272,7 +272,10 @@ async fn a_list_page_reads_short_ranges_on_postgres_with_the_generic_plan() {
     ] {
         sqlx::query(sql).bind(acc.0).execute(&mut *c).await.unwrap();
     }
-    sqlx::query("ANALYZE clients").execute(&mut *c).await.unwrap();
+    sqlx::query("ANALYZE clients")
+        .execute(&mut *c)
+        .await
+        .unwrap();
     let b: i64 = sqlx::query_scalar("SELECT id FROM members WHERE email = 'b@x'")
         .fetch_one(&mut *c)
         .await
@@ -321,7 +324,11 @@ async fn a_list_page_reads_short_ranges_on_postgres_with_the_generic_plan() {
         let walked = plan.iter().any(|l| {
             l.contains("Merge Join") || (l.contains("clients_pkey") && l.contains("Backward"))
         });
-        assert!(!walked, "the page after {after:?} walked the book:\n{}", plan.join("\n"));
+        assert!(
+            !walked,
+            "the page after {after:?} walked the book:\n{}",
+            plan.join("\n")
+        );
     }
     drop(c);
     t.close().await;

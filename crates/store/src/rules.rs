@@ -48,32 +48,31 @@ fn contact_of(r: &sqlx::any::AnyRow) -> Result<Option<ContactLimit>, StoreError>
     }))
 }
 
-/// The default rule's first-contact limit (A10), if any.
-pub async fn default_contact(
+pub async fn default_rule(c: &mut Conn, account: AccountId) -> Result<DefaultRule, StoreError> {
+    Ok(default_with_contact(c, account).await?.0)
+}
+
+/// The default rule with its first-contact limit (A10): one read of the
+/// account's row (routing needs both for every batch).
+pub async fn default_with_contact(
     c: &mut Conn,
     account: AccountId,
-) -> Result<Option<ContactLimit>, StoreError> {
+) -> Result<(DefaultRule, Option<ContactLimit>), StoreError> {
     let row = sqlx::query(
-        "SELECT contact_minutes, contact_max_moves FROM default_rules WHERE account_id = $1",
+        "SELECT action_json, contact_minutes, contact_max_moves FROM default_rules WHERE account_id = $1",
     )
     .bind(account.0)
     .fetch_optional(c)
     .await?;
     match row {
-        Some(r) => contact_of(&r),
-        None => Ok(None),
-    }
-}
-
-pub async fn default_rule(c: &mut Conn, account: AccountId) -> Result<DefaultRule, StoreError> {
-    let v: Option<String> =
-        sqlx::query_scalar("SELECT action_json FROM default_rules WHERE account_id = $1")
-            .bind(account.0)
-            .fetch_optional(c)
-            .await?;
-    match v {
-        Some(s) => serde_json::from_str(&s).map_err(json_err),
-        None => Ok(DefaultRule::Unassigned),
+        Some(r) => {
+            let json: String = r.try_get("action_json")?;
+            Ok((
+                serde_json::from_str(&json).map_err(json_err)?,
+                contact_of(&r)?,
+            ))
+        }
+        None => Ok((DefaultRule::Unassigned, None)),
     }
 }
 

@@ -282,8 +282,8 @@ async fn leave_rules(
             .await?;
         }
     }
-    if let Some(default) = rules::default_rule(conn, account).await?.without(member) {
-        let contact = rules::default_contact(conn, account).await?;
+    let (default, contact) = rules::default_with_contact(conn, account).await?;
+    if let Some(default) = default.without(member) {
         rules::set_default(conn, account, &default, contact, now).await?;
     }
     Ok(())
