@@ -210,19 +210,14 @@ pub async fn load_states(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // Created when missing and read, locked, in one statement: the upsert
+    // takes each row's lock as `SELECT ... FOR UPDATE` would (PostgreSQL;
+    // SQLite has one writer), in key order, and gives back the current
+    // row — the counter as the last committed transaction left it.
     let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO rr_counters (key, position) VALUES {} ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO rr_counters (key, position) VALUES {} \
+         ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING key, position, state_json",
         rows(sorted.len(), 0)
-    )));
-    for k in &sorted {
-        q = q.bind(k.as_str());
-    }
-    q.execute(&mut *c).await?;
-    let lock = Lock::ForUpdate.clause(c);
-    let list: Vec<String> = (1..=sorted.len()).map(|i| format!("${i}")).collect();
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT key, position, state_json FROM rr_counters WHERE key IN ({}) ORDER BY key{lock}",
-        list.join(", ")
     )));
     for k in &sorted {
         q = q.bind(k.as_str());
