@@ -44,47 +44,6 @@ pub async fn insert(
     Ok(SessionId(id))
 }
 
-fn session_row(r: &sqlx::any::AnyRow) -> Result<SessionRow, StoreError> {
-    Ok(SessionRow {
-        id: SessionId(r.try_get("id")?),
-        user: UserId(r.try_get("user_id")?),
-        account: r.try_get::<Option<i64>, _>("account_id")?.map(AccountId),
-        expires_at: Timestamp(r.try_get("expires_at")?),
-        last_seen_at: Timestamp(r.try_get("last_seen_at")?),
-    })
-}
-
-/// The live session of a token hash, if any (expired sessions are not found).
-pub async fn by_token_hash(
-    c: &mut Conn,
-    hash: &str,
-    now: Timestamp,
-) -> Result<Option<SessionRow>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, user_id, account_id, expires_at, last_seen_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-    )
-    .bind(hash)
-    .bind(now.0)
-    .fetch_optional(c)
-    .await?;
-    row.as_ref().map(session_row).transpose()
-}
-
-pub async fn by_id(
-    c: &mut Conn,
-    id: SessionId,
-    now: Timestamp,
-) -> Result<Option<SessionRow>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, user_id, account_id, expires_at, last_seen_at FROM sessions WHERE id = $1 AND expires_at > $2",
-    )
-    .bind(id.0)
-    .bind(now.0)
-    .fetch_optional(c)
-    .await?;
-    row.as_ref().map(session_row).transpose()
-}
-
 /// A live session with its user and, when the session is in an account,
 /// the member's authorisation there.
 #[derive(Debug, Clone)]
