@@ -333,3 +333,92 @@ async fn a_list_page_reads_short_ranges_on_postgres_with_the_generic_plan() {
     drop(c);
     t.close().await;
 }
+
+/// I8 (issue 19): a batch's outbound events are written with a few
+/// statements whatever their number, each event once with its own payload
+/// and one delivery per subscription that names it, on both engines.
+#[tokio::test]
+async fn a_batch_of_events_gets_one_delivery_per_subscription_that_names_it() {
+    each_engine(|db| async move {
+        use crate::webhooks::{self, NewEvent};
+        let acc = account(&db).await;
+        let mut tx = db.write().await.unwrap();
+        let mut hooks = Vec::new();
+        for events in [r#"["lead.created","lead.assigned"]"#, r#"["lead.assigned"]"#] {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO webhooks (account_id, url, events, secret, created_at, updated_at) \
+                 VALUES ($1, 'https://example.com/h', $2, 'whsec_x', 0, 0) RETURNING id",
+            )
+            .bind(acc.0)
+            .bind(events)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+            hooks.push(id);
+        }
+        let subs = webhooks::subscribers(&mut tx, acc).await.unwrap();
+        assert_eq!(subs.len(), 2);
+        // 70 leads (more than one multi-row INSERT), every other one assigned.
+        let mut events = Vec::new();
+        for i in 0..70 {
+            let kinds: &[&str] = if i % 2 == 0 {
+                &["lead.created", "lead.assigned"]
+            } else {
+                &["lead.created"]
+            };
+            for kind in kinds {
+                events.push(NewEvent {
+                    account: acc,
+                    kind,
+                    payload: format!(r#"{{"lead":{i},"kind":"{kind}"}}"#),
+                    targets: webhooks::targets_of(&subs, kind),
+                });
+            }
+        }
+        // An event nobody subscribed to is not written.
+        events.push(NewEvent {
+            account: acc,
+            kind: "member.invited",
+            payload: "{}".into(),
+            targets: webhooks::targets_of(&subs, "member.invited"),
+        });
+        let written = webhooks::emit_many(&mut tx, &events, Timestamp(5))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(written, 105);
+        let mut c = db.conn().await.unwrap();
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, kind, payload_json FROM webhook_events ORDER BY id")
+                .fetch_all(&mut *c)
+                .await
+                .unwrap();
+        assert_eq!(rows.len(), 105);
+        // Written in the order given, each with its own payload.
+        let expected: Vec<&str> = events[..105].iter().map(|e| e.payload.as_str()).collect();
+        let got: Vec<&str> = rows.iter().map(|(_, _, p)| p.as_str()).collect();
+        assert_eq!(got, expected);
+        for (_, kind, payload) in &rows {
+            assert!(payload.contains(&format!(r#""kind":"{kind}""#)));
+        }
+        let per_hook: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT webhook_id, COUNT(*) FROM webhook_deliveries GROUP BY webhook_id ORDER BY webhook_id",
+        )
+        .fetch_all(&mut *c)
+        .await
+        .unwrap();
+        // The first hears every created and assigned event; the second
+        // only the 35 assigned ones.
+        assert_eq!(per_hook, vec![(hooks[0], 105), (hooks[1], 35)]);
+        let wrong: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id \
+             WHERE d.webhook_id = $1 AND e.kind <> 'lead.assigned'",
+        )
+        .bind(hooks[1])
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        assert_eq!(wrong, 0);
+    })
+    .await;
+}

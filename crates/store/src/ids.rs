@@ -12,12 +12,14 @@ use crate::error::StoreError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
     Clients,
+    WebhookEvents,
 }
 
 impl Table {
     fn name(self) -> &'static str {
         match self {
             Table::Clients => "clients",
+            Table::WebhookEvents => "webhook_events",
         }
     }
 }

@@ -39,7 +39,7 @@ pub async fn emit(
 
 /// The leads of one intake transaction as events: `lead.created` for each,
 /// `lead.assigned` for those routed to a member. Subscriptions are read once
-/// per account.
+/// per account, and all the events written with a few statements.
 pub(crate) async fn emit_leads(
     tx: &mut Conn,
     leads: &[(AccountId, Value, bool)],
@@ -47,7 +47,7 @@ pub(crate) async fn emit_leads(
 ) -> Result<bool, AppError> {
     let mut subs: std::collections::HashMap<AccountId, Vec<(i64, Vec<String>)>> =
         std::collections::HashMap::new();
-    let mut any = false;
+    let mut events = Vec::new();
     for (account, data, assigned) in leads {
         if !subs.contains_key(account) {
             let s = webhooks::subscribers(tx, *account).await?;
@@ -57,16 +57,21 @@ pub(crate) async fn emit_leads(
         if s.is_empty() {
             continue;
         }
-        any |= webhooks::emit_to(tx, *account, s, "lead.created", data, now)
-            .await?
-            .is_some();
-        if *assigned {
-            any |= webhooks::emit_to(tx, *account, s, "lead.assigned", data, now)
-                .await?
-                .is_some();
+        let kinds: &[&str] = if *assigned {
+            &["lead.created", "lead.assigned"]
+        } else {
+            &["lead.created"]
+        };
+        for kind in kinds {
+            events.push(webhooks::NewEvent {
+                account: *account,
+                kind,
+                payload: data.to_string(),
+                targets: webhooks::targets_of(s, kind),
+            });
         }
     }
-    Ok(any)
+    Ok(webhooks::emit_many(tx, &events, now).await? > 0)
 }
 
 /// A subscription with its signing secret, shown once.
