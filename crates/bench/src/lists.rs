@@ -97,16 +97,52 @@ pub async fn direct(
     warmup: Duration,
     measure: Duration,
 ) -> Res<Sample> {
+    requests(app, w, Some(cursors), concurrency, warmup, measure).await
+}
+
+/// A request's authentication alone: the lister's session token resolved
+/// into its caller (what every list page pays before its statement).
+pub async fn authentication(
+    app: &App,
+    w: &World,
+    warmup: Duration,
+    measure: Duration,
+) -> Res<Sample> {
+    requests(app, w, None, 1, warmup, measure).await
+}
+
+/// The lister's caller, from its session token.
+async fn lister(app: &App, token: &str) -> Res<leadteam_app::auth::Caller> {
+    let caller = leadteam_app::auth::authenticate(app, token)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    if caller.actor.is_none() {
+        return Err("the lister has no account".into());
+    }
+    Ok(caller)
+}
+
+/// The lister's requests in-process: authentication, then (with `pages`)
+/// the list use case at the next cursor.
+async fn requests(
+    app: &App,
+    w: &World,
+    pages: Option<Cursors>,
+    concurrency: usize,
+    warmup: Duration,
+    measure: Duration,
+) -> Res<Sample> {
     let app = app.clone();
     let token = w.lister().token.clone();
     let op: Op = Arc::new(move |_, _| {
         let app = app.clone();
         let token = token.clone();
-        let after = cursors.next();
+        let after = pages.as_ref().map(Cursors::next);
         Box::pin(async move {
-            let caller = leadteam_app::auth::authenticate(&app, &token)
-                .await
-                .map_err(|e| format!("{e:?}"))?;
+            let caller = lister(&app, &token).await?;
+            let Some(after) = after else {
+                return Ok(());
+            };
             let (rows, _) = leadteam_app::clients::list(
                 &app,
                 &caller,
@@ -130,32 +166,6 @@ pub async fn direct(
     run_load(concurrency, warmup, measure, op).await
 }
 
-/// A request's authentication alone: the lister's session token resolved
-/// into its caller (what every list page pays before its statement).
-pub async fn authentication(
-    app: &App,
-    w: &World,
-    warmup: Duration,
-    measure: Duration,
-) -> Res<Sample> {
-    let app = app.clone();
-    let token = w.lister().token.clone();
-    let op: Op = Arc::new(move |_, _| {
-        let app = app.clone();
-        let token = token.clone();
-        Box::pin(async move {
-            let caller = leadteam_app::auth::authenticate(&app, &token)
-                .await
-                .map_err(|e| format!("{e:?}"))?;
-            if caller.actor.is_none() {
-                return Err("the lister has no account".into());
-            }
-            Ok(())
-        })
-    });
-    run_load(1, warmup, measure, op).await
-}
-
 /// The list statement alone (`leadteam_store::clients::list`) on a pooled
 /// connection, with the member's scope computed once.
 pub async fn statement(
@@ -166,9 +176,7 @@ pub async fn statement(
     warmup: Duration,
     measure: Duration,
 ) -> Res<Sample> {
-    let caller = leadteam_app::auth::authenticate(app, &w.lister().token)
-        .await
-        .map_err(|e| format!("{e:?}"))?;
+    let caller = lister(app, &w.lister().token).await?;
     let actor = caller.actor().map_err(|e| format!("{e:?}"))?.clone();
     let scope = Arc::new(client_scope(&actor));
     let db = app.db.clone();
@@ -290,9 +298,7 @@ pub async fn check(h: &Http, app: &App, w: &World, cursors: &Cursors, n: usize) 
 /// `EXPLAIN` (PostgreSQL) / `EXPLAIN QUERY PLAN` (SQLite) of the list
 /// statement at a cursor, as the store builds it.
 pub async fn plan(app: &App, w: &World, after: i64) -> Res<String> {
-    let caller = leadteam_app::auth::authenticate(app, &w.lister().token)
-        .await
-        .map_err(|e| format!("{e:?}"))?;
+    let caller = lister(app, &w.lister().token).await?;
     let actor = caller.actor().map_err(|e| format!("{e:?}"))?.clone();
     let scope = client_scope(&actor);
     let mut c = app.db.conn().await?;
