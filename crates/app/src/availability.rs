@@ -339,6 +339,7 @@ pub async fn add_holiday(
     )
     .await?;
     tx.commit().await?;
+    app.routing_settings_changed(actor.account);
     Ok(row)
 }
 
@@ -362,6 +363,6 @@ pub async fn delete_holiday(app: &App, caller: &Caller, id: i64) -> Result<(), A
     )
     .await?;
     tx.commit().await?;
-    app.routing_changed(actor.account);
+    app.routing_settings_changed(actor.account);
     Ok(())
 }

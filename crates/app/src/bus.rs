@@ -34,8 +34,12 @@ pub enum BusEvent {
         account: AccountId,
         source: Option<SourceId>,
     },
-    /// Events may have been lost (the PostgreSQL listener reconnected):
-    /// what was kept on the strength of the bus is forgotten. Local only.
+    /// An account's routing settings changed (its rules, default rule or
+    /// holidays): nodes forget what they kept of them.
+    RoutingSettingsChanged { account: AccountId },
+    /// Events may have been lost (the PostgreSQL listener reconnected), or
+    /// every row was replaced (`leadteam restore --replace`): what was kept
+    /// on the strength of the bus is forgotten.
     Missed,
 }
 

@@ -21,6 +21,7 @@ pub mod import;
 pub mod intake;
 pub mod integrations;
 pub mod invitations;
+mod kept;
 pub mod me;
 pub mod members;
 pub mod metrics;
@@ -194,6 +195,8 @@ pub struct App {
     pub routing: timers::RoutingSignals,
     /// Lead sources looked up by this node, kept exact by the bus.
     pub sources: intake::KnownSources,
+    /// Accounts' routing settings read by this node, kept exact by the bus.
+    pub(crate) routing_settings: router::KnownSettings,
 }
 
 impl App {
@@ -201,6 +204,7 @@ impl App {
         let bus = bus::Bus::default();
         App {
             sources: intake::KnownSources::new(&bus),
+            routing_settings: router::KnownSettings::new(&bus),
             db,
             clock,
             config: Arc::new(config),

@@ -6,7 +6,9 @@
 //! transaction commits. Intake, routed imports, reclaims and the backlog
 //! drain all route through this one engine.
 
+use crate::bus::BusEvent;
 use crate::error::AppError;
+use crate::kept::{Forget, Kept};
 use leadteam_domain::availability::{self, DayRange, Facts as AvailabilityFacts, Schedule};
 use leadteam_domain::routing::{
     ActionKind, ActionRef, Candidate, ContactLimit, Context, Decision, DefaultRule, LeadFacts,
@@ -16,6 +18,7 @@ use leadteam_domain::{AccountId, MemberId, TeamId, Timestamp};
 use leadteam_store::rules::{self, CandidateRow};
 use leadteam_store::{Conn, Lock};
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// The round-robin counter key of a rule.
 pub(crate) fn counter_key(account: AccountId, rule: RuleRef) -> String {
@@ -41,12 +44,77 @@ impl Routed {
     }
 }
 
-/// What is known of one account.
-struct AccountFacts {
+/// An account's routing settings (A3, A8, A10): what every decision reads
+/// of the account before it looks at anyone, kept in memory by
+/// [`KnownSettings`].
+pub(crate) struct Settings {
     rules: Vec<Rule>,
     default: DefaultRule,
     default_contact: Option<ContactLimit>,
     holidays: Vec<(jiff::civil::Date, String)>,
+}
+
+impl Settings {
+    async fn read(conn: &mut Conn, account: AccountId) -> Result<Settings, AppError> {
+        let rules = rules::list(conn, account).await?;
+        let holidays = holidays_of(conn, account).await?;
+        let (default, default_contact) = rules::default_with_contact(conn, account).await?;
+        Ok(Settings {
+            rules,
+            default,
+            default_contact,
+            holidays,
+        })
+    }
+}
+
+/// Accounts' settings kept at most (beyond, the cache starts again empty).
+const SETTINGS_MAX: usize = 10_000;
+
+/// The routing settings this node has read (issue 19: three reads per
+/// batch), exact by the bus (see [`crate::kept`]): every use case that
+/// changes an account's rules, default rule or holidays calls
+/// [`App::routing_settings_changed`] after its commit.
+#[derive(Clone)]
+pub struct KnownSettings(Kept<AccountId, Arc<Settings>>);
+
+impl KnownSettings {
+    pub fn new(bus: &crate::bus::Bus) -> Self {
+        KnownSettings(Kept::new(bus, SETTINGS_MAX, |e| match e {
+            BusEvent::RoutingSettingsChanged { account } => Forget::One(*account),
+            _ => Forget::Nothing,
+        }))
+    }
+
+    /// The settings of `account`, from memory or else read with `conn`
+    /// (which must not hold uncommitted changes to them).
+    async fn get(&self, conn: &mut Conn, account: AccountId) -> Result<Arc<Settings>, AppError> {
+        let miss = match self.0.get(&account) {
+            Ok(s) => return Ok(s),
+            Err(miss) => miss,
+        };
+        let settings = Arc::new(Settings::read(conn, account).await?);
+        self.0.keep(account, settings.clone(), miss);
+        Ok(settings)
+    }
+}
+
+impl crate::App {
+    /// After committing a change to the routing settings of `account` (a
+    /// rule, the default rule, a holiday; the account deleted): this node
+    /// forgets them now, the others when the bus tells them, and the
+    /// backlog is tried again (A11).
+    pub(crate) fn routing_settings_changed(&self, account: AccountId) {
+        self.routing_settings.0.forget(Some(account));
+        self.bus
+            .publish(BusEvent::RoutingSettingsChanged { account });
+        self.routing_changed(account);
+    }
+}
+
+/// What is known of one account.
+struct AccountFacts {
+    settings: Arc<Settings>,
     teams: HashMap<TeamId, Vec<MemberId>>,
     rows: HashMap<MemberId, CandidateRow>,
     /// Each loaded member's schedule and time off, parsed once per batch.
@@ -112,26 +180,26 @@ fn facts_of<'a>(
 
 impl AccountFacts {
     fn facts<'a>(&'a self, row: &'a CandidateRow, p: &'a Parsed) -> AvailabilityFacts<'a> {
-        facts_of(row, p, &self.holidays)
+        facts_of(row, p, &self.settings.holidays)
     }
 
     fn action(&self, rule: RuleRef) -> ActionRef<'_> {
         match rule {
-            RuleRef::Default => ActionRef::of_default(&self.default),
+            RuleRef::Default => ActionRef::of_default(&self.settings.default),
             RuleRef::Team(t) => ActionRef::of_team(t),
-            RuleRef::Advanced(id) => self
-                .rules
-                .iter()
-                .find(|r| r.id == id)
-                .map_or(ActionRef::of_default(&self.default), ActionRef::of_rule),
+            RuleRef::Advanced(id) => self.settings.rules.iter().find(|r| r.id == id).map_or(
+                ActionRef::of_default(&self.settings.default),
+                ActionRef::of_rule,
+            ),
         }
     }
 
     fn contact(&self, rule: RuleRef) -> Option<ContactLimit> {
         match rule {
-            RuleRef::Default => self.default_contact,
+            RuleRef::Default => self.settings.default_contact,
             RuleRef::Team(_) => None,
             RuleRef::Advanced(id) => self
+                .settings
                 .rules
                 .iter()
                 .find(|r| r.id == id)
@@ -155,8 +223,10 @@ impl AccountFacts {
 }
 
 impl Router {
-    /// Reads the rules, teams and holidays of `accounts`.
+    /// The settings of `accounts` (kept by `known`, else read with `conn`)
+    /// and the teams of those whose rules name one.
     pub async fn prepare(
+        known: &KnownSettings,
         conn: &mut Conn,
         accounts: impl IntoIterator<Item = AccountId>,
         now: Timestamp,
@@ -164,8 +234,9 @@ impl Router {
         let mut map = HashMap::new();
         let set: BTreeSet<AccountId> = accounts.into_iter().collect();
         for account in set {
-            let rules = rules::list(conn, account).await?;
-            let needs_teams = rules
+            let settings = known.get(conn, account).await?;
+            let needs_teams = settings
+                .rules
                 .iter()
                 .any(|r| matches!(r.action, leadteam_domain::routing::RuleAction::Team(_)));
             let teams = if needs_teams {
@@ -173,15 +244,10 @@ impl Router {
             } else {
                 HashMap::new()
             };
-            let holidays = holidays_of(conn, account).await?;
-            let (default, default_contact) = rules::default_with_contact(conn, account).await?;
             map.insert(
                 account,
                 AccountFacts {
-                    rules,
-                    default,
-                    default_contact,
-                    holidays,
+                    settings,
                     teams,
                     rows: HashMap::new(),
                     parsed: HashMap::new(),
@@ -199,7 +265,7 @@ impl Router {
     /// The rule that decides `lead` in `account` (A3).
     pub fn rule_for(&self, account: AccountId, lead: &LeadFacts) -> RuleRef {
         match self.accounts.get(&account) {
-            Some(f) => match_rule(&f.rules, &f.default, lead).0,
+            Some(f) => match_rule(&f.settings.rules, &f.settings.default, lead).0,
             None => RuleRef::Default,
         }
     }

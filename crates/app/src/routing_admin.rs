@@ -319,8 +319,7 @@ pub async fn set_default_rule(
     )
     .await?;
     tx.commit().await?;
-    app.routing_changed(actor.account);
-    app.routing_changed(actor.account);
+    app.routing_settings_changed(actor.account);
     Ok(rule)
 }
 
@@ -375,7 +374,7 @@ pub async fn create_rule(
     )
     .await?;
     tx.commit().await?;
-    app.routing_changed(actor.account);
+    app.routing_settings_changed(actor.account);
     Ok(rule)
 }
 
@@ -438,7 +437,7 @@ pub async fn update_rule(
     )
     .await?;
     tx.commit().await?;
-    app.routing_changed(actor.account);
+    app.routing_settings_changed(actor.account);
     Ok(rule)
 }
 
@@ -460,7 +459,7 @@ pub async fn delete_rule(app: &App, caller: &Caller, id: RuleId) -> Result<(), A
     )
     .await?;
     tx.commit().await?;
-    app.routing_changed(actor.account);
+    app.routing_settings_changed(actor.account);
     Ok(())
 }
 
@@ -493,6 +492,6 @@ pub async fn move_rule_by_one(
     .await?;
     let after = rules::list(&mut tx, actor.account).await?;
     tx.commit().await?;
-    app.routing_changed(actor.account);
+    app.routing_settings_changed(actor.account);
     Ok(after)
 }

@@ -93,7 +93,13 @@ pub async fn fire_deadlines(app: &App) -> Result<usize, AppError> {
             _ => deadlines::clear(&mut tx, d.client).await?,
         }
     }
-    let mut router = Router::prepare(&mut tx, live.iter().map(|(d, _)| d.account), now).await?;
+    let mut router = Router::prepare(
+        &app.routing_settings,
+        &mut tx,
+        live.iter().map(|(d, _)| d.account),
+        now,
+    )
+    .await?;
     let needs: Vec<(AccountId, RuleRef)> = live
         .iter()
         .map(|(d, _)| (d.account, rule_of(&d.rule_json)))
@@ -279,7 +285,7 @@ pub async fn drain(app: &App, account: AccountId) -> Result<Drained, AppError> {
         tx.rollback().await?;
         return Ok(Drained::default());
     }
-    let mut router = Router::prepare(&mut tx, [account], now).await?;
+    let mut router = Router::prepare(&app.routing_settings, &mut tx, [account], now).await?;
     let needs: Vec<(AccountId, RuleRef)> = waiting
         .iter()
         .map(|w| (account, rule_of(&w.rule_json)))

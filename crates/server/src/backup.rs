@@ -305,6 +305,16 @@ pub async fn restore(
     leadteam_store::backup::finish_restore(db)
         .await
         .context("migrating the restored database")?;
+    if replace && db.engine() == leadteam_store::Engine::Postgres {
+        // Nodes serving this database forget what they kept in memory of
+        // the rows just replaced (lead sources, routing settings).
+        let missed = serde_json::to_string(&leadteam_app::bus::BusEvent::Missed)?;
+        if let Err(e) =
+            leadteam_store::pubsub::notify_all(db, leadteam_app::bus::PG_CHANNEL, &[missed]).await
+        {
+            tracing::warn!(error = %e, "running nodes were not told of the restore");
+        }
+    }
     // The files, moved into place once the rows are in.
     for rel in &manifest.files {
         let dest = data_dir.join(rel);

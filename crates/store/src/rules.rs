@@ -294,36 +294,47 @@ pub async fn candidates(
     sorted.dedup();
     let list: Vec<String> = sorted.iter().map(ToString::to_string).collect();
     let list = list.join(", ");
+    // Each member with its time off, one row per period (issue 19: one
+    // statement, not two).
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT m.id, m.status, m.agent, m.capacity, m.away, s.schedule_json, \
          (SELECT enforce_licences FROM billing_plans WHERE account_id = m.account_id) AS enforce, \
-         (SELECT COUNT(*) FROM on_duty d WHERE d.member_id = m.id) AS duty \
+         (SELECT COUNT(*) FROM on_duty d WHERE d.member_id = m.id) AS duty, \
+         t.from_day, t.to_day \
          FROM members m LEFT JOIN member_schedules s ON s.member_id = m.id \
-         WHERE m.account_id = $1 AND m.id IN ({list}) ORDER BY m.id"
+         LEFT JOIN time_off t ON t.member_id = m.id \
+         WHERE m.account_id = $1 AND m.id IN ({list}) ORDER BY m.id, t.from_day"
     )))
     .bind(account.0)
     .fetch_all(&mut *c)
     .await?;
     for r in rows {
         let id = MemberId(r.try_get("id")?);
-        let status: String = r.try_get("status")?;
-        let capacity: Option<i64> = r.try_get("capacity")?;
-        let enforce: Option<i64> = r.try_get("enforce")?;
-        let duty: i64 = r.try_get("duty")?;
-        out.insert(
-            id,
-            CandidateRow {
-                member: id,
-                status: MemberStatus::parse(&status).unwrap_or(MemberStatus::Deactivated),
-                agent: flag(r.try_get("agent")?),
-                capacity: capacity.map(|c| c.clamp(0, i64::from(u32::MAX)) as u32),
-                open_clients: 0,
-                away: flag(r.try_get("away")?),
-                on_duty: enforce.is_some_and(flag).then_some(duty > 0),
-                schedule_json: r.try_get("schedule_json")?,
-                time_off: Vec::new(),
-            },
-        );
+        if !out.contains_key(&id) {
+            let status: String = r.try_get("status")?;
+            let capacity: Option<i64> = r.try_get("capacity")?;
+            let enforce: Option<i64> = r.try_get("enforce")?;
+            let duty: i64 = r.try_get("duty")?;
+            out.insert(
+                id,
+                CandidateRow {
+                    member: id,
+                    status: MemberStatus::parse(&status).unwrap_or(MemberStatus::Deactivated),
+                    agent: flag(r.try_get("agent")?),
+                    capacity: capacity.map(|c| c.clamp(0, i64::from(u32::MAX)) as u32),
+                    open_clients: 0,
+                    away: flag(r.try_get("away")?),
+                    on_duty: enforce.is_some_and(flag).then_some(duty > 0),
+                    schedule_json: r.try_get("schedule_json")?,
+                    time_off: Vec::new(),
+                },
+            );
+        }
+        let from: Option<String> = r.try_get("from_day")?;
+        let to: Option<String> = r.try_get("to_day")?;
+        if let (Some(from), Some(to), Some(cand)) = (from, to, out.get_mut(&id)) {
+            cand.time_off.push((from, to));
+        }
     }
     // Members with a capacity: locked, and their open clients counted.
     let capped: Vec<String> = out
@@ -353,18 +364,6 @@ pub async fn candidates(
             if let Some(cand) = out.get_mut(&id) {
                 cand.open_clients = n.clamp(0, i64::from(u32::MAX)) as u32;
             }
-        }
-    }
-    let offs = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT member_id, from_day, to_day FROM time_off WHERE member_id IN ({list}) ORDER BY from_day"
-    )))
-    .fetch_all(&mut *c)
-    .await?;
-    for r in offs {
-        let id = MemberId(r.try_get("member_id")?);
-        if let Some(cand) = out.get_mut(&id) {
-            cand.time_off
-                .push((r.try_get("from_day")?, r.try_get("to_day")?));
         }
     }
     Ok(out)

@@ -58,7 +58,13 @@ pub async fn deliver(
             // A13: the team's round robin gives it to its next available
             // member, resolved now; the decision is stored like any (A12).
             let rule = leadteam_domain::routing::RuleRef::Team(t);
-            let mut router = crate::router::Router::prepare(&mut tx, [actor.account], now).await?;
+            let mut router = crate::router::Router::prepare(
+                &app.routing_settings,
+                &mut tx,
+                [actor.account],
+                now,
+            )
+            .await?;
             router.load(&mut tx, &[(actor.account, rule)]).await?;
             let routed = router.decide(actor.account, rule, &[]);
             let Some(m) = routed.assignee() else {

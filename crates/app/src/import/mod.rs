@@ -429,7 +429,7 @@ async fn route(
     actor: &Actor,
     rows: &[(u64, ImportRow)],
 ) -> Result<Vec<RowRouting>, AppError> {
-    let mut router = Router::prepare(tx, [actor.account], app.now()).await?;
+    let mut router = Router::prepare(&app.routing_settings, tx, [actor.account], app.now()).await?;
     let needs: Vec<(
         leadteam_domain::AccountId,
         leadteam_domain::routing::RuleRef,

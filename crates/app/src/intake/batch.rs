@@ -84,8 +84,13 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
 
     // Routing (A1-A14): facts read once per account, states and candidates
     // locked once, each decision counted for the next.
-    let mut router =
-        Router::prepare(&mut tx, fresh.iter().map(|&i| leads[i].source.account), now).await?;
+    let mut router = Router::prepare(
+        &app.routing_settings,
+        &mut tx,
+        fresh.iter().map(|&i| leads[i].source.account),
+        now,
+    )
+    .await?;
     let needs: Vec<(AccountId, RuleRef)> = fresh
         .iter()
         .map(|&i| {

@@ -224,7 +224,8 @@ pub async fn remove(
     tx.commit().await?;
     app.events_queued();
     alerts.publish(&app.bus);
-    app.routing_changed(before.account);
+    // Its round robins were rewritten (X5).
+    app.routing_settings_changed(before.account);
     Ok(plan)
 }
 

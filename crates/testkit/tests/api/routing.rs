@@ -11,6 +11,7 @@ both_engines!(
     r_a4_a5_capacity_deactivation_and_agent_flag_are_skipped,
     r_a6_alerts_go_to_the_assignee_or_to_everyone_who_may_claim,
     r_a7_concurrent_senders_lose_nothing_and_counts_are_exact,
+    r_a3_a8_x5_every_change_to_the_routing_settings_decides_the_very_next_lead,
 );
 
 async fn members_for_rr(app: &TestApp, owner: &User, n: usize) -> Vec<i64> {
@@ -274,4 +275,204 @@ async fn r_a7_concurrent_senders_lose_nothing_and_counts_are_exact(app: &TestApp
             .unwrap_or(0);
         assert_eq!(n, total / 10 * w, "member {id} with weight {w}: {got:?}");
     }
+}
+
+/// Delivers a lead with `fields`; its (assignee, reason).
+async fn routed(app: &TestApp, hook: &Value, fields: Value) -> (Value, String) {
+    let r = deliver(app, hook, &fields.to_string(), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    (
+        r.body["assignee_id"].clone(),
+        r.body["reason"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// The routing settings (rules, default rule, holidays) are kept in memory
+/// between leads (issue 19); each change — made after a lead was routed, so
+/// the old settings were in use — decides the very next lead: the default
+/// rule set, a rule created, changed, moved and deleted, a holiday added and
+/// removed, a member removed out of the round robins (X5).
+async fn r_a3_a8_x5_every_change_to_the_routing_settings_decides_the_very_next_lead(app: &TestApp) {
+    app.clock.set(super::routing_time::tuesday(10));
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let ids = members_for_rr(app, &owner, 3).await;
+    let hook = source(app, &owner, "webhook", "Zapier").await;
+    let lyon = json!({"name": "L", "city": "Lyon"});
+    let paris = json!({"name": "P", "city": "Paris"});
+    assert_eq!(routed(app, &hook, paris.clone()).await.0, Value::Null);
+
+    let r = app.put(&owner.token, "/api/v1/assignment-rules/default", json!({"type": "round_robin", "members": [{"member_id": ids[0]}, {"member_id": ids[1]}]})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (who, why) = routed(app, &hook, paris.clone()).await;
+    assert_eq!(
+        (who, why.as_str()),
+        (
+            json!(ids[0]),
+            "round robin: member 1 of 2 (weight 1), lead 1 of the rule"
+        )
+    );
+
+    let rule = app
+        .post(&owner.token, "/api/v1/assignment-rules", json!({"name": "Lyon", "criteria": [{"type": "field_equals", "field": "city", "value": "lyon"}], "action": {"type": "member", "member_id": ids[2]}}))
+        .await;
+    assert_eq!(rule.status, 201, "{}", rule.text);
+    assert_eq!(
+        routed(app, &hook, lyon.clone()).await.0,
+        ids[2],
+        "rule created"
+    );
+    let r = app
+        .patch(
+            &owner.token,
+            &format!("/api/v1/assignment-rules/{}", rule.body["id"]),
+            json!({"action": {"type": "member", "member_id": ids[1]}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        routed(app, &hook, lyon.clone()).await.0,
+        ids[1],
+        "rule changed"
+    );
+
+    let zap = app
+        .post(&owner.token, "/api/v1/assignment-rules", json!({"name": "Zapier leads", "criteria": [{"type": "source", "source_id": hook["id"]}], "action": {"type": "member", "member_id": ids[0]}}))
+        .await;
+    assert_eq!(zap.status, 201, "{}", zap.text);
+    assert_eq!(
+        routed(app, &hook, lyon.clone()).await.0,
+        ids[1],
+        "second rule"
+    );
+    let r = app
+        .post(
+            &owner.token,
+            &format!("/api/v1/assignment-rules/{}/move", zap.body["id"]),
+            json!({"direction": "up"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        routed(app, &hook, lyon.clone()).await.0,
+        ids[0],
+        "rule moved up"
+    );
+    let r = app
+        .delete(
+            &owner.token,
+            &format!("/api/v1/assignment-rules/{}", zap.body["id"]),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(
+        routed(app, &hook, lyon.clone()).await.0,
+        ids[1],
+        "rule deleted"
+    );
+
+    let day = app
+        .post(
+            &owner.token,
+            "/api/v1/holidays",
+            json!({"day": "2026-12-08", "name": "Founders' day"}),
+        )
+        .await;
+    assert_eq!(day.status, 201, "{}", day.text);
+    let (who, why) = routed(app, &hook, paris.clone()).await;
+    assert_eq!(who, Value::Null, "holiday added: {why}");
+    let r = app
+        .delete(
+            &owner.token,
+            &format!("/api/v1/holidays/{}", day.body["id"]),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let (who, why) = routed(app, &hook, paris.clone()).await;
+    assert!(
+        who == json!(ids[0]) || who == json!(ids[1]),
+        "holiday removed: {why}"
+    );
+
+    // X5: the removed member leaves the default round robin; the rule that
+    // named it alone leaves its leads unassigned, saying why.
+    let r = app
+        .delete_json(
+            &owner.token,
+            &format!("/api/v1/members/{}", ids[1]),
+            json!({"clients": "move", "move_to": ids[0]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let (who, why) = routed(app, &hook, paris).await;
+    assert_eq!(who, json!(ids[0]), "{why}");
+    assert!(why.starts_with("round robin: member 1 of 1"), "{why}");
+    let (who, why) = routed(app, &hook, lyon).await;
+    assert_eq!(who, Value::Null, "{why}");
+    assert!(why.contains("removed"), "{why}");
+}
+
+/// Two nodes on one PostgreSQL: a node that routed with the old settings
+/// follows a change made on the other as soon as the bus reaches it, and
+/// from then on always (issue 19: the settings are kept in memory).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_a3_two_nodes_a_rule_changed_on_one_node_decides_on_the_other() {
+    use std::time::{Duration, Instant};
+    let Some(app) = leadteam_testkit::spawn_app(leadteam_testkit::Engine::Postgres).await else {
+        return;
+    };
+    let other = app.another_node().await;
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let ids = members_for_rr(&app, &owner, 2).await;
+    let hook = source(&app, &owner, "webhook", "Zapier").await;
+    let mut on_other = hook.clone();
+    on_other["webhook_url"] = json!(
+        hook["webhook_url"]
+            .as_str()
+            .unwrap_or_default()
+            .replace(&app.base, &other.base)
+    );
+    let lyon = json!({"name": "L", "city": "Lyon"});
+    assert_eq!(routed(&other, &on_other, lyon.clone()).await.0, Value::Null);
+
+    let rule = app
+        .post(&owner.token, "/api/v1/assignment-rules", json!({"name": "Lyon", "criteria": [{"type": "field_equals", "field": "city", "value": "lyon"}], "action": {"type": "member", "member_id": ids[0]}}))
+        .await;
+    assert_eq!(rule.status, 201, "{}", rule.text);
+    let start = Instant::now();
+    loop {
+        let (who, why) = routed(&other, &on_other, lyon.clone()).await;
+        if who == json!(ids[0]) {
+            break;
+        }
+        assert_eq!(who, Value::Null, "{why}");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the other node kept routing by the old rules"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    println!(
+        "the new rule reached the other node after {:?}",
+        start.elapsed()
+    );
+    let r = app
+        .patch(
+            &owner.token,
+            &format!("/api/v1/assignment-rules/{}", rule.body["id"]),
+            json!({"action": {"type": "member", "member_id": ids[1]}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let start = Instant::now();
+    while routed(&other, &on_other, lyon.clone()).await.0 != json!(ids[1]) {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the other node kept routing by the old rule"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for _ in 0..5 {
+        assert_eq!(routed(&other, &on_other, lyon.clone()).await.0, ids[1]);
+    }
+    other.stop().await;
 }
