@@ -1,7 +1,7 @@
 //! The delivery log of each lead source (I7) and the hosted forms' rate
 //! counters (I4), shared by every node through the database.
 
-use crate::db::Conn;
+use crate::db::{Conn, Engine};
 use crate::error::StoreError;
 use leadteam_domain::{AccountId, ClientId, SourceId, Timestamp};
 use sqlx::Row;
@@ -76,7 +76,7 @@ pub async fn record_many(
         let sql = format!(
             "INSERT INTO source_deliveries (source_id, account_id, channel, outcome, reason, detail, client_id, created_at) \
              VALUES {} RETURNING id, source_id",
-            values(chunk.len(), 8, 0)
+            values(Engine::of(c), chunk.len(), 8)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for d in chunk {

@@ -1,7 +1,7 @@
 //! Bulk writes of a CSV import: many clients per statement, and the contact
 //! details among them that the account already has.
 
-use crate::{Conn, StoreError};
+use crate::{Conn, Engine, StoreError};
 use leadteam_domain::{AccountId, MemberId, Timestamp};
 
 /// Rows per INSERT statement (9 values each, well under both engines'
@@ -40,32 +40,45 @@ pub async fn insert_clients(
              assignee_id, ever_assigned, routing_reason, created_by, created_at, updated_at, assigned_at, \
              routing_json, waiting_rule) VALUES ",
         );
+        let engine = Engine::of(c);
         for i in 0..chunk.len() {
-            let b = i * 11;
             if i > 0 {
                 sql.push_str(", ");
             }
-            // account, created_by and the times are shared by every row.
-            sql.push_str(&format!(
-                "($1, ${}, ${}, ${}, 'import', NULL, ${}, ${}, ${}, ${}, ${}, $2, $3, $3, ${}, ${}, ${})",
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10,
-                b + 11,
-                b + 12,
-                b + 13,
-                b + 14,
-            ));
+            // account, created_by and the times are shared by every row (on
+            // SQLite bound again for each: anonymous parameters, bound in
+            // order, cost less than named ones; see `intake::values`).
+            match engine {
+                Engine::Postgres => {
+                    let b = i * 11;
+                    sql.push_str(&format!(
+                        "($1, ${}, ${}, ${}, 'import', NULL, ${}, ${}, ${}, ${}, ${}, $2, $3, $3, ${}, ${}, ${})",
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 8,
+                        b + 9,
+                        b + 10,
+                        b + 11,
+                        b + 12,
+                        b + 13,
+                        b + 14,
+                    ));
+                }
+                Engine::Sqlite => {
+                    sql.push_str("(?, ?, ?, ?, 'import', NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                }
+            }
         }
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(account.0)
-            .bind(by.0)
-            .bind(now.0);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if engine == Engine::Postgres {
+            q = q.bind(account.0).bind(by.0).bind(now.0);
+        }
         for r in chunk {
+            if engine == Engine::Sqlite {
+                q = q.bind(account.0);
+            }
             q = q
                 .bind(r.name.as_str())
                 .bind(r.email.as_deref())
@@ -74,7 +87,11 @@ pub async fn insert_clients(
                 .bind(r.status.as_str())
                 .bind(r.assignee.map(|m| m.0))
                 .bind(i64::from(r.assignee.is_some()))
-                .bind(r.routing_reason.as_str())
+                .bind(r.routing_reason.as_str());
+            if engine == Engine::Sqlite {
+                q = q.bind(by.0).bind(now.0).bind(now.0);
+            }
+            q = q
                 .bind(r.assignee.map(|_| now.0))
                 .bind(r.routing_json.as_deref())
                 .bind(r.waiting_rule.as_deref());

@@ -7,7 +7,7 @@
 //! to belong to its row; nothing assumes in which order an engine numbers
 //! the rows of a multi-row INSERT.
 
-use crate::{Conn, StoreError};
+use crate::{Conn, Engine, StoreError};
 use leadteam_domain::{AccountId, ClientId, MemberId, Timestamp};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -28,8 +28,25 @@ fn padded(n: usize) -> usize {
     SIZES.iter().rev().copied().find(|s| *s >= n).unwrap_or(n)
 }
 
-/// `($o+1, ..., $o+cols), (...)` for `rows` rows.
-pub(crate) fn values(rows: usize, cols: usize, offset: usize) -> String {
+/// The placeholder of the `n`-th parameter (from 1) of a statement whose
+/// parameters are all written by these helpers, in order: `$n` on
+/// PostgreSQL, `?` on SQLite. (sqlx finds a named SQLite parameter's place
+/// by its name, and SQLite looks a name up by walking its list of names: n
+/// named parameters cost n² steps to bind — a multi-row INSERT of 64 leads
+/// has 1,088. Anonymous ones are bound in order: issue 19.)
+fn push_placeholder(s: &mut String, engine: Engine, n: usize) {
+    match engine {
+        Engine::Sqlite => s.push('?'),
+        Engine::Postgres => {
+            s.push('$');
+            s.push_str(&n.to_string());
+        }
+    }
+}
+
+/// `($1, ..., $cols), (...)` for `rows` rows (on SQLite `(?, ..., ?)`):
+/// the statement's only parameters.
+pub(crate) fn values(engine: Engine, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -40,20 +57,23 @@ pub(crate) fn values(rows: usize, cols: usize, offset: usize) -> String {
             if c > 0 {
                 s.push_str(", ");
             }
-            s.push('$');
-            s.push_str(&(offset + r * cols + c + 1).to_string());
+            push_placeholder(&mut s, engine, r * cols + c + 1);
         }
         s.push(')');
     }
     s
 }
 
-/// `$o+1, ..., $o+n`.
-fn list(n: usize, offset: usize) -> String {
-    (0..n)
-        .map(|i| format!("${}", offset + i + 1))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `$1, ..., $n` (on SQLite `?, ..., ?`): the statement's only parameters.
+fn list(engine: Engine, n: usize) -> String {
+    let mut s = String::with_capacity(n * 4);
+    for i in 0..n {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        push_placeholder(&mut s, engine, i + 1);
+    }
+    s
 }
 
 /// The clients already stored for these (source, idempotency key) pairs.
@@ -80,18 +100,21 @@ pub async fn clients_of_source_leads(
     lookup(c, pairs, "clients", "source_id", "source_lead_id", "id").await
 }
 
-/// `(CAST($o+1 AS BIGINT), CAST($o+2 AS TEXT)), ...` for `rows` pairs.
-fn pair_values(rows: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            format!(
-                "(CAST(${} AS BIGINT), CAST(${} AS TEXT))",
-                2 * r + 1,
-                2 * r + 2
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `(CAST($1 AS BIGINT), CAST($2 AS TEXT)), ...` for `rows` pairs (on
+/// SQLite with `?`): the statement's only parameters.
+fn pair_values(engine: Engine, rows: usize) -> String {
+    let mut s = String::with_capacity(rows * 40);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push_str("(CAST(");
+        push_placeholder(&mut s, engine, 2 * r + 1);
+        s.push_str(" AS BIGINT), CAST(");
+        push_placeholder(&mut s, engine, 2 * r + 2);
+        s.push_str(" AS TEXT))");
+    }
+    s
 }
 
 /// Looks the batch's pairs up as a join of the table against the pairs
@@ -115,7 +138,7 @@ async fn lookup(
         let sql = format!(
             "WITH v(s, k) AS (VALUES {}) SELECT v.s AS s, v.k AS k, t.{id_col} AS id \
              FROM v JOIN {table} t ON t.{source_col} = v.s AND t.{key_col} = v.k",
-            pair_values(n)
+            pair_values(Engine::of(c), n)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for i in 0..n {
@@ -140,7 +163,7 @@ pub async fn routing_of(
         let n = padded(chunk.len());
         let sql = format!(
             "SELECT id, assignee_id, routing_reason FROM clients WHERE id IN ({})",
-            list(n, 0)
+            list(Engine::of(c), n)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for i in 0..n {
@@ -190,7 +213,7 @@ pub async fn insert_leads(
         let sql = format!(
             "INSERT INTO clients (id, account_id, name, email, phone, source, source_id, source_lead_id, fields_json, \
              assignee_id, ever_assigned, routing_reason, created_at, updated_at, assigned_at, routing_json, waiting_rule) VALUES {}",
-            values(chunk.len(), 17, 0)
+            values(Engine::of(c), chunk.len(), 17)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (r, id) in chunk.iter().zip(chunk_ids) {
@@ -229,7 +252,7 @@ pub async fn insert_keys(
     for chunk in rows.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO idempotency_keys (source_id, key, client_id, created_at) VALUES {} ON CONFLICT DO NOTHING",
-            values(chunk.len(), 4, 0)
+            values(Engine::of(c), chunk.len(), 4)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (s, k, id) in chunk {
@@ -258,7 +281,7 @@ pub async fn insert_events(
     for chunk in rows.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO client_events (account_id, client_id, kind, actor_member_id, body, data_json, at) VALUES {}",
-            values(chunk.len(), 7, 0)
+            values(Engine::of(c), chunk.len(), 7)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for e in chunk {
@@ -294,7 +317,7 @@ pub async fn insert_audit(
     for chunk in rows.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO audit_log (account_id, actor_user_id, actor_member_id, action, target_kind, target_id, before_json, after_json, at) VALUES {}",
-            values(chunk.len(), 9, 0)
+            values(Engine::of(c), chunk.len(), 9)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for a in chunk {
@@ -334,7 +357,7 @@ pub async fn insert_notifications(
     for chunk in rows.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO notifications (account_id, member_id, kind, client_id, body, created_at) VALUES {} RETURNING id",
-            values(chunk.len(), 6, 0)
+            values(Engine::of(c), chunk.len(), 6)
         );
         let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
         for n in chunk {
@@ -355,7 +378,8 @@ pub async fn insert_notifications(
 
 #[cfg(test)]
 mod tests {
-    use super::{list, values};
+    use super::{list, pair_values, values};
+    use crate::Engine;
 
     #[test]
     fn in_lists_are_padded_to_a_few_sizes() {
@@ -365,9 +389,18 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_count_from_the_offset() {
-        assert_eq!(values(2, 2, 0), "($1, $2), ($3, $4)");
-        assert_eq!(values(1, 3, 4), "($5, $6, $7)");
-        assert_eq!(list(3, 2), "$3, $4, $5");
+    fn placeholders_are_numbered_on_postgres_and_anonymous_on_sqlite() {
+        assert_eq!(values(Engine::Postgres, 2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(values(Engine::Sqlite, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(list(Engine::Postgres, 3), "$1, $2, $3");
+        assert_eq!(list(Engine::Sqlite, 3), "?, ?, ?");
+        assert_eq!(
+            pair_values(Engine::Postgres, 2),
+            "(CAST($1 AS BIGINT), CAST($2 AS TEXT)), (CAST($3 AS BIGINT), CAST($4 AS TEXT))"
+        );
+        assert_eq!(
+            pair_values(Engine::Sqlite, 1),
+            "(CAST(? AS BIGINT), CAST(? AS TEXT))"
+        );
     }
 }

@@ -251,7 +251,7 @@ pub async fn emit_many(
     for (chunk, chunk_ids) in events.chunks(CHUNK).zip(ids.chunks(CHUNK)) {
         let sql = format!(
             "INSERT INTO webhook_events (id, account_id, kind, payload_json, created_at) VALUES {}",
-            values(chunk.len(), 5, 0)
+            values(Engine::of(c), chunk.len(), 5)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (e, id) in chunk.iter().zip(chunk_ids) {
@@ -272,7 +272,7 @@ pub async fn emit_many(
     for chunk in deliveries.chunks(CHUNK) {
         let sql = format!(
             "INSERT INTO webhook_deliveries (webhook_id, event_id, account_id, next_attempt_at, created_at) VALUES {}",
-            values(chunk.len(), 5, 0)
+            values(Engine::of(c), chunk.len(), 5)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (webhook, event, account) in chunk {
