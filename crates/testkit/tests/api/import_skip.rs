@@ -11,6 +11,7 @@ use serde_json::json;
 both_engines!(
     r_i3_skipping_duplicates_leaves_out_rows_a_visible_client_has_and_counts_them,
     r_i3_a_bad_skip_duplicates_value_is_refused_naming_it_and_nothing_is_stored,
+    r_i3_a_row_repeating_a_row_of_an_earlier_batch_of_the_same_file_is_a_duplicate,
 );
 
 async fn import(app: &TestApp, user: &User, query: &str, csv: &str) -> Resp {
@@ -162,4 +163,43 @@ async fn r_i3_a_bad_skip_duplicates_value_is_refused_naming_it_and_nothing_is_st
         r.headers
     );
     assert_eq!(app.count("clients").await, 0);
+}
+
+/// A file is stored in batches of 1,000 rows, each batch stored while the
+/// next is read (issue 19); a row repeating one of an earlier batch — the
+/// batch just before, or one further back — is told as a duplicate and
+/// skipped, by its line, in order.
+async fn r_i3_a_row_repeating_a_row_of_an_earlier_batch_of_the_same_file_is_a_duplicate(
+    app: &TestApp,
+) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let mut csv = String::from("name,email\n");
+    let mut repeats = Vec::new();
+    for i in 0..3_500u64 {
+        // Line i + 2 of the file.
+        let n = match i {
+            1_200..1_250 => i - 1_200, // batch 2 repeats batch 1
+            2_100..2_140 => i - 1_000, // batch 3 repeats batch 2
+            3_300..3_310 => i - 3_000, // batch 4 repeats batch 1
+            _ => i,
+        };
+        if n != i {
+            repeats.push(i + 2);
+        }
+        csv.push_str(&format!("Lead {i},lead{n}@example.com\n"));
+    }
+    let r = import(app, &owner, "?skip_duplicates=true", &csv).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["rows"], 3_500);
+    assert_eq!(r.body["duplicates"], 100, "{}", r.text);
+    assert_eq!(r.body["skipped"], 100);
+    assert_eq!(r.body["stored"], 3_400);
+    let lines: Vec<u64> = r.body["duplicate_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, repeats);
+    assert_eq!(app.count("clients").await, 3_400);
 }
