@@ -310,14 +310,14 @@ pub async fn candidates(
     .await?;
     for r in rows {
         let id = MemberId(r.try_get("id")?);
-        if !out.contains_key(&id) {
-            let status: String = r.try_get("status")?;
-            let capacity: Option<i64> = r.try_get("capacity")?;
-            let enforce: Option<i64> = r.try_get("enforce")?;
-            let duty: i64 = r.try_get("duty")?;
-            out.insert(
-                id,
-                CandidateRow {
+        let cand = match out.entry(id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let status: String = r.try_get("status")?;
+                let capacity: Option<i64> = r.try_get("capacity")?;
+                let enforce: Option<i64> = r.try_get("enforce")?;
+                let duty: i64 = r.try_get("duty")?;
+                slot.insert(CandidateRow {
                     member: id,
                     status: MemberStatus::parse(&status).unwrap_or(MemberStatus::Deactivated),
                     agent: flag(r.try_get("agent")?),
@@ -327,12 +327,12 @@ pub async fn candidates(
                     on_duty: enforce.is_some_and(flag).then_some(duty > 0),
                     schedule_json: r.try_get("schedule_json")?,
                     time_off: Vec::new(),
-                },
-            );
-        }
+                })
+            }
+        };
         let from: Option<String> = r.try_get("from_day")?;
         let to: Option<String> = r.try_get("to_day")?;
-        if let (Some(from), Some(to), Some(cand)) = (from, to, out.get_mut(&id)) {
+        if let (Some(from), Some(to)) = (from, to) {
             cand.time_off.push((from, to));
         }
     }
