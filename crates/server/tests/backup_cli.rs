@@ -389,3 +389,76 @@ async fn ops_a_backup_made_by_a_newer_leadteam_is_refused() {
     target.close().await;
     app.stop().await;
 }
+
+/// Delivers a signed lead to the webhook source `src`; the answer's status.
+async fn deliver(app: &TestApp, src: &Value, n: u32) -> u16 {
+    let secret = src["secret"].as_str().unwrap();
+    let body = json!({"name": format!("Lead {n}")}).to_string();
+    let r = app
+        .http
+        .post(src["webhook_url"].as_str().unwrap())
+        .header(
+            "x-leadteam-signature",
+            format!(
+                "sha256={}",
+                hmac_sha256_hex(secret.as_bytes(), body.as_bytes())
+            ),
+        )
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    r.status().as_u16()
+}
+
+/// `restore --replace` into the PostgreSQL database of a running node: the
+/// node forgets what it kept in memory of the replaced rows (issue 19: lead
+/// sources and routing settings are kept by each node) — a source switched
+/// off in the backup, and used switched on since, is refused once restored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_a_restore_replacing_a_running_postgres_database_makes_its_nodes_forget_what_they_kept()
+{
+    let Some(app) = spawn_app(Engine::Postgres).await else {
+        return;
+    };
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let src = app
+        .post(
+            &owner.token,
+            "/api/v1/lead-sources",
+            json!({"kind": "webhook", "name": "Site"}),
+        )
+        .await;
+    assert_eq!(src.status, 201, "{}", src.text);
+    let path = format!("/api/v1/lead-sources/{}", src.body["id"]);
+    let r = app
+        .patch(&owner.token, &path, json!({"enabled": false}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let dir = TempDir::new();
+    let file = dir.path.join("off.tar");
+    backup_to(app.database_url(), &app.dir.path, &file).await;
+
+    let r = app
+        .patch(&owner.token, &path, json!({"enabled": true}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(deliver(&app, &src.body, 1).await, 201);
+    assert_eq!(deliver(&app, &src.body, 2).await, 201, "kept in memory");
+
+    let (code, out, err) =
+        restore_into(app.database_url(), &app.dir.path, &file, &["--replace"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let start = std::time::Instant::now();
+    let mut n = 3;
+    while deliver(&app, &src.body, n).await != 409 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "the node kept accepting for a source the restore switched off"
+        );
+        n += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    app.stop().await;
+}
