@@ -104,25 +104,10 @@ async fn fill(app: &TestApp) {
             json!({"kind": "webhook", "name": "Zapier"}),
         )
         .await;
-    let secret = src.body["secret"].as_str().unwrap().to_owned();
     let mut ids = Vec::new();
     for i in 0..5 {
         let body = json!({"name": format!("Lead {i}"), "email": format!("l{i}@x.io"), "lead_id": format!("L{i}"), "budget": "5000 €"}).to_string();
-        let r = app
-            .http
-            .post(src.body["webhook_url"].as_str().unwrap())
-            .header(
-                "x-leadteam-signature",
-                format!(
-                    "sha256={}",
-                    hmac_sha256_hex(secret.as_bytes(), body.as_bytes())
-                ),
-            )
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let r = TestApp::read(r).await;
+        let r = deliver(app, &src.body, body).await;
         assert_eq!(r.status, 201, "{}", r.text);
         ids.push(r.body["client_id"].as_i64().unwrap());
     }
@@ -390,10 +375,9 @@ async fn ops_a_backup_made_by_a_newer_leadteam_is_refused() {
     app.stop().await;
 }
 
-/// Delivers a signed lead to the webhook source `src`; the answer's status.
-async fn deliver(app: &TestApp, src: &Value, n: u32) -> u16 {
+/// Delivers the lead `body`, signed, to the webhook source `src`.
+async fn deliver(app: &TestApp, src: &Value, body: String) -> leadteam_testkit::Resp {
     let secret = src["secret"].as_str().unwrap();
-    let body = json!({"name": format!("Lead {n}")}).to_string();
     let r = app
         .http
         .post(src["webhook_url"].as_str().unwrap())
@@ -409,7 +393,14 @@ async fn deliver(app: &TestApp, src: &Value, n: u32) -> u16 {
         .send()
         .await
         .unwrap();
-    r.status().as_u16()
+    TestApp::read(r).await
+}
+
+/// A lead named after `n`, delivered to `src`; the answer's status.
+async fn lead_status(app: &TestApp, src: &Value, n: u32) -> u16 {
+    deliver(app, src, json!({"name": format!("Lead {n}")}).to_string())
+        .await
+        .status
 }
 
 /// `restore --replace` into the PostgreSQL database of a running node: the
@@ -444,15 +435,15 @@ async fn ops_a_restore_replacing_a_running_postgres_database_makes_its_nodes_for
         .patch(&owner.token, &path, json!({"enabled": true}))
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(deliver(&app, &src.body, 1).await, 201);
-    assert_eq!(deliver(&app, &src.body, 2).await, 201, "kept in memory");
+    assert_eq!(lead_status(&app, &src.body, 1).await, 201);
+    assert_eq!(lead_status(&app, &src.body, 2).await, 201, "kept in memory");
 
     let (code, out, err) =
         restore_into(app.database_url(), &app.dir.path, &file, &["--replace"]).await;
     assert_eq!(code, 0, "{out}\n{err}");
     let start = std::time::Instant::now();
     let mut n = 3;
-    while deliver(&app, &src.body, n).await != 409 {
+    while lead_status(&app, &src.body, n).await != 409 {
         assert!(
             start.elapsed() < std::time::Duration::from_secs(5),
             "the node kept accepting for a source the restore switched off"
