@@ -6,7 +6,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use leadteam_domain::secret::hmac_sha256_hex;
 use leadteam_store::Db;
 use leadteam_store::backup;
 use leadteam_store::testing::{TempDir, TestDb};
@@ -377,23 +376,13 @@ async fn ops_a_backup_made_by_a_newer_leadteam_is_refused() {
 
 /// Delivers the lead `body`, signed, to the webhook source `src`.
 async fn deliver(app: &TestApp, src: &Value, body: String) -> leadteam_testkit::Resp {
-    let secret = src["secret"].as_str().unwrap();
-    let r = app
-        .http
-        .post(src["webhook_url"].as_str().unwrap())
-        .header(
-            "x-leadteam-signature",
-            format!(
-                "sha256={}",
-                hmac_sha256_hex(secret.as_bytes(), body.as_bytes())
-            ),
-        )
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    TestApp::read(r).await
+    app.deliver_signed(
+        src["webhook_url"].as_str().unwrap(),
+        src["secret"].as_str().unwrap(),
+        &body,
+        &[],
+    )
+    .await
 }
 
 /// A lead named after `n`, delivered to `src`; the answer's status.

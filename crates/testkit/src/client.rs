@@ -108,6 +108,32 @@ impl TestApp {
             .await
     }
 
+    /// Delivers the lead `body` (JSON) to the webhook at `url`, signed with
+    /// `secret` as a sender holding it would sign (I1), with `extra`
+    /// headers.
+    pub async fn deliver_signed(
+        &self,
+        url: &str,
+        secret: &str,
+        body: &str,
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let sig = format!(
+            "sha256={}",
+            leadteam_domain::secret::hmac_sha256_hex(secret.as_bytes(), body.as_bytes())
+        );
+        let mut req = self
+            .http
+            .post(url)
+            .header("x-leadteam-signature", sig)
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        Self::read(req.send().await.expect("request sent")).await
+    }
+
     /// Signs up a new account owned by `email`: asks for it, follows the
     /// link of the confirmation mail, and is signed in.
     pub async fn signup(&self, account: &str, name: &str, email: &str) -> User {

@@ -36,21 +36,13 @@ pub(super) async fn deliver(
     body: &str,
     extra: &[(&str, &str)],
 ) -> leadteam_testkit::Resp {
-    let secret = src["secret"].as_str().unwrap();
-    let sig = format!(
-        "sha256={}",
-        hmac_sha256_hex(secret.as_bytes(), body.as_bytes())
-    );
-    let mut req = app
-        .http
-        .post(src["webhook_url"].as_str().unwrap())
-        .header("x-leadteam-signature", sig)
-        .header("content-type", "application/json")
-        .body(body.to_owned());
-    for (k, v) in extra {
-        req = req.header(*k, *v);
-    }
-    TestApp::read(req.send().await.unwrap()).await
+    app.deliver_signed(
+        src["webhook_url"].as_str().unwrap(),
+        src["secret"].as_str().unwrap(),
+        body,
+        extra,
+    )
+    .await
 }
 
 pub(super) async fn counts(app: &TestApp) -> Vec<(Option<i64>, i64)> {

@@ -1,7 +1,6 @@
 //! Live alerts as server-sent events (A6, C7, M5), across nodes on PostgreSQL (A7).
 
 use super::support::join;
-use leadteam_domain::secret::hmac_sha256_hex;
 use leadteam_testkit::{Engine, TestApp, both_engines};
 use serde_json::{Value, json};
 
@@ -23,20 +22,15 @@ async fn hook(app: &TestApp, token: &str) -> Value {
 }
 
 async fn send(app: &TestApp, src: &Value, name: &str) {
-    let body = json!({"name": name}).to_string();
-    let sig = format!(
-        "sha256={}",
-        hmac_sha256_hex(src["secret"].as_str().unwrap().as_bytes(), body.as_bytes())
-    );
     let r = app
-        .http
-        .post(app.url(&format!("/hooks/{}", src["id"])))
-        .header("x-leadteam-signature", sig)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+        .deliver_signed(
+            &app.url(&format!("/hooks/{}", src["id"])),
+            src["secret"].as_str().unwrap(),
+            &json!({"name": name}).to_string(),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
 }
 
 async fn r_a6_an_unassigned_lead_reaches_two_eligible_streams_and_not_a_third(app: &TestApp) {

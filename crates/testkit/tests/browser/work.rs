@@ -3,7 +3,6 @@
 //! reassigns it; the bell counts alerts live; the lead assignment rules.
 
 use crate::harness::Browser;
-use leadteam_domain::secret::hmac_sha256_hex;
 use leadteam_testkit::{Engine, PASSWORD, TestApp, User, spawn_app};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -68,21 +67,14 @@ pub async fn webhook_source(app: &TestApp, owner: &User, name: &str) -> Value {
 
 /// Delivers `lead` to source `id`, signed with `secret`; returns the client id.
 pub async fn send_lead(app: &TestApp, id: i64, secret: &str, lead: Value) -> i64 {
-    let body = lead.to_string();
-    let sig = format!(
-        "sha256={}",
-        hmac_sha256_hex(secret.as_bytes(), body.as_bytes())
-    );
     let r = app
-        .http
-        .post(app.url(&format!("/hooks/{id}")))
-        .header("x-leadteam-signature", sig)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let r = TestApp::read(r).await;
+        .deliver_signed(
+            &app.url(&format!("/hooks/{id}")),
+            secret,
+            &lead.to_string(),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
     r.body["client_id"].as_i64().unwrap()
 }
