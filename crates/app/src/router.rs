@@ -16,7 +16,7 @@ use leadteam_domain::routing::{
 };
 use leadteam_domain::{AccountId, MemberId, TeamId, Timestamp};
 use leadteam_store::rules::{self, CandidateRow};
-use leadteam_store::{Conn, Lock};
+use leadteam_store::{Conn, Lock, Script};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -417,6 +417,13 @@ impl Router {
     /// Writes the round-robin states back.
     pub async fn finish(self, conn: &mut Conn) -> Result<(), AppError> {
         rules::save_states(conn, &self.states).await?;
+        Ok(())
+    }
+
+    /// [`Self::finish`] as part of the caller's [`Script`] (written with
+    /// the rest of its writes, in one round trip).
+    pub fn finish_into(self, script: &mut Script) -> Result<(), AppError> {
+        rules::add_states(script, &self.states)?;
         Ok(())
     }
 }

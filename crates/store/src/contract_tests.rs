@@ -422,3 +422,130 @@ async fn a_batch_of_events_gets_one_delivery_per_subscription_that_names_it() {
     })
     .await;
 }
+
+/// A [`crate::Script`] writes rows whose foreign keys name rows another of
+/// its statements inserts, with ids drawn for several tables at once (each
+/// table's ids its own, none given twice); a key already stored fails the
+/// whole script with a unique violation, and nothing of it stays.
+#[tokio::test]
+async fn a_script_writes_in_one_round_trip_or_not_at_all() {
+    use crate::ids::{self, Table};
+    use crate::intake::{EventRow, NotificationRow};
+    each_engine(|db| async move {
+        let acc = account(&db).await;
+        let (member, source): (i64, i64) = {
+            let mut c = db.conn().await.unwrap();
+            let source: i64 = sqlx::query_scalar(
+                "INSERT INTO lead_sources (account_id, kind, name, secret, created_at) \
+                 VALUES ($1, 'webhook', 'Zap', 's', 1) RETURNING id",
+            )
+            .bind(acc.0)
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO roles (account_id, name, permissions, created_at) VALUES ($1, 'Agent', 0, 1)",
+            )
+            .bind(acc.0)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+            sqlx::query_scalar(
+                "INSERT INTO members (account_id, email, name, role_id, status, created_at) \
+                 SELECT $1, 'a@x', 'A', id, 'active', 1 FROM roles WHERE account_id = $1 RETURNING id",
+            )
+            .bind(acc.0)
+            .fetch_one(&mut *c)
+            .await
+            .map(|m: i64| (m, source))
+            .unwrap()
+        };
+        let write = |names: Vec<&'static str>, key: &'static str| {
+            let db = db.clone();
+            async move {
+                let mut tx = db.write().await.unwrap();
+                let drawn = ids::allocate_many(
+                    &mut tx,
+                    &[(Table::Clients, names.len()), (Table::Notifications, names.len())],
+                )
+                .await
+                .unwrap();
+                let clients: Vec<leadteam_domain::ClientId> =
+                    drawn[0].iter().copied().map(leadteam_domain::ClientId).collect();
+                let rows: Vec<LeadRow> = names.iter().map(|n| lead(acc, n)).collect();
+                let mut s = crate::Script::new(&tx);
+                intake::add_leads(&mut s, &rows, &clients, Timestamp(1));
+                let events: Vec<EventRow> = clients
+                    .iter()
+                    .map(|c| EventRow {
+                        account: acc,
+                        client: *c,
+                        kind: "routed",
+                        body: "test".into(),
+                        data_json: "{}".into(),
+                    })
+                    .collect();
+                intake::add_events(&mut s, &events, Timestamp(1));
+                let notes: Vec<NotificationRow> = clients
+                    .iter()
+                    .map(|c| NotificationRow {
+                        account: acc,
+                        member: MemberId(member),
+                        kind: "new_lead",
+                        client: Some(*c),
+                        body: "New lead".into(),
+                    })
+                    .collect();
+                intake::add_notifications(&mut s, &notes, &drawn[1], Timestamp(1));
+                intake::add_keys(&mut s, &[(source, key, clients[0])], Timestamp(1));
+                assert_eq!(s.len(), 4);
+                let result = s.run(&mut tx).await;
+                if result.is_ok() {
+                    tx.commit().await.unwrap();
+                }
+                (result, drawn)
+            }
+        };
+        let (ok, drawn) = write(vec!["A", "B", "C"], "k1").await;
+        ok.unwrap();
+        assert_eq!(drawn[0].len(), 3);
+        assert_eq!(drawn[1].len(), 3);
+        let count = |table: &'static str| {
+            let db = db.clone();
+            async move {
+                let mut c = db.conn().await.unwrap();
+                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+                    "SELECT COUNT(*) FROM {table}"
+                )))
+                .fetch_one(&mut *c)
+                .await
+                .unwrap()
+            }
+        };
+        let mut c = db.conn().await.unwrap();
+        let linked: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notifications n JOIN clients c ON c.id = n.client_id \
+             JOIN client_events e ON e.client_id = c.id WHERE n.id = $1 AND c.id = $2",
+        )
+        .bind(drawn[1][0])
+        .bind(drawn[0][0])
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        drop(c);
+        assert_eq!(linked, 1, "each row written with the id drawn for it");
+        let (failed, _) = write(vec!["D", "E"], "k1").await;
+        assert!(
+            matches!(failed, Err(crate::StoreError::Unique { .. })),
+            "{failed:?}"
+        );
+        for (table, n) in [("clients", 3), ("client_events", 3), ("notifications", 3)] {
+            assert_eq!(count(table).await, n, "{table}: nothing of the failed script stays");
+        }
+        let (ok, after) = write(vec!["F"], "k2").await;
+        ok.unwrap();
+        assert!(after[0][0] > drawn[0][2] && after[1][0] > drawn[1][2]);
+        assert_eq!(count("clients").await, 4);
+    })
+    .await;
+}

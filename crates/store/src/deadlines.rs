@@ -6,6 +6,7 @@
 
 use crate::db::{Conn, Engine};
 use crate::error::StoreError;
+use crate::script::Script;
 use leadteam_domain::{AccountId, ClientId, MemberId, Timestamp};
 use sqlx::Row;
 
@@ -42,34 +43,23 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Deadline, StoreError> {
 /// statement per 64 (a batch of leads writes its deadlines in one or two
 /// round trips).
 pub async fn set(c: &mut Conn, rows: &[Deadline]) -> Result<(), StoreError> {
+    let mut s = Script::new(c);
+    add(&mut s, rows);
+    s.run(c).await
+}
+
+/// [`set`] as part of a [`Script`].
+pub fn add(s: &mut Script, rows: &[Deadline]) {
     for chunk in rows.chunks(64) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|r| {
-                let b = r * 8;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8
-                )
-            })
-            .collect();
-        let sql = format!(
+        let v = s.values(chunk.len(), 8);
+        s.push(format!(
             "INSERT INTO contact_deadlines (client_id, account_id, member_id, rule_json, due_at, moves, max_moves, minutes) \
-             VALUES {} ON CONFLICT (client_id) DO UPDATE SET \
+             VALUES {v} ON CONFLICT (client_id) DO UPDATE SET \
              member_id = excluded.member_id, rule_json = excluded.rule_json, due_at = excluded.due_at, \
-             moves = excluded.moves, max_moves = excluded.max_moves, minutes = excluded.minutes",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+             moves = excluded.moves, max_moves = excluded.max_moves, minutes = excluded.minutes"
+        ));
         for d in chunk {
-            q = q
-                .bind(d.client.0)
+            s.bind(d.client.0)
                 .bind(d.account.0)
                 .bind(d.member.0)
                 .bind(d.rule_json.as_str())
@@ -78,9 +68,7 @@ pub async fn set(c: &mut Conn, rows: &[Deadline]) -> Result<(), StoreError> {
                 .bind(d.max_moves)
                 .bind(d.minutes);
         }
-        q.execute(&mut *c).await?;
     }
-    Ok(())
 }
 
 /// Takes up to `limit` deadlines due at `now`, oldest first, locked for the

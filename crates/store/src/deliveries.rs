@@ -1,8 +1,9 @@
 //! The delivery log of each lead source (I7) and the hosted forms' rate
 //! counters (I4), shared by every node through the database.
 
-use crate::db::{Conn, Engine};
+use crate::db::Conn;
 use crate::error::StoreError;
+use crate::script::Script;
 use leadteam_domain::{AccountId, ClientId, SourceId, Timestamp};
 use sqlx::Row;
 
@@ -61,27 +62,23 @@ pub async fn record(c: &mut Conn, d: NewDelivery<'_>, now: Timestamp) -> Result<
     Ok(id)
 }
 
-/// Logs the deliveries of an intake batch with one statement per 64 (in
-/// the batch's transaction, so a lead and its log row are written
-/// together); a source that reached a 50th id has its log trimmed to
-/// [`KEEP`], as [`record`] does.
-pub async fn record_many(
-    c: &mut Conn,
-    rows: &[NewDelivery<'_>],
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    use crate::intake::{CHUNK, values};
+/// Adds the deliveries of an intake batch to `s` (the batch's transaction,
+/// so a lead and its log row are written together), each with its id
+/// (drawn with [`crate::ids::allocate_many`]; `ids` in the order of
+/// `rows`), one statement per 64; a source that reached a 50th id has its
+/// log trimmed to [`KEEP`], as [`record`] does.
+pub fn add_many(s: &mut Script, rows: &[NewDelivery<'_>], ids: &[i64], now: Timestamp) {
+    use crate::intake::CHUNK;
     let mut trim = std::collections::BTreeSet::new();
-    for chunk in rows.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO source_deliveries (source_id, account_id, channel, outcome, reason, detail, client_id, created_at) \
-             VALUES {} RETURNING id, source_id",
-            values(Engine::of(c), chunk.len(), 8)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for d in chunk {
+    for (chunk, chunk_ids) in rows.chunks(CHUNK).zip(ids.chunks(CHUNK)) {
+        let v = s.values(chunk.len(), 9);
+        s.push(format!(
+            "INSERT INTO source_deliveries (id, source_id, account_id, channel, outcome, reason, detail, client_id, created_at) \
+             VALUES {v}"
+        ));
+        for (d, id) in chunk.iter().zip(chunk_ids) {
             let detail: Option<String> = d.detail.map(|s| s.chars().take(500).collect());
-            q = q
+            s.bind(*id)
                 .bind(d.source.0)
                 .bind(d.account.0)
                 .bind(d.channel)
@@ -90,17 +87,22 @@ pub async fn record_many(
                 .bind(detail)
                 .bind(d.client.map(|c| c.0))
                 .bind(now.0);
-        }
-        for r in q.fetch_all(&mut *c).await? {
-            if r.try_get::<i64, _>("id")? % 50 == 0 {
-                trim.insert(r.try_get::<i64, _>("source_id")?);
+            if id % 50 == 0 {
+                trim.insert(d.source.0);
             }
         }
     }
     for source in trim {
-        trim_log(c, source).await?;
+        // On PostgreSQL this part sees the log as it was before the
+        // script: the rows of this batch stay, and the next trim counts
+        // them.
+        let (a, b, keep) = (s.param(), s.param(), s.param());
+        s.push(format!(
+            "DELETE FROM source_deliveries WHERE source_id = {a} AND id < \
+             (SELECT id FROM source_deliveries WHERE source_id = {b} ORDER BY id DESC LIMIT 1 OFFSET {keep})"
+        ));
+        s.bind(source).bind(source).bind(KEEP - 1);
     }
-    Ok(())
 }
 
 async fn trim_log(c: &mut Conn, source: i64) -> Result<(), StoreError> {

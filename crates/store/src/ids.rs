@@ -13,6 +13,8 @@ use crate::error::StoreError;
 pub enum Table {
     Clients,
     WebhookEvents,
+    Notifications,
+    SourceDeliveries,
 }
 
 impl Table {
@@ -20,6 +22,8 @@ impl Table {
         match self {
             Table::Clients => "clients",
             Table::WebhookEvents => "webhook_events",
+            Table::Notifications => "notifications",
+            Table::SourceDeliveries => "source_deliveries",
         }
     }
 }
@@ -27,44 +31,113 @@ impl Table {
 /// `n` fresh ids of `table`, in ascending order, inside the caller's write
 /// transaction.
 pub async fn allocate(c: &mut Conn, table: Table, n: usize) -> Result<Vec<i64>, StoreError> {
-    if n == 0 {
-        return Ok(Vec::new());
+    Ok(allocate_many(c, &[(table, n)])
+        .await?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// Fresh ids of several tables at once (one statement): for each `(table,
+/// n)`, `n` ids in ascending order, in the order asked, inside the
+/// caller's write transaction.
+pub async fn allocate_many(
+    c: &mut Conn,
+    wanted: &[(Table, usize)],
+) -> Result<Vec<Vec<i64>>, StoreError> {
+    let mut out: Vec<Vec<i64>> = vec![Vec::new(); wanted.len()];
+    let asked: Vec<(usize, Table, i64)> = wanted
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, n))| *n > 0)
+        .map(|(i, (t, n))| (i, *t, i64::try_from(*n).unwrap_or(i64::MAX)))
+        .collect();
+    if asked.is_empty() {
+        return Ok(out);
     }
-    let count = i64::try_from(n).unwrap_or(i64::MAX);
     match Engine::of(c) {
-        Engine::Postgres => Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT nextval(pg_get_serial_sequence('{}', 'id')) FROM generate_series(1, $1::BIGINT)",
-            table.name()
-        )))
-        .bind(count)
-        .fetch_all(c)
-        .await?),
+        Engine::Postgres => {
+            // Each table's identity sequence, `n` times; the rows tagged
+            // with the position asked.
+            let sql = asked
+                .iter()
+                .enumerate()
+                .map(|(p, (i, t, _))| {
+                    format!(
+                        "SELECT {i}::BIGINT AS t, nextval(pg_get_serial_sequence('{}', 'id')) AS id \
+                         FROM generate_series(1, ${}::BIGINT)",
+                        t.name(),
+                        p + 1
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ");
+            let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
+            for (_, _, n) in &asked {
+                q = q.bind(*n);
+            }
+            for (t, id) in q.fetch_all(&mut *c).await? {
+                if let Some(ids) = usize::try_from(t).ok().and_then(|t| out.get_mut(t)) {
+                    ids.push(id);
+                }
+            }
+            for ids in &mut out {
+                ids.sort_unstable();
+            }
+            Ok(out)
+        }
         Engine::Sqlite => {
             // AUTOINCREMENT keeps the largest id ever given in
             // `sqlite_sequence` (every table has its row since migration
-            // 0011): move it past the ids drawn.
-            let name = table.name();
-            let bump = "UPDATE sqlite_sequence SET seq = seq + $2 WHERE name = $1 RETURNING seq";
-            let mut last: Option<i64> = sqlx::query_scalar(bump)
-                .bind(name)
-                .bind(count)
-                .fetch_optional(&mut *c)
-                .await?;
-            if last.is_none() {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "INSERT INTO sqlite_sequence (name, seq) SELECT $1, COALESCE(MAX(id), 0) FROM {name}"
-                )))
-                .bind(name)
-                .execute(&mut *c)
-                .await?;
-                last = sqlx::query_scalar(bump)
+            // 0011, or once it has had a row): move each past the ids
+            // drawn.
+            let mut last = bump(c, &asked).await?;
+            let missing: Vec<(usize, Table, i64)> = asked
+                .iter()
+                .filter(|(_, t, _)| !last.contains_key(t.name()))
+                .copied()
+                .collect();
+            if !missing.is_empty() {
+                for (_, t, _) in &missing {
+                    let name = t.name();
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "INSERT INTO sqlite_sequence (name, seq) SELECT ?, COALESCE(MAX(id), 0) FROM {name}"
+                    )))
                     .bind(name)
-                    .bind(count)
-                    .fetch_optional(&mut *c)
+                    .execute(&mut *c)
                     .await?;
+                }
+                last.extend(bump(c, &missing).await?);
             }
-            let last = last.unwrap_or(count);
-            Ok((last - count + 1..=last).collect())
+            for (i, t, n) in &asked {
+                let top = last.get(t.name()).copied().unwrap_or(*n);
+                out[*i] = (top - n + 1..=top).collect();
+            }
+            Ok(out)
         }
     }
+}
+
+/// SQLite: moves each table's counter past its `n` ids; gives the new
+/// counters of the tables that have one.
+async fn bump(
+    c: &mut Conn,
+    asked: &[(usize, Table, i64)],
+) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+    let cases: String = asked
+        .iter()
+        .map(|(_, t, _)| format!(" WHEN '{}' THEN ?", t.name()))
+        .collect();
+    let names: Vec<String> = asked
+        .iter()
+        .map(|(_, t, _)| format!("'{}'", t.name()))
+        .collect();
+    let sql = format!(
+        "UPDATE sqlite_sequence SET seq = seq + CASE name{cases} END WHERE name IN ({}) RETURNING name, seq",
+        names.join(", ")
+    );
+    let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+    for (_, _, n) in asked {
+        q = q.bind(*n);
+    }
+    Ok(q.fetch_all(&mut *c).await?.into_iter().collect())
 }

@@ -47,7 +47,7 @@ pub async fn insert_clients(
             }
             // account, created_by and the times are shared by every row (on
             // SQLite bound again for each: anonymous parameters, bound in
-            // order, cost less than named ones; see `intake::values`).
+            // order, cost less than named ones; see `intake::values_from`).
             match engine {
                 Engine::Postgres => {
                     let b = i * 11;

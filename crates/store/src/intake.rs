@@ -7,6 +7,7 @@
 //! to belong to its row; nothing assumes in which order an engine numbers
 //! the rows of a multi-row INSERT.
 
+use crate::script::Script;
 use crate::{Conn, Engine, StoreError};
 use leadteam_domain::{AccountId, ClientId, MemberId, Timestamp};
 use sqlx::Row;
@@ -44,9 +45,9 @@ fn push_placeholder(s: &mut String, engine: Engine, n: usize) {
     }
 }
 
-/// `($1, ..., $cols), (...)` for `rows` rows (on SQLite `(?, ..., ?)`):
-/// the statement's only parameters.
-pub(crate) fn values(engine: Engine, rows: usize, cols: usize) -> String {
+/// `($first, ..., $cols), (...)` for `rows` rows, numbered from `first`
+/// (on SQLite `(?, ..., ?)`): see [`Script::values`].
+pub(crate) fn values_from(engine: Engine, first: usize, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -57,7 +58,7 @@ pub(crate) fn values(engine: Engine, rows: usize, cols: usize) -> String {
             if c > 0 {
                 s.push_str(", ");
             }
-            push_placeholder(&mut s, engine, r * cols + c + 1);
+            push_placeholder(&mut s, engine, first + r * cols + c);
         }
         s.push(')');
     }
@@ -202,23 +203,35 @@ pub struct LeadRow {
     pub waiting_rule: Option<String>,
 }
 
-/// Stores the leads; gives their ids in the order of `rows`.
+/// Stores the leads; gives their ids in the order of `rows` (drawn, then
+/// written with one [`Script`]).
 pub async fn insert_leads(
     c: &mut Conn,
     rows: &[LeadRow],
     now: Timestamp,
 ) -> Result<Vec<ClientId>, StoreError> {
-    let ids = crate::ids::allocate(c, crate::ids::Table::Clients, rows.len()).await?;
+    let ids: Vec<ClientId> = crate::ids::allocate(c, crate::ids::Table::Clients, rows.len())
+        .await?
+        .into_iter()
+        .map(ClientId)
+        .collect();
+    let mut s = Script::new(c);
+    add_leads(&mut s, rows, &ids, now);
+    s.run(c).await?;
+    Ok(ids)
+}
+
+/// Adds the leads to `s`, each with its id (drawn with
+/// [`crate::ids::allocate_many`]; `ids` in the order of `rows`).
+pub fn add_leads(s: &mut Script, rows: &[LeadRow], ids: &[ClientId], now: Timestamp) {
     for (chunk, chunk_ids) in rows.chunks(CHUNK).zip(ids.chunks(CHUNK)) {
-        let sql = format!(
+        let v = s.values(chunk.len(), 17);
+        s.push(format!(
             "INSERT INTO clients (id, account_id, name, email, phone, source, source_id, source_lead_id, fields_json, \
-             assignee_id, ever_assigned, routing_reason, created_at, updated_at, assigned_at, routing_json, waiting_rule) VALUES {}",
-            values(Engine::of(c), chunk.len(), 17)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+             assignee_id, ever_assigned, routing_reason, created_at, updated_at, assigned_at, routing_json, waiting_rule) VALUES {v}"
+        ));
         for (r, id) in chunk.iter().zip(chunk_ids) {
-            q = q
-                .bind(*id)
+            s.bind(id.0)
                 .bind(r.account.0)
                 .bind(r.name.as_str())
                 .bind(r.email.as_deref())
@@ -236,31 +249,22 @@ pub async fn insert_leads(
                 .bind(r.routing_json.as_str())
                 .bind(r.waiting_rule.as_deref());
         }
-        q.execute(&mut *c).await?;
     }
-    Ok(ids.into_iter().map(ClientId).collect())
 }
 
-/// Records idempotency keys; gives how many were new (fewer than given when
-/// another delivery recorded one first).
-pub async fn insert_keys(
-    c: &mut Conn,
-    rows: &[(i64, &str, ClientId)],
-    now: Timestamp,
-) -> Result<u64, StoreError> {
-    let mut n = 0;
+/// Adds idempotency keys to `s`. A key another delivery recorded since it
+/// was looked up fails the script (a unique violation): the caller stores
+/// that lead again, alone, and finds it stored.
+pub fn add_keys(s: &mut Script, rows: &[(i64, &str, ClientId)], now: Timestamp) {
     for chunk in rows.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO idempotency_keys (source_id, key, client_id, created_at) VALUES {} ON CONFLICT DO NOTHING",
-            values(Engine::of(c), chunk.len(), 4)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (s, k, id) in chunk {
-            q = q.bind(*s).bind(*k).bind(id.0).bind(now.0);
+        let v = s.values(chunk.len(), 4);
+        s.push(format!(
+            "INSERT INTO idempotency_keys (source_id, key, client_id, created_at) VALUES {v}"
+        ));
+        for (source, key, id) in chunk {
+            s.bind(*source).bind(*key).bind(id.0).bind(now.0);
         }
-        n += q.execute(&mut *c).await?.rows_affected();
     }
-    Ok(n)
 }
 
 /// One timeline event of a new lead.
@@ -273,20 +277,15 @@ pub struct EventRow {
     pub data_json: String,
 }
 
-pub async fn insert_events(
-    c: &mut Conn,
-    rows: &[EventRow],
-    now: Timestamp,
-) -> Result<(), StoreError> {
+/// Adds timeline events to `s`.
+pub fn add_events(s: &mut Script, rows: &[EventRow], now: Timestamp) {
     for chunk in rows.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO client_events (account_id, client_id, kind, actor_member_id, body, data_json, at) VALUES {}",
-            values(Engine::of(c), chunk.len(), 7)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let v = s.values(chunk.len(), 7);
+        s.push(format!(
+            "INSERT INTO client_events (account_id, client_id, kind, actor_member_id, body, data_json, at) VALUES {v}"
+        ));
         for e in chunk {
-            q = q
-                .bind(e.account.0)
+            s.bind(e.account.0)
                 .bind(e.client.0)
                 .bind(e.kind)
                 .bind(None::<i64>)
@@ -294,9 +293,7 @@ pub async fn insert_events(
                 .bind(e.data_json.as_str())
                 .bind(now.0);
         }
-        q.execute(&mut *c).await?;
     }
-    Ok(())
 }
 
 /// One audit row written by the system (no actor).
@@ -314,15 +311,20 @@ pub async fn insert_audit(
     rows: &[SystemAudit],
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    let mut s = Script::new(c);
+    add_audit(&mut s, rows, now);
+    s.run(c).await
+}
+
+/// Adds audit rows written by the system to `s`.
+pub fn add_audit(s: &mut Script, rows: &[SystemAudit], now: Timestamp) {
     for chunk in rows.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO audit_log (account_id, actor_user_id, actor_member_id, action, target_kind, target_id, before_json, after_json, at) VALUES {}",
-            values(Engine::of(c), chunk.len(), 9)
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let v = s.values(chunk.len(), 9);
+        s.push(format!(
+            "INSERT INTO audit_log (account_id, actor_user_id, actor_member_id, action, target_kind, target_id, before_json, after_json, at) VALUES {v}"
+        ));
         for a in chunk {
-            q = q
-                .bind(a.account.0)
+            s.bind(a.account.0)
                 .bind(None::<i64>)
                 .bind(None::<i64>)
                 .bind(a.action)
@@ -332,9 +334,7 @@ pub async fn insert_audit(
                 .bind(a.after_json.as_str())
                 .bind(now.0);
         }
-        q.execute(&mut *c).await?;
     }
-    Ok(())
 }
 
 /// One notification to store.
@@ -347,21 +347,16 @@ pub struct NotificationRow {
     pub body: String,
 }
 
-/// Stores the notifications; gives their ids in the order of `rows`.
-pub async fn insert_notifications(
-    c: &mut Conn,
-    rows: &[NotificationRow],
-    now: Timestamp,
-) -> Result<Vec<i64>, StoreError> {
-    let mut out = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO notifications (account_id, member_id, kind, client_id, body, created_at) VALUES {} RETURNING id",
-            values(Engine::of(c), chunk.len(), 6)
-        );
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
-        for n in chunk {
-            q = q
+/// Adds the notifications to `s`, each with its id (drawn with
+/// [`crate::ids::allocate_many`]; `ids` in the order of `rows`).
+pub fn add_notifications(s: &mut Script, rows: &[NotificationRow], ids: &[i64], now: Timestamp) {
+    for (chunk, chunk_ids) in rows.chunks(CHUNK).zip(ids.chunks(CHUNK)) {
+        let v = s.values(chunk.len(), 7);
+        s.push(format!(
+            "INSERT INTO notifications (id, account_id, member_id, kind, client_id, body, created_at) VALUES {v}"
+        ));
+        for (n, id) in chunk.iter().zip(chunk_ids) {
+            s.bind(*id)
                 .bind(n.account.0)
                 .bind(n.member.0)
                 .bind(n.kind)
@@ -369,16 +364,12 @@ pub async fn insert_notifications(
                 .bind(n.body.as_str())
                 .bind(now.0);
         }
-        let mut ids = q.fetch_all(&mut *c).await?;
-        ids.sort_unstable();
-        out.extend(ids);
     }
-    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{list, pair_values, values};
+    use super::{list, pair_values, values_from};
     use crate::Engine;
 
     #[test]
@@ -390,8 +381,9 @@ mod tests {
 
     #[test]
     fn placeholders_are_numbered_on_postgres_and_anonymous_on_sqlite() {
-        assert_eq!(values(Engine::Postgres, 2, 2), "($1, $2), ($3, $4)");
-        assert_eq!(values(Engine::Sqlite, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(values_from(Engine::Postgres, 1, 2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(values_from(Engine::Postgres, 3, 1, 2), "($3, $4)");
+        assert_eq!(values_from(Engine::Sqlite, 1, 2, 2), "(?, ?), (?, ?)");
         assert_eq!(list(Engine::Postgres, 3), "$1, $2, $3");
         assert_eq!(list(Engine::Sqlite, 3), "?, ?, ?");
         assert_eq!(

@@ -41,6 +41,7 @@ pub mod pubsub;
 pub mod reports;
 pub mod roles;
 pub mod rules;
+pub mod script;
 pub mod sessions;
 pub mod signups;
 pub mod sources;
@@ -56,6 +57,7 @@ pub mod workspace;
 
 pub use db::{Conn, Db, Engine, Lock, Tx};
 pub use error::StoreError;
+pub use script::Script;
 
 /// Decodes a 0/1 flag column.
 pub(crate) fn flag(v: i64) -> bool {

@@ -4,6 +4,7 @@
 use crate::db::{Conn, Lock};
 use crate::error::StoreError;
 use crate::flag;
+use crate::script::Script;
 use leadteam_domain::authz::MemberStatus;
 use leadteam_domain::routing::{ContactLimit, Criterion, DefaultRule, RrState, Rule, RuleAction};
 use leadteam_domain::{AccountId, MemberId, RuleId, Timestamp};
@@ -242,16 +243,24 @@ pub async fn save_states(
     c: &mut Conn,
     states: &HashMap<String, RrState>,
 ) -> Result<(), StoreError> {
+    let mut s = Script::new(c);
+    add_states(&mut s, states)?;
+    s.run(c).await
+}
+
+/// [`save_states`] as part of a [`Script`].
+pub fn add_states(s: &mut Script, states: &HashMap<String, RrState>) -> Result<(), StoreError> {
     let mut keys: Vec<&String> = states.keys().collect();
     keys.sort();
     for k in keys {
-        let s = &states[k];
-        sqlx::query("UPDATE rr_counters SET position = $2, state_json = $3 WHERE key = $1")
-            .bind(k.as_str())
-            .bind(i64::try_from(s.position).unwrap_or(i64::MAX) - 1)
-            .bind(serde_json::to_string(s).map_err(json_err)?)
-            .execute(&mut *c)
-            .await?;
+        let st = &states[k];
+        let (position, json, key) = (s.param(), s.param(), s.param());
+        s.push(format!(
+            "UPDATE rr_counters SET position = {position}, state_json = {json} WHERE key = {key}"
+        ));
+        s.bind(i64::try_from(st.position).unwrap_or(i64::MAX) - 1)
+            .bind(serde_json::to_string(st).map_err(json_err)?)
+            .bind(k.as_str());
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 use crate::db::{Conn, Db, Engine};
 use crate::error::StoreError;
 use crate::flag;
+use crate::script::Script;
 use leadteam_domain::{AccountId, MemberId, Timestamp};
 use sqlx::{AssertSqlSafe, Row};
 
@@ -233,59 +234,64 @@ pub fn targets_of(subs: &[(i64, Vec<String>)], kind: &str) -> Vec<i64> {
 }
 
 /// Writes many events and their deliveries (those without a target are
-/// skipped): their ids drawn at once, then one multi-row INSERT of events
-/// and one of deliveries per 64 rows, whatever their number (an intake
-/// batch made two statements per event and subscription). Answers how
-/// many events were written.
+/// skipped): their ids drawn at once, then one [`Script`] (see
+/// [`add_events`]). Answers how many events were written.
 pub async fn emit_many(
     c: &mut Conn,
     events: &[NewEvent<'_>],
     now: Timestamp,
 ) -> Result<usize, StoreError> {
-    use crate::intake::{CHUNK, values};
+    let n = events.iter().filter(|e| !e.targets.is_empty()).count();
+    let ids = crate::ids::allocate(c, crate::ids::Table::WebhookEvents, n).await?;
+    let mut s = Script::new(c);
+    let written = add_events(&mut s, events, &ids, now);
+    s.run(c).await?;
+    Ok(written)
+}
+
+/// Adds many events and their deliveries to `s` (those without a target
+/// are skipped), one multi-row INSERT of events and one of deliveries per
+/// 64 rows, whatever their number (an intake batch made two statements per
+/// event and subscription): `ids`, drawn with
+/// [`crate::ids::allocate_many`], are those of the events with a target, in
+/// order. Answers how many events are written.
+pub fn add_events(s: &mut Script, events: &[NewEvent<'_>], ids: &[i64], now: Timestamp) -> usize {
+    use crate::intake::CHUNK;
     let events: Vec<&NewEvent<'_>> = events.iter().filter(|e| !e.targets.is_empty()).collect();
-    if events.is_empty() {
-        return Ok(0);
-    }
-    let ids = crate::ids::allocate(c, crate::ids::Table::WebhookEvents, events.len()).await?;
+    let n = events.len().min(ids.len());
+    let (events, ids) = (&events[..n], &ids[..n]);
     for (chunk, chunk_ids) in events.chunks(CHUNK).zip(ids.chunks(CHUNK)) {
-        let sql = format!(
-            "INSERT INTO webhook_events (id, account_id, kind, payload_json, created_at) VALUES {}",
-            values(Engine::of(c), chunk.len(), 5)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let v = s.values(chunk.len(), 5);
+        s.push(format!(
+            "INSERT INTO webhook_events (id, account_id, kind, payload_json, created_at) VALUES {v}"
+        ));
         for (e, id) in chunk.iter().zip(chunk_ids) {
-            q = q
-                .bind(*id)
+            s.bind(*id)
                 .bind(e.account.0)
                 .bind(e.kind)
                 .bind(e.payload.as_str())
                 .bind(now.0);
         }
-        q.execute(&mut *c).await?;
     }
     let deliveries: Vec<(i64, i64, AccountId)> = events
         .iter()
-        .zip(&ids)
+        .zip(ids)
         .flat_map(|(e, id)| e.targets.iter().map(move |t| (*t, *id, e.account)))
         .collect();
     for chunk in deliveries.chunks(CHUNK) {
-        let sql = format!(
-            "INSERT INTO webhook_deliveries (webhook_id, event_id, account_id, next_attempt_at, created_at) VALUES {}",
-            values(Engine::of(c), chunk.len(), 5)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+        let v = s.values(chunk.len(), 5);
+        s.push(format!(
+            "INSERT INTO webhook_deliveries (webhook_id, event_id, account_id, next_attempt_at, created_at) VALUES {v}"
+        ));
         for (webhook, event, account) in chunk {
-            q = q
-                .bind(*webhook)
+            s.bind(*webhook)
                 .bind(*event)
                 .bind(account.0)
                 .bind(now.0)
                 .bind(now.0);
         }
-        q.execute(&mut *c).await?;
     }
-    Ok(events.len())
+    n
 }
 
 /// A delivery taken by a worker, with what it needs to send it.

@@ -1,20 +1,23 @@
 //! One intake transaction for a batch of leads: duplicates found, rules read
-//! once per account, round-robin positions drawn per rule at once, candidates
-//! read once (each assignment counting towards the capacity of the next
-//! lead), then leads, idempotency keys, timeline events, audit rows and
-//! alerts written with multi-row statements, and the alerts published after
-//! the commit.
+//! once per account (kept in memory, see [`crate::router::KnownSettings`]),
+//! round-robin positions drawn per rule at once, candidates read once (each
+//! assignment counting towards the capacity of the next lead), every id to
+//! write drawn with one statement, then the leads, idempotency keys,
+//! timeline events, audit rows, alerts, outbound events, delivery log and
+//! round-robin positions written with one [`Script`] (one round trip), and
+//! the alerts published after the commit.
 
 use super::{Ingested, Prepared};
 use crate::App;
 use crate::bus::Alerts;
 use crate::error::AppError;
 use crate::router::{Routed, Router};
+use crate::webhooks::LeadEvents;
 use leadteam_domain::routing::RuleRef;
 use leadteam_domain::{AccountId, ClientId, MemberId};
 use leadteam_store::deliveries::{self, NewDelivery};
 use leadteam_store::intake::{self as bulk, EventRow, LeadRow, NotificationRow, SystemAudit};
-use leadteam_store::rules;
+use leadteam_store::{Script, ids, rules};
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -106,13 +109,89 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
         .iter()
         .map(|(account, rule)| router.decide(*account, *rule, &[]))
         .collect();
-    router.finish(&mut tx).await?;
     let decisions: Vec<(RuleRef, Option<MemberId>, String)> = routed
         .iter()
         .map(|r| (r.decision.rule, r.assignee(), r.decision.reason.clone()))
         .collect();
 
-    // The writes.
+    // What the writes need to know first: who hears of an unassigned lead
+    // (A6), the routing admins told of a backlog (A14), the subscriptions
+    // the leads go out to (I8), the answers of the duplicates.
+    let mut seeing: HashMap<AccountId, Vec<MemberId>> = HashMap::new();
+    for (&i, (_, assignee, _)) in fresh.iter().zip(&decisions) {
+        let account = leads[i].source.account;
+        if assignee.is_none()
+            && let std::collections::hash_map::Entry::Vacant(slot) = seeing.entry(account)
+        {
+            slot.insert(rules::members_seeing_unassigned(&mut tx, account).await?);
+        }
+    }
+    let backlogged: std::collections::BTreeSet<AccountId> = needs
+        .iter()
+        .zip(&routed)
+        .filter(|(_, r)| r.decision.nobody_could)
+        .map(|((a, _), _)| *a)
+        .collect();
+    let mut backlog_notes = Vec::new();
+    for &account in &backlogged {
+        let waiting = routed
+            .iter()
+            .zip(&needs)
+            .filter(|(r, (a, _))| *a == account && r.decision.nobody_could)
+            .map(|(r, _)| r.decision.reason.clone())
+            .collect::<Vec<_>>();
+        crate::backlog::alert_admins(&mut tx, account, &waiting, &mut backlog_notes, now).await?;
+    }
+    let accounts: Vec<AccountId> = fresh.iter().map(|&i| leads[i].source.account).collect();
+    let subscriptions = LeadEvents::read(&mut tx, &accounts).await?;
+    let earlier: Vec<ClientId> = fates
+        .iter()
+        .filter_map(|f| match f {
+            Fate::Stored(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let routing = if earlier.is_empty() {
+        HashMap::new()
+    } else {
+        bulk::routing_of(&mut tx, &earlier).await?
+    };
+
+    // Every id written below, drawn at once.
+    let lead_notes: usize = fresh
+        .iter()
+        .zip(&decisions)
+        .map(|(&i, (_, assignee, _))| match assignee {
+            Some(_) => 1,
+            None => seeing.get(&leads[i].source.account).map_or(0, Vec::len),
+        })
+        .sum();
+    let lead_events = subscriptions.count(
+        fresh
+            .iter()
+            .zip(&decisions)
+            .map(|(&i, (_, assignee, _))| (leads[i].source.account, assignee.is_some())),
+    );
+    let drawn = ids::allocate_many(
+        &mut tx,
+        &[
+            (ids::Table::Clients, fresh.len()),
+            (ids::Table::Notifications, lead_notes + backlog_notes.len()),
+            (ids::Table::WebhookEvents, lead_events),
+            (ids::Table::SourceDeliveries, leads.len()),
+        ],
+    )
+    .await?;
+    let [client_ids, note_ids, event_ids, delivery_ids] = <[Vec<i64>; 4]>::try_from(drawn)
+        .map_err(|_| AppError::Internal("ids drawn for other tables".into()))?;
+    let ids: Vec<ClientId> = client_ids.into_iter().map(ClientId).collect();
+    if ids.len() != fresh.len() {
+        return Err(AppError::Internal("stored leads and ids differ".into()));
+    }
+
+    // The writes, in one script (one round trip).
+    let mut script = Script::new(&tx);
+    router.finish_into(&mut script)?;
     let rows: Vec<LeadRow> = fresh
         .iter()
         .zip(&decisions)
@@ -138,14 +217,9 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
             }
         })
         .collect();
-    let ids = if rows.is_empty() {
-        Vec::new()
-    } else {
-        bulk::insert_leads(&mut tx, &rows, now).await?
-    };
-    if ids.len() != rows.len() {
-        return Err(AppError::Internal("stored leads and ids differ".into()));
-    }
+    bulk::add_leads(&mut script, &rows, &ids, now);
+    // A key another node stored meanwhile fails the script: the caller
+    // retries each lead alone and answers with the stored one.
     let keys: Vec<(i64, &str, ClientId)> = fresh
         .iter()
         .zip(&ids)
@@ -156,18 +230,10 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
                 .map(|k| (leads[i].source.id.0, k, *id))
         })
         .collect();
-    if !keys.is_empty() && bulk::insert_keys(&mut tx, &keys, now).await? != keys.len() as u64 {
-        // Another node stored one of these keys meanwhile: the caller
-        // retries each lead alone and answers with the stored one.
-        return Err(AppError::conflict(
-            None,
-            "a lead was delivered concurrently",
-        ));
-    }
+    bulk::add_keys(&mut script, &keys, now);
     let mut events = Vec::with_capacity(ids.len());
     let mut audits = Vec::with_capacity(ids.len());
-    let mut notes = Vec::new();
-    let mut seeing: HashMap<AccountId, Vec<MemberId>> = HashMap::new();
+    let mut notes = Vec::with_capacity(lead_notes + backlog_notes.len());
     for ((&i, id), (rule, assignee, reason)) in fresh.iter().zip(&ids).zip(&decisions) {
         let l = &leads[i];
         let account = l.source.account;
@@ -195,29 +261,23 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
         // Alerts (A6): an assigned lead alerts its assignee only; an
         // unassigned one every active member who may see unassigned clients.
         let body = format!("New lead: {}", l.name);
-        match assignee {
-            Some(m) => notes.push(NotificationRow {
+        let to: &[MemberId] = match assignee {
+            Some(m) => std::slice::from_ref(m),
+            None => seeing.get(&account).map_or(&[], Vec::as_slice),
+        };
+        for m in to {
+            notes.push(NotificationRow {
                 account,
                 member: *m,
                 kind: "new_lead",
                 client: Some(*id),
-                body,
-            }),
-            None => {
-                if let std::collections::hash_map::Entry::Vacant(slot) = seeing.entry(account) {
-                    slot.insert(rules::members_seeing_unassigned(&mut tx, account).await?);
-                }
-                for m in seeing.get(&account).into_iter().flatten() {
-                    notes.push(NotificationRow {
-                        account,
-                        member: *m,
-                        kind: "new_lead",
-                        client: Some(*id),
-                        body: body.clone(),
-                    });
-                }
-            }
+                body: body.clone(),
+            });
         }
+    }
+    notes.extend(backlog_notes);
+    if notes.len() != note_ids.len() {
+        return Err(AppError::Internal("notifications and ids differ".into()));
     }
     // A10: first-contact deadlines of the leads assigned by a rule with one.
     let deadlines: Vec<leadteam_store::deadlines::Deadline> = ids
@@ -238,26 +298,10 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
             })
         })
         .collect();
-    leadteam_store::deadlines::set(&mut tx, &deadlines).await?;
-    // A14: leads nobody could take alert the routing admins, once a burst.
-    let backlogged: std::collections::BTreeSet<AccountId> = needs
-        .iter()
-        .zip(&routed)
-        .filter(|(_, r)| r.decision.nobody_could)
-        .map(|((a, _), _)| *a)
-        .collect();
-    for &account in &backlogged {
-        let waiting = routed
-            .iter()
-            .zip(&needs)
-            .filter(|(r, (a, _))| *a == account && r.decision.nobody_could)
-            .map(|(r, _)| r.decision.reason.clone())
-            .collect::<Vec<_>>();
-        crate::backlog::alert_admins(&mut tx, account, &waiting, &mut notes, now).await?;
-    }
-    bulk::insert_events(&mut tx, &events, now).await?;
-    bulk::insert_audit(&mut tx, &audits, now).await?;
-    let note_ids = bulk::insert_notifications(&mut tx, &notes, now).await?;
+    leadteam_store::deadlines::add(&mut script, &deadlines);
+    bulk::add_events(&mut script, &events, now);
+    bulk::add_audit(&mut script, &audits, now);
+    bulk::add_notifications(&mut script, &notes, &note_ids, now);
     // Outbound events (I8), in this transaction.
     let lead_events: Vec<(AccountId, serde_json::Value, bool)> = fresh
         .iter()
@@ -270,25 +314,9 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
             (l.source.account, data, assignee.is_some())
         })
         .collect();
-    let events_out = crate::webhooks::emit_leads(&mut tx, &lead_events, now).await?;
-    let mut alerts = Alerts::default();
-    for (n, id) in notes.iter().zip(note_ids) {
-        alerts.written(n.account, n.member, id, n.kind, n.client, &n.body, now);
-    }
+    let events_out = subscriptions.add(&mut script, &lead_events, &event_ids, now);
 
     // Answers for the duplicates.
-    let earlier: Vec<ClientId> = fates
-        .iter()
-        .filter_map(|f| match f {
-            Fate::Stored(id) => Some(*id),
-            _ => None,
-        })
-        .collect();
-    let routing = if earlier.is_empty() {
-        HashMap::new()
-    } else {
-        bulk::routing_of(&mut tx, &earlier).await?
-    };
     let answer_new = |n: usize, duplicate: bool| Ingested {
         client: ids[n],
         duplicate,
@@ -332,8 +360,13 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
             client: Some(i.client),
         })
         .collect();
-    deliveries::record_many(&mut tx, &logged, now).await?;
+    deliveries::add_many(&mut script, &logged, &delivery_ids, now);
+    script.run(&mut tx).await?;
     tx.commit().await?;
+    let mut alerts = Alerts::default();
+    for (n, id) in notes.iter().zip(note_ids) {
+        alerts.written(n.account, n.member, id, n.kind, n.client, &n.body, now);
+    }
     alerts.publish(&app.bus);
     // The routing worker learns when someone will be free for them (A11).
     for &account in &backlogged {

@@ -19,6 +19,7 @@ use leadteam_domain::webhooks::{EVENTS, is_event};
 use leadteam_domain::{AccountId, FieldError, Timestamp, ValidationErrors};
 use leadteam_store::{Conn, webhooks};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// Writes event `kind` (one of [`EVENTS`]) with `data` for every
 /// subscription of the account that names it, in the caller's transaction:
@@ -37,41 +38,86 @@ pub async fn emit(
     Ok(())
 }
 
-/// The leads of one intake transaction as events: `lead.created` for each,
-/// `lead.assigned` for those routed to a member. Subscriptions are read once
-/// per account, and all the events written with a few statements.
-pub(crate) async fn emit_leads(
-    tx: &mut Conn,
-    leads: &[(AccountId, Value, bool)],
-    now: Timestamp,
-) -> Result<bool, AppError> {
-    let mut subs: std::collections::HashMap<AccountId, Vec<(i64, Vec<String>)>> =
-        std::collections::HashMap::new();
-    let mut events = Vec::new();
-    for (account, data, assigned) in leads {
-        if !subs.contains_key(account) {
-            let s = webhooks::subscribers(tx, *account).await?;
-            subs.insert(*account, s);
+/// An account's enabled subscriptions: (id, events named).
+type Subscriptions = Arc<Vec<(i64, Vec<String>)>>;
+
+/// The subscriptions an intake transaction's leads go out to as events
+/// (I8): `lead.created` for each, `lead.assigned` for those routed to a
+/// member. Known before the writes, so that the events' ids are drawn with
+/// the batch's other ids and the events written in its one [`Script`].
+///
+/// [`Script`]: leadteam_store::Script
+pub(crate) struct LeadEvents {
+    subs: std::collections::HashMap<AccountId, Subscriptions>,
+}
+
+impl LeadEvents {
+    /// The enabled subscriptions of `accounts`.
+    pub(crate) async fn read(
+        tx: &mut Conn,
+        accounts: &[AccountId],
+    ) -> Result<LeadEvents, AppError> {
+        let mut subs = std::collections::HashMap::new();
+        for &account in accounts {
+            if let std::collections::hash_map::Entry::Vacant(slot) = subs.entry(account) {
+                slot.insert(Arc::new(webhooks::subscribers(tx, account).await?));
+            }
         }
-        let Some(s) = subs.get(account) else { continue };
-        if s.is_empty() {
-            continue;
-        }
-        let kinds: &[&str] = if *assigned {
+        Ok(LeadEvents { subs })
+    }
+
+    fn kinds(assigned: bool) -> &'static [&'static str] {
+        if assigned {
             &["lead.created", "lead.assigned"]
         } else {
             &["lead.created"]
-        };
-        for kind in kinds {
-            events.push(webhooks::NewEvent {
-                account: *account,
-                kind,
-                payload: data.to_string(),
-                targets: webhooks::targets_of(s, kind),
-            });
         }
     }
-    Ok(webhooks::emit_many(tx, &events, now).await? > 0)
+
+    /// The events (with a subscription to go to) of a lead of `account`.
+    fn targets(&self, account: AccountId, assigned: bool) -> Vec<(&'static str, Vec<i64>)> {
+        let Some(subs) = self.subs.get(&account) else {
+            return Vec::new();
+        };
+        LeadEvents::kinds(assigned)
+            .iter()
+            .map(|kind| (*kind, webhooks::targets_of(subs, kind)))
+            .filter(|(_, targets)| !targets.is_empty())
+            .collect()
+    }
+
+    /// How many events leads of these (account, assigned) make: the ids to
+    /// draw for [`Self::add`].
+    pub(crate) fn count(&self, leads: impl IntoIterator<Item = (AccountId, bool)>) -> usize {
+        leads
+            .into_iter()
+            .map(|(account, assigned)| self.targets(account, assigned).len())
+            .sum()
+    }
+
+    /// Adds the events of `leads` (account, data, assigned) to `script`,
+    /// with `ids` drawn for [`Self::count`] of them; answers whether any
+    /// event is written (call [`App::events_queued`] after the commit).
+    pub(crate) fn add(
+        &self,
+        script: &mut leadteam_store::Script,
+        leads: &[(AccountId, Value, bool)],
+        ids: &[i64],
+        now: Timestamp,
+    ) -> bool {
+        let mut events = Vec::new();
+        for (account, data, assigned) in leads {
+            for (kind, targets) in self.targets(*account, *assigned) {
+                events.push(webhooks::NewEvent {
+                    account: *account,
+                    kind,
+                    payload: data.to_string(),
+                    targets,
+                });
+            }
+        }
+        webhooks::add_events(script, &events, ids, now) > 0
+    }
 }
 
 /// A subscription with its signing secret, shown once.
