@@ -291,6 +291,7 @@ pub async fn delete(app: &App, caller: &Caller, code: &str) -> Result<i64, AppEr
     tx.commit().await?;
     app.sources_changed(actor.account, None);
     app.routing_settings_changed(actor.account);
+    app.webhooks_changed(actor.account);
     crate::files::remove_account(&app.config, actor.account).await;
     Ok(n)
 }

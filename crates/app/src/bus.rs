@@ -37,6 +37,10 @@ pub enum BusEvent {
     /// An account's routing settings changed (its rules, default rule or
     /// holidays): nodes forget what they kept of them.
     RoutingSettingsChanged { account: AccountId },
+    /// An account's outbound webhook subscriptions changed (one created,
+    /// changed, deleted or switched off): nodes forget what they kept of
+    /// them.
+    WebhooksChanged { account: AccountId },
     /// Events may have been lost (the PostgreSQL listener reconnected), or
     /// every row was replaced (`leadteam restore --replace`): what was kept
     /// on the strength of the bus is forgotten.

@@ -1,6 +1,6 @@
 //! Facts a node keeps in memory rather than reading them for every lead
-//! (issue 19: lead sources, an account's routing settings), kept exact by
-//! the bus.
+//! (issue 19: lead sources, an account's routing settings, its webhook
+//! subscriptions), kept exact by the bus.
 //!
 //! Every use case that changes such a fact calls the forgetting function of
 //! its kind after its commit (before it answers), which forgets it here at

@@ -197,6 +197,9 @@ pub struct App {
     pub sources: intake::KnownSources,
     /// Accounts' routing settings read by this node, kept exact by the bus.
     pub(crate) routing_settings: router::KnownSettings,
+    /// Accounts' outbound webhook subscriptions read by this node, kept
+    /// exact by the bus.
+    pub(crate) subscriptions: webhooks::KnownSubscriptions,
 }
 
 impl App {
@@ -205,6 +208,7 @@ impl App {
         App {
             sources: intake::KnownSources::new(&bus),
             routing_settings: router::KnownSettings::new(&bus),
+            subscriptions: webhooks::KnownSubscriptions::new(&bus),
             db,
             clock,
             config: Arc::new(config),

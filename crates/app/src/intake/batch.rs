@@ -143,7 +143,7 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
         crate::backlog::alert_admins(&mut tx, account, &waiting, &mut backlog_notes, now).await?;
     }
     let accounts: Vec<AccountId> = fresh.iter().map(|&i| leads[i].source.account).collect();
-    let subscriptions = LeadEvents::read(&mut tx, &accounts).await?;
+    let subscriptions = LeadEvents::read(app, &mut tx, &accounts).await?;
     let earlier: Vec<ClientId> = fates
         .iter()
         .filter_map(|f| match f {

@@ -13,7 +13,9 @@ pub use target::check_url;
 
 use crate::App;
 use crate::auth::{Caller, random_token};
+use crate::bus::BusEvent;
 use crate::error::AppError;
+use crate::kept::{Forget, Kept};
 use leadteam_domain::authz::Action;
 use leadteam_domain::webhooks::{EVENTS, is_event};
 use leadteam_domain::{AccountId, FieldError, Timestamp, ValidationErrors};
@@ -38,8 +40,51 @@ pub async fn emit(
     Ok(())
 }
 
+/// Accounts' subscriptions kept at most (beyond, the cache starts again
+/// empty).
+const SUBSCRIPTIONS_MAX: usize = 10_000;
+
 /// An account's enabled subscriptions: (id, events named).
 type Subscriptions = Arc<Vec<(i64, Vec<String>)>>;
+
+/// The enabled subscriptions of the accounts this node took leads for
+/// (issue 19: one read per intake batch), exact by the bus (see
+/// [`crate::kept`]): every change — a subscription created, changed or
+/// deleted, switched off by the delivery worker, the account deleted —
+/// calls [`App::webhooks_changed`] after its commit.
+#[derive(Clone)]
+pub struct KnownSubscriptions(Kept<AccountId, Subscriptions>);
+
+impl KnownSubscriptions {
+    pub fn new(bus: &crate::bus::Bus) -> Self {
+        KnownSubscriptions(Kept::new(bus, SUBSCRIPTIONS_MAX, |e| match e {
+            BusEvent::WebhooksChanged { account } => Forget::One(*account),
+            _ => Forget::Nothing,
+        }))
+    }
+
+    /// The subscriptions of `account`, from memory or else read with `conn`
+    /// (which must not hold uncommitted changes to them).
+    async fn get(&self, conn: &mut Conn, account: AccountId) -> Result<Subscriptions, AppError> {
+        let miss = match self.0.get(&account) {
+            Ok(s) => return Ok(s),
+            Err(miss) => miss,
+        };
+        let subs = Arc::new(webhooks::subscribers(conn, account).await?);
+        self.0.keep(account, subs.clone(), miss);
+        Ok(subs)
+    }
+}
+
+impl App {
+    /// After committing a change to the webhook subscriptions of `account`
+    /// (or deleting it): this node forgets them now, the others when the
+    /// bus tells them.
+    pub(crate) fn webhooks_changed(&self, account: AccountId) {
+        self.subscriptions.0.forget(Some(account));
+        self.bus.publish(BusEvent::WebhooksChanged { account });
+    }
+}
 
 /// The subscriptions an intake transaction's leads go out to as events
 /// (I8): `lead.created` for each, `lead.assigned` for those routed to a
@@ -54,13 +99,14 @@ pub(crate) struct LeadEvents {
 impl LeadEvents {
     /// The enabled subscriptions of `accounts`.
     pub(crate) async fn read(
+        app: &App,
         tx: &mut Conn,
         accounts: &[AccountId],
     ) -> Result<LeadEvents, AppError> {
         let mut subs = std::collections::HashMap::new();
         for &account in accounts {
             if let std::collections::hash_map::Entry::Vacant(slot) = subs.entry(account) {
-                slot.insert(Arc::new(webhooks::subscribers(tx, account).await?));
+                slot.insert(app.subscriptions.get(tx, account).await?);
             }
         }
         Ok(LeadEvents { subs })
@@ -205,6 +251,7 @@ pub async fn create(
         .await?
         .ok_or(AppError::NotFound("webhook"))?;
     tx.commit().await?;
+    app.webhooks_changed(actor.account);
     Ok(WithSecret { webhook, secret })
 }
 
@@ -270,6 +317,7 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    app.webhooks_changed(actor.account);
     app.events_queued();
     Ok((after, secret))
 }
@@ -294,6 +342,7 @@ pub async fn delete(app: &App, caller: &Caller, id: i64) -> Result<(), AppError>
     )
     .await?;
     tx.commit().await?;
+    app.webhooks_changed(actor.account);
     Ok(())
 }
 

@@ -106,6 +106,7 @@ async fn record(app: &App, d: &Due, outcome: Outcome) -> Result<(), AppError> {
     let now = app.now();
     let mut tx = app.db.write().await?;
     let mut alerts = Alerts::default();
+    let mut switched_off = false;
     match outcome {
         Outcome::Delivered(status) => {
             webhooks::delivered(&mut tx, d, i64::from(status), now).await?;
@@ -117,10 +118,14 @@ async fn record(app: &App, d: &Due, outcome: Outcome) -> Result<(), AppError> {
                 webhooks::failed(&mut tx, d, status.map(i64::from), &error, retry).await?;
             if retry.is_none() && failures >= policy.failures_to_disable {
                 switch_off(&mut tx, &mut alerts, d, failures, &error, now).await?;
+                switched_off = true;
             }
         }
     }
     tx.commit().await?;
+    if switched_off {
+        app.webhooks_changed(d.account);
+    }
     alerts.publish(&app.bus);
     Ok(())
 }

@@ -29,6 +29,7 @@ macro_rules! with_receiver {
 
 with_receiver!(true;
     r_i8_events_are_delivered_signed_and_retried_after_a_500_with_the_same_event_id,
+    r_i8_every_change_to_the_subscriptions_decides_the_very_next_lead,
     r_i8_a_subscription_that_keeps_failing_is_switched_off_and_its_admin_alerted,
 );
 with_receiver!(false;
@@ -92,14 +93,7 @@ async fn r_i8_events_are_delivered_signed_and_retried_after_a_500_with_the_same_
         .await;
     let sid = src.body["id"].as_i64().unwrap();
     // A lead: written with its event in one transaction, sent at once.
-    let t = app
-        .post(
-            &owner.token,
-            &format!("/api/v1/lead-sources/{sid}/test"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(t.status, 201, "{}", t.text);
+    let t = test_lead(&app, &owner.token, sid).await;
     let client = t.body["lead"]["client_id"].as_i64().unwrap();
     // The first attempt gets a 500; the retry (due 200 ms later on the
     // app's clock) gets a 200.
@@ -181,12 +175,7 @@ async fn r_i8_a_subscription_that_keeps_failing_is_switched_off_and_its_admin_al
     let sid = src.body["id"].as_i64().unwrap();
     // Three events, each given up after 4 attempts: switched off (3 in a row).
     for _ in 0..3 {
-        app.post(
-            &owner.token,
-            &format!("/api/v1/lead-sources/{sid}/test"),
-            json!({}),
-        )
-        .await;
+        test_lead(&app, &owner.token, sid).await;
     }
     let clock = app.clock.clone();
     let mut w = Value::Null;
@@ -224,7 +213,12 @@ async fn r_i8_a_subscription_that_keeps_failing_is_switched_off_and_its_admin_al
         "{}",
         d.text
     );
-    // Switched on again, its failures start again.
+    // Switched off by the worker, it gets no event of the next lead (the
+    // node that takes leads keeps the subscriptions in memory: the worker
+    // makes it forget them).
+    test_lead(&app, &owner.token, sid).await;
+    assert_eq!(events_of(&app, &owner.token, hook).await, 3);
+    // Switched on again, its failures start again, and leads go out again.
     let r = app
         .patch(
             &owner.token,
@@ -235,6 +229,97 @@ async fn r_i8_a_subscription_that_keeps_failing_is_switched_off_and_its_admin_al
     assert_eq!(
         (r.body["enabled"].as_bool(), r.body["failures"].as_i64()),
         (Some(true), Some(0))
+    );
+    test_lead(&app, &owner.token, sid).await;
+    assert_eq!(events_of(&app, &owner.token, hook).await, 4);
+    app
+}
+
+/// A test lead of source `sid`, through the intake of every lead.
+async fn test_lead(app: &TestApp, token: &str, sid: i64) -> leadteam_testkit::Resp {
+    let t = app
+        .post(
+            token,
+            &format!("/api/v1/lead-sources/{sid}/test"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.text);
+    t
+}
+
+/// How many events were written for subscription `hook` (its deliveries).
+async fn events_of(app: &TestApp, token: &str, hook: i64) -> usize {
+    let d = app
+        .get(token, &format!("/api/v1/webhooks/{hook}/deliveries"))
+        .await;
+    assert_eq!(d.status, 200, "{}", d.text);
+    d.body["deliveries"].as_array().unwrap().len()
+}
+
+/// I8 with the subscriptions kept in memory by the node that takes leads
+/// (issue 19): each change to them — created, events changed, switched off
+/// and on, deleted — decides the events of the very next lead.
+async fn r_i8_every_change_to_the_subscriptions_decides_the_very_next_lead(
+    app: TestApp,
+    receiver: StandIn,
+) -> TestApp {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let hook = super::intake::source(&app, &owner, "webhook", "Zap").await;
+    let lead = |n: u32| {
+        let (app, hook) = (&app, &hook);
+        async move {
+            let r =
+                super::intake::deliver(app, hook, &format!(r#"{{"name":"Lead {n}"}}"#), &[]).await;
+            assert_eq!(r.status, 201, "{}", r.text);
+        }
+    };
+    let url = format!("{}/hook", receiver.base);
+    lead(1).await;
+    let a = subscribe(&app, &owner.token, &url, &["lead.created"]).await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    let a = a.body["id"].as_i64().unwrap();
+    lead(2).await;
+    assert_eq!(events_of(&app, &owner.token, a).await, 1, "created");
+    let patch = |body: Value| {
+        let (app, token) = (&app, &owner.token);
+        async move {
+            let r = app
+                .patch(token, &format!("/api/v1/webhooks/{a}"), body)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    };
+    patch(json!({"events": ["member.invited"]})).await;
+    lead(3).await;
+    assert_eq!(
+        events_of(&app, &owner.token, a).await,
+        1,
+        "lead.created no longer named"
+    );
+    patch(json!({"events": ["member.invited", "lead.created"]})).await;
+    lead(4).await;
+    assert_eq!(events_of(&app, &owner.token, a).await, 2, "named again");
+    patch(json!({"enabled": false})).await;
+    lead(5).await;
+    assert_eq!(events_of(&app, &owner.token, a).await, 2, "switched off");
+    patch(json!({"enabled": true})).await;
+    lead(6).await;
+    assert_eq!(events_of(&app, &owner.token, a).await, 3, "switched on");
+    let r = app
+        .delete(&owner.token, &format!("/api/v1/webhooks/{a}"))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let before = app.count("webhook_events").await;
+    lead(7).await;
+    assert_eq!(app.count("webhook_events").await, before, "deleted");
+    let b = subscribe(&app, &owner.token, &url, &["lead.created"]).await;
+    let b = b.body["id"].as_i64().unwrap();
+    lead(8).await;
+    assert_eq!(
+        events_of(&app, &owner.token, b).await,
+        1,
+        "a new subscription"
     );
     app
 }
