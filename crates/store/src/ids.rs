@@ -39,11 +39,18 @@ pub async fn allocate(c: &mut Conn, table: Table, n: usize) -> Result<Vec<i64>, 
 
 /// Fresh ids of several tables at once (one statement): for each `(table,
 /// n)`, `n` ids in ascending order, in the order asked, inside the
-/// caller's write transaction.
+/// caller's write transaction. Each table is named once.
 pub async fn allocate_many(
     c: &mut Conn,
     wanted: &[(Table, usize)],
 ) -> Result<Vec<Vec<i64>>, StoreError> {
+    debug_assert!(
+        wanted
+            .iter()
+            .enumerate()
+            .all(|(i, (t, _))| wanted[..i].iter().all(|(u, _)| u != t)),
+        "a table named twice"
+    );
     let mut out: Vec<Vec<i64>> = vec![Vec::new(); wanted.len()];
     let asked: Vec<(usize, Table, i64)> = wanted
         .iter()
