@@ -53,6 +53,39 @@ fn lead(account: AccountId, name: &str) -> LeadRow {
     }
 }
 
+/// Stores leads as an intake batch does: ids drawn, rows written in one
+/// script; their ids in the order of `rows`.
+async fn insert_leads(
+    c: &mut crate::Conn,
+    rows: &[LeadRow],
+    now: Timestamp,
+) -> Result<Vec<leadteam_domain::ClientId>, crate::StoreError> {
+    let ids: Vec<leadteam_domain::ClientId> =
+        crate::ids::allocate(c, crate::ids::Table::Clients, rows.len())
+            .await?
+            .into_iter()
+            .map(leadteam_domain::ClientId)
+            .collect();
+    let mut s = crate::Script::new(c);
+    intake::add_leads(&mut s, rows, &ids, now);
+    s.run(c).await?;
+    Ok(ids)
+}
+
+/// Writes events with targets as an intake batch does; how many.
+async fn emit_many(
+    c: &mut crate::Conn,
+    events: &[crate::webhooks::NewEvent<'_>],
+    now: Timestamp,
+) -> Result<usize, crate::StoreError> {
+    let n = events.iter().filter(|e| !e.targets.is_empty()).count();
+    let ids = crate::ids::allocate(c, crate::ids::Table::WebhookEvents, n).await?;
+    let mut s = crate::Script::new(c);
+    let written = crate::webhooks::add_events(&mut s, events, &ids, now);
+    s.run(c).await?;
+    Ok(written)
+}
+
 /// Draws `n` leads' worth of positions from the state of `key` in one
 /// transaction (as a batch does), committing or not.
 async fn draw(db: &Db, key: &str, n: u64, commit: bool) -> u64 {
@@ -104,7 +137,7 @@ async fn bulk_inserted_leads_carry_their_own_ids_and_ids_are_never_reused() {
         let acc = account(&db).await;
         let rows: Vec<LeadRow> = (0..150).map(|i| lead(acc, &format!("Lead {i}"))).collect();
         let mut tx = db.write().await.unwrap();
-        let ids = intake::insert_leads(&mut tx, &rows, Timestamp(1)).await.unwrap();
+        let ids = insert_leads(&mut tx, &rows, Timestamp(1)).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(ids.len(), rows.len());
         let mut c = db.conn().await.unwrap();
@@ -124,7 +157,7 @@ async fn bulk_inserted_leads_carry_their_own_ids_and_ids_are_never_reused() {
             .unwrap();
         drop(c);
         let mut tx = db.write().await.unwrap();
-        let next = intake::insert_leads(&mut tx, &[lead(acc, "After")], Timestamp(2))
+        let next = insert_leads(&mut tx, &[lead(acc, "After")], Timestamp(2))
             .await
             .unwrap();
         tx.commit().await.unwrap();
@@ -202,9 +235,7 @@ async fn list_plans_read_a_scope_newest_first() {
         let acc = account(&db).await;
         let rows: Vec<LeadRow> = (0..30).map(|i| lead(acc, &format!("L{i}"))).collect();
         let mut tx = db.write().await.unwrap();
-        intake::insert_leads(&mut tx, &rows, Timestamp(1))
-            .await
-            .unwrap();
+        insert_leads(&mut tx, &rows, Timestamp(1)).await.unwrap();
         tx.commit().await.unwrap();
         let scope = ClientScope {
             member: MemberId(1),
@@ -382,7 +413,7 @@ async fn a_batch_of_events_gets_one_delivery_per_subscription_that_names_it() {
             payload: "{}".into(),
             targets: webhooks::targets_of(&subs, "member.invited"),
         });
-        let written = webhooks::emit_many(&mut tx, &events, Timestamp(5))
+        let written = emit_many(&mut tx, &events, Timestamp(5))
             .await
             .unwrap();
         tx.commit().await.unwrap();

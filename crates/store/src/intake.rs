@@ -203,24 +203,6 @@ pub struct LeadRow {
     pub waiting_rule: Option<String>,
 }
 
-/// Stores the leads; gives their ids in the order of `rows` (drawn, then
-/// written with one [`Script`]).
-pub async fn insert_leads(
-    c: &mut Conn,
-    rows: &[LeadRow],
-    now: Timestamp,
-) -> Result<Vec<ClientId>, StoreError> {
-    let ids: Vec<ClientId> = crate::ids::allocate(c, crate::ids::Table::Clients, rows.len())
-        .await?
-        .into_iter()
-        .map(ClientId)
-        .collect();
-    let mut s = Script::new(c);
-    add_leads(&mut s, rows, &ids, now);
-    s.run(c).await?;
-    Ok(ids)
-}
-
 /// Adds the leads to `s`, each with its id (drawn with
 /// [`crate::ids::allocate_many`]; `ids` in the order of `rows`).
 pub fn add_leads(s: &mut Script, rows: &[LeadRow], ids: &[ClientId], now: Timestamp) {

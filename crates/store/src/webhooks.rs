@@ -233,22 +233,6 @@ pub fn targets_of(subs: &[(i64, Vec<String>)], kind: &str) -> Vec<i64> {
         .collect()
 }
 
-/// Writes many events and their deliveries (those without a target are
-/// skipped): their ids drawn at once, then one [`Script`] (see
-/// [`add_events`]). Answers how many events were written.
-pub async fn emit_many(
-    c: &mut Conn,
-    events: &[NewEvent<'_>],
-    now: Timestamp,
-) -> Result<usize, StoreError> {
-    let n = events.iter().filter(|e| !e.targets.is_empty()).count();
-    let ids = crate::ids::allocate(c, crate::ids::Table::WebhookEvents, n).await?;
-    let mut s = Script::new(c);
-    let written = add_events(&mut s, events, &ids, now);
-    s.run(c).await?;
-    Ok(written)
-}
-
 /// Adds many events and their deliveries to `s` (those without a target
 /// are skipped), one multi-row INSERT of events and one of deliveries per
 /// 64 rows, whatever their number (an intake batch made two statements per
