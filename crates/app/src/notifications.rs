@@ -60,17 +60,39 @@ pub async fn open(
     Ok(client)
 }
 
-/// Whether a session may still receive its member's live alerts: the session
-/// is alive, acts in the same account, and the member is active there.
-pub async fn stream_allowed(app: &App, caller: &Caller) -> bool {
-    let Ok(fresh) = crate::auth::authenticate_session(app, caller.session).await else {
-        return false;
+/// Whether a live stream of alerts stays open, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamCheck {
+    /// The session is alive, acts in the same account, and the member may
+    /// still receive alerts there.
+    Open,
+    /// The session no longer exists: signed out, or ended by a password
+    /// change, by an admin, or by its expiry.
+    SignedOut,
+    /// The session lives on, but its member lost the right to alerts here
+    /// (deactivated, removed, restricted, or the session switched account).
+    AccessEnded,
+    /// The check itself could not be made (the database did not answer):
+    /// the stream closes without a verdict and the browser reconnects,
+    /// which authenticates afresh.
+    Unknown,
+}
+
+/// Checks, fresh from the database, whether a session may still receive its
+/// member's live alerts (A6, M5).
+pub async fn stream_check(app: &App, caller: &Caller) -> StreamCheck {
+    let fresh = match crate::auth::authenticate_session(app, caller.session).await {
+        Ok(fresh) => fresh,
+        Err(AppError::Unauthenticated(_)) => return StreamCheck::SignedOut,
+        Err(_) => return StreamCheck::Unknown,
     };
     match (&fresh.actor, &caller.actor) {
-        (Some(now), Some(then)) => {
-            now.member == then.member && decide(now, &Action::CreateClient).is_ok()
+        (Some(now), Some(then))
+            if now.member == then.member && decide(now, &Action::CreateClient).is_ok() =>
+        {
+            StreamCheck::Open
         }
-        _ => false,
+        _ => StreamCheck::AccessEnded,
     }
 }
 

@@ -131,6 +131,28 @@ fn end(st: &mut StreamState, why: &'static str) -> SseEvent {
     SseEvent::default().event("end").data(why)
 }
 
+/// Not `end` (which tells the page to stop listening): the stream just
+/// closes, and the browser reconnects, to another node or to this one
+/// restarted, authenticating afresh.
+fn close(st: &mut StreamState, why: &'static str) -> SseEvent {
+    st.done = true;
+    SseEvent::default()
+        .retry(std::time::Duration::from_secs(2))
+        .comment(why)
+}
+
+/// Checks the stream's session afresh; the event that ends the stream, if
+/// it must end. The reason names what happened, whichever comes first: the
+/// periodic check or the bus event.
+async fn recheck(st: &mut StreamState) -> Option<SseEvent> {
+    match notifications::stream_check(&st.app, &st.caller).await {
+        notifications::StreamCheck::Open => None,
+        notifications::StreamCheck::SignedOut => Some(end(st, "signed out")),
+        notifications::StreamCheck::AccessEnded => Some(end(st, "access ended")),
+        notifications::StreamCheck::Unknown => Some(close(st, "check failed")),
+    }
+}
+
 /// Live alerts (A6, C7) as server-sent events; the stream ends at once when
 /// the member is deactivated or removed, or the session signs out.
 async fn stream(
@@ -184,8 +206,7 @@ async fn stream(
                         return Some((Ok(e), st));
                     }
                     Ok(BusEvent::AccessChanged { member: m, .. }) if m == member => {
-                        if !notifications::stream_allowed(&st.app, &st.caller).await {
-                            let e = end(&mut st, "access ended");
+                        if let Some(e) = recheck(&mut st).await {
                             return Some((Ok(e), st));
                         }
                     }
@@ -197,18 +218,10 @@ async fn stream(
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 },
                 () = st.stopping.cancelled() => {
-                    // Not `end` (which tells the page to stop listening):
-                    // the stream just closes, and the browser reconnects,
-                    // to another node or to this one restarted.
-                    st.done = true;
-                    let e = SseEvent::default()
-                        .retry(std::time::Duration::from_secs(2))
-                        .comment("server stopping");
-                    return Some((Ok(e), st));
+                    return Some((Ok(close(&mut st, "server stopping")), st));
                 }
                 _ = st.tick.tick() => {
-                    if !notifications::stream_allowed(&st.app, &st.caller).await {
-                        let e = end(&mut st, "access ended");
+                    if let Some(e) = recheck(&mut st).await {
                         return Some((Ok(e), st));
                     }
                 }
