@@ -16,6 +16,23 @@ fn ticks_of(stat: &str) -> Option<u64> {
     Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
 }
 
+/// cutime + cstime of a process (its children waited for), in ticks.
+fn children_ticks_of(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(13)?.parse::<u64>().ok()? + f.get(14)?.parse::<u64>().ok()?)
+}
+
+/// CPU seconds of this program's children that have ended and been waited
+/// for (a `leadteam import` it ran, say).
+pub fn children_secs() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| children_ticks_of(&s))
+        .unwrap_or(0) as f64
+        / TICKS
+}
+
 fn ticks_pid(pid: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()

@@ -46,12 +46,21 @@ pub async fn run(bin: &Path, target: &Target, rows: usize) -> Res<()> {
     let before = srv.peak_kib().unwrap_or(0);
     srv.reset_peak();
     say(&format!("importing {rows} rows ({bytes} bytes)"));
+    let postgres = target.engine == leadteam_store::Engine::Postgres;
+    let (cpu0, cli0) = (
+        crate::cpu::Cpu::now(srv.pid, postgres),
+        crate::cpu::children_secs(),
+    );
     let started = Instant::now();
     let out = Command::new(bin)
         .args(["import", &csv.display().to_string(), "--quiet"])
         .args(["--url", &srv.base, "--token", &w.owner_token])
         .output()?;
     let secs = started.elapsed().as_secs_f64();
+    let (cpu1, cli1) = (
+        crate::cpu::Cpu::now(srv.pid, postgres),
+        crate::cpu::children_secs(),
+    );
     let report = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() && out.status.code() != Some(2) {
         return Err(format!(
@@ -81,6 +90,19 @@ pub async fn run(bin: &Path, target: &Target, rows: usize) -> Res<()> {
         std::fs::copy(target.dir.join("server.log"), &kept)?;
         println!("server log kept in {}", kept.display());
     }
+    println!(
+        "CPU per 1,000 rows: {}; `leadteam import` {:.3} ms",
+        cpu1.per_op(
+            cpu0,
+            (rows / 1_000) as u64,
+            if postgres {
+                "PostgreSQL"
+            } else {
+                "database (inside the server)"
+            }
+        ),
+        (cli1 - cli0) * 1000.0 / (rows / 1_000).max(1) as f64,
+    );
     let summary: Vec<&str> = report.lines().take(12).collect();
     println!("{}", summary.join("\n"));
     Ok(())

@@ -81,6 +81,11 @@ struct Cli {
     /// Only measure lead intake (skip claims, lists and sign-in).
     #[arg(long)]
     ingest_only: bool,
+    /// Only measure the client lists (with their checks against the rule)
+    /// over the book: `--lists-only --book 10000` and so on; prints the
+    /// figures.
+    #[arg(long, conflicts_with = "ingest_only")]
+    lists_only: bool,
     /// Only time `leadteam import` of a CSV file of this many rows (with
     /// duplicate checks) into a running server; prints the figures.
     #[arg(long)]
@@ -168,7 +173,7 @@ async fn main_inner(cli: Cli) -> Res<()> {
     let result = run(&cli, &sizes, &bin, &target).await;
     target.destroy().await;
     let section = result?;
-    if cli.ingest_only {
+    if cli.ingest_only || cli.lists_only {
         return Ok(());
     }
     let out = cli.out.clone().or_else(|| {
@@ -321,7 +326,8 @@ async fn run(
     let mut rows = Vec::new();
     let mut checks = Vec::new();
 
-    for &n in &INGEST_SENDERS {
+    let senders: &[usize] = if cli.lists_only { &[] } else { &INGEST_SENDERS };
+    for &n in senders {
         say(&format!("ingest, {n} senders"));
         let postgres = db.engine() == Engine::Postgres;
         let (leads0, cpu0) = (
@@ -368,10 +374,12 @@ async fn run(
             },
         });
     }
-    checks.push(format!(
-        "ingest: {}",
-        ingest::check_round_robin(&app, &w).await?
-    ));
+    if !cli.lists_only {
+        checks.push(format!(
+            "ingest: {}",
+            ingest::check_round_robin(&app, &w).await?
+        ));
+    }
     if cli.ingest_only {
         srv.stop();
         let out = format!("{}\n{}\n", report::table(&rows), checks.join("\n"));
@@ -379,36 +387,19 @@ async fn run(
         return Ok(String::new());
     }
 
-    say(&format!(
-        "claim races: {} clients × {} claimers",
-        sizes.races,
-        seed::CLAIMERS
-    ));
-    let ids = seed::unassigned(&db, &w, sizes.races, "http").await?;
-    peaks.mark("before races");
-    let h = claims::http(&http, &w, &ids).await?;
-    let peak = peaks.mark("claims");
-    h.sample.ensure_clean("claims over HTTP")?;
-    checks.push(format!(
-        "claims over HTTP: {}",
-        claims::check(&app, &h, &ids).await?
-    ));
-    let ids = seed::unassigned(&db, &w, sizes.races, "direct").await?;
-    let d = claims::direct(&app, &w, &ids).await?;
-    d.sample.ensure_clean("claims in-process")?;
-    checks.push(format!(
-        "claims in-process: {}",
-        claims::check(&app, &d, &ids).await?
-    ));
-    rows.push(Row {
-        scenario: format!("claim races: {} unassigned clients", sizes.races),
-        load: format!("{} claimers on each", seed::CLAIMERS),
-        unit: "attempts/s",
-        http: Some(h.sample),
-        direct: Some(d.sample),
-        peak_kib: peak,
-        target: "exactly one winner; p99 < 5 ms".into(),
-    });
+    if !cli.lists_only {
+        claim_races(
+            sizes,
+            &http,
+            &app,
+            &db,
+            &w,
+            &mut peaks,
+            &mut rows,
+            &mut checks,
+        )
+        .await?;
+    }
 
     let cursors = lists::Cursors::new(SEED, first, last);
     say("client lists: checking pages against the rule");
@@ -468,6 +459,16 @@ async fn run(
         target: String::new(),
     });
     let plan = lists::plan(&app, &w, (first + last) / 2).await?;
+    if cli.lists_only {
+        srv.stop();
+        let out = format!(
+            "{}\n{}\n\n{plan}\n",
+            report::table(&rows),
+            checks.join("\n")
+        );
+        println!("{out}");
+        return Ok(String::new());
+    }
 
     say(&format!("sign-in, {SIGNIN_CONCURRENCY} at a time"));
     peaks.mark("before sign-in");
@@ -585,4 +586,49 @@ mod tests {
         assert_eq!(super::group(20_000), "20,000");
         assert_eq!(super::group(999), "999");
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn claim_races(
+    sizes: &Sizes,
+    http: &seed::Http,
+    app: &App,
+    db: &Db,
+    w: &seed::World,
+    peaks: &mut Peaks<'_>,
+    rows: &mut Vec<Row>,
+    checks: &mut Vec<String>,
+) -> Res<()> {
+    say(&format!(
+        "claim races: {} clients × {} claimers",
+        sizes.races,
+        seed::CLAIMERS
+    ));
+    let ids = seed::unassigned(db, w, sizes.races, "http").await?;
+    peaks.mark("before races");
+    let h = claims::http(http, w, &ids).await?;
+    let peak = peaks.mark("claims");
+    h.sample.ensure_clean("claims over HTTP")?;
+    checks.push(format!(
+        "claims over HTTP: {}",
+        claims::check(app, &h, &ids).await?
+    ));
+    let ids = seed::unassigned(db, w, sizes.races, "direct").await?;
+    let d = claims::direct(app, w, &ids).await?;
+    d.sample.ensure_clean("claims in-process")?;
+    checks.push(format!(
+        "claims in-process: {}",
+        claims::check(app, &d, &ids).await?
+    ));
+    rows.push(Row {
+        scenario: format!("claim races: {} unassigned clients", sizes.races),
+        load: format!("{} claimers on each", seed::CLAIMERS),
+        unit: "attempts/s",
+        http: Some(h.sample),
+        direct: Some(d.sample),
+        peak_kib: peak,
+        target: "exactly one winner; p99 < 5 ms".into(),
+    });
+
+    Ok(())
 }
