@@ -289,6 +289,8 @@ async fn a_list_page_reads_short_ranges_on_postgres_with_the_generic_plan() {
          SELECT $1, 'a@x', 'A', id, 'active', 1 FROM roles WHERE account_id = $1",
         "INSERT INTO members (account_id, email, name, role_id, status, created_at) \
          SELECT $1, 'b@x', 'B', id, 'active', 1 FROM roles WHERE account_id = $1",
+        "INSERT INTO members (account_id, email, name, role_id, status, created_at) \
+         SELECT $1, 'c@x', 'C', id, 'active', 1 FROM roles WHERE account_id = $1",
         "INSERT INTO teams (account_id, name, created_at) VALUES ($1, 'T', 1)",
         // Older clients: every other one unassigned, the rest B's in team T.
         "INSERT INTO clients (account_id, name, source, fields_json, assignee_id, team_id, created_at, updated_at) \
@@ -315,10 +317,14 @@ async fn a_list_page_reads_short_ranges_on_postgres_with_the_generic_plan() {
         .fetch_one(&mut *c)
         .await
         .unwrap();
+    let guest: i64 = sqlx::query_scalar("SELECT id FROM members WHERE email = 'c@x'")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
     // A member who sees its own clients and the unassigned ones (it has
     // none of its own: the unassigned part fills the page).
     let scope = ClientScope {
-        member: MemberId(b + 1),
+        member: MemberId(guest),
         own: true,
         others: OthersScope::None,
         unassigned: true,
@@ -358,6 +364,60 @@ async fn a_list_page_reads_short_ranges_on_postgres_with_the_generic_plan() {
         assert!(
             !walked,
             "the page after {after:?} walked the book:\n{}",
+            plan.join("\n")
+        );
+    }
+    // The same member made a guest (P7) of every 40th of the newest
+    // clients: the guest part is driven by its few guest rows, not by the
+    // book, and the page holds them among the unassigned ones.
+    sqlx::query(
+        "INSERT INTO client_guests (client_id, member_id, added_at) \
+         SELECT id, $1, 1 FROM clients WHERE name = 'new' AND id % 40 = 0",
+    )
+    .bind(guest)
+    .execute(&mut *c)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE client_guests")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    for after in [None, Some(top - 10), Some(top / 2)] {
+        let f = ListFilter {
+            kinds: Kinds::ALL,
+            assignee: None,
+            team: None,
+            q: None,
+            after: after.map(leadteam_domain::ClientId),
+            limit: 50,
+        };
+        let page: Vec<i64> = clients::list(&mut c, acc, &scope, &f)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.id.0)
+            .collect();
+        let expected: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM clients WHERE account_id = $1 AND id < $2 AND (assignee_id IS NULL \
+             OR id IN (SELECT client_id FROM client_guests WHERE member_id = $3)) \
+             ORDER BY id DESC LIMIT 50",
+        )
+        .bind(acc.0)
+        .bind(after.unwrap_or(i64::MAX))
+        .bind(guest)
+        .fetch_all(&mut *c)
+        .await
+        .unwrap();
+        assert_eq!(page, expected, "the page after {after:?}");
+        let plan = clients::explain_list(&mut c, acc, &scope, &f)
+            .await
+            .unwrap();
+        let walked = plan.iter().any(|l| {
+            l.contains("Merge Join") || (l.contains("clients_pkey") && l.contains("Backward"))
+        });
+        assert!(
+            !walked,
+            "the guest part after {after:?} walked the book:\n{}",
             plan.join("\n")
         );
     }
