@@ -577,17 +577,6 @@ fn group(n: usize) -> String {
     out
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(super::group(1_000_000), "1,000,000");
-        assert_eq!(super::group(20_000), "20,000");
-        assert_eq!(super::group(999), "999");
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn claim_races(
     sizes: &Sizes,
@@ -631,4 +620,15 @@ async fn claim_races(
     });
 
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(super::group(1_000_000), "1,000,000");
+        assert_eq!(super::group(20_000), "20,000");
+        assert_eq!(super::group(999), "999");
+    }
 }

@@ -309,10 +309,6 @@ async fn a_list_page_reads_short_ranges_on_postgres_with_the_generic_plan() {
         .execute(&mut *c)
         .await
         .unwrap();
-    let b: i64 = sqlx::query_scalar("SELECT id FROM members WHERE email = 'b@x'")
-        .fetch_one(&mut *c)
-        .await
-        .unwrap();
     let top: i64 = sqlx::query_scalar("SELECT MAX(id) FROM clients")
         .fetch_one(&mut *c)
         .await
