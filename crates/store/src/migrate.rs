@@ -45,6 +45,7 @@ migrations! {
     50 "0050_time_zones",
     52 "0052_facebook_names",
     53 "0053_graph_lookups",
+    54 "0054_unused_first_contact_index",
 }
 
 /// The migrations of `engine`, as (version, name, SQL).
