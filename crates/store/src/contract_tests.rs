@@ -636,3 +636,80 @@ async fn a_script_writes_in_one_round_trip_or_not_at_all() {
     })
     .await;
 }
+
+/// Issue 19 (migration 55): the unique index of source leads holds only
+/// clients that came from a source. Leads are still found by their source
+/// lead id and a second lead with the same one is refused; clients without
+/// a source (imported, added by hand) are stored beside them unconstrained.
+#[tokio::test]
+async fn source_leads_stay_unique_and_clients_without_a_source_stay_out_of_their_index() {
+    each_engine(|db| async move {
+        let acc = account(&db).await;
+        let mut a = lead(acc, "A");
+        a.source_lead_id = Some("a".into());
+        let mut b = lead(acc, "B");
+        b.source_lead_id = Some("b".into());
+        let mut tx = db.write().await.unwrap();
+        insert_leads(&mut tx, &[a.clone(), b], Timestamp(1))
+            .await
+            .unwrap();
+        let imported: Vec<crate::import::ImportedClient> = (0..3)
+            .map(|i| crate::import::ImportedClient {
+                name: format!("Imported {i}"),
+                email: None,
+                phone: None,
+                status: "open".into(),
+                fields_json: "{}".into(),
+                assignee: None,
+                routing_reason: "imported".into(),
+                routing_json: None,
+                waiting_rule: None,
+            })
+            .collect();
+        let stored =
+            crate::import::insert_clients(&mut tx, acc, MemberId(1), &imported, Timestamp(2))
+                .await
+                .unwrap();
+        assert_eq!(stored, 3);
+        tx.commit().await.unwrap();
+
+        let mut c = db.conn().await.unwrap();
+        let found = crate::intake::clients_of_source_leads(&mut c, &[(0, "a"), (0, "b"), (0, "c")])
+            .await
+            .unwrap();
+        assert_eq!(
+            found.len(),
+            2,
+            "both source leads are found, the third is not"
+        );
+        drop(c);
+
+        // The same source lead again is refused, and nothing of it stays.
+        let mut tx = db.write().await.unwrap();
+        assert!(insert_leads(&mut tx, &[a], Timestamp(3)).await.is_err());
+        drop(tx);
+        let mut c = db.conn().await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients WHERE account_id = $1")
+            .bind(acc.0)
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        assert_eq!(n, 5);
+        let def: String = match db.engine() {
+            Engine::Postgres => sqlx::query_scalar(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'clients_source_lead'",
+            ),
+            Engine::Sqlite => sqlx::query_scalar(
+                "SELECT sql FROM sqlite_master WHERE name = 'clients_source_lead'",
+            ),
+        }
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        assert!(
+            def.contains("UNIQUE") && def.contains("source_id IS NOT NULL"),
+            "{def}"
+        );
+    })
+    .await;
+}

@@ -46,6 +46,7 @@ migrations! {
     52 "0052_facebook_names",
     53 "0053_graph_lookups",
     54 "0054_unused_first_contact_index",
+    55 "0055_partial_source_lead_index",
 }
 
 /// The migrations of `engine`, as (version, name, SQL).
