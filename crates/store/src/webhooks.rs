@@ -357,12 +357,21 @@ pub async fn claim_due(
 }
 
 /// Records a delivered event; the subscription's failures start again.
+///
+/// The subscription's row is written before the delivery's, in the order a
+/// deletion of the subscription takes them (its row, then its deliveries by
+/// the cascade): the other order deadlocked on PostgreSQL with a deletion
+/// that came between the two statements, and the deletion failed.
 pub async fn delivered(
     c: &mut Conn,
     d: &Due,
     status: i64,
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    sqlx::query("UPDATE webhooks SET failures = 0 WHERE id = $1")
+        .bind(d.webhook)
+        .execute(&mut *c)
+        .await?;
     sqlx::query(
         "UPDATE webhook_deliveries SET state = 'delivered', last_status = $2, last_error = NULL, delivered_at = $3, \
          locked_until = NULL WHERE id = $1",
@@ -370,12 +379,8 @@ pub async fn delivered(
     .bind(d.id)
     .bind(status)
     .bind(now.0)
-    .execute(&mut *c)
+    .execute(c)
     .await?;
-    sqlx::query("UPDATE webhooks SET failures = 0 WHERE id = $1")
-        .bind(d.webhook)
-        .execute(c)
-        .await?;
     Ok(())
 }
 
@@ -403,20 +408,23 @@ pub async fn failed(
             Ok(0)
         }
         None => {
+            // The subscription's row first, as in `delivered`. A deleted
+            // subscription counts nothing (its deliveries went with it).
+            let failures: Option<i64> = sqlx::query_scalar(
+                "UPDATE webhooks SET failures = failures + 1 WHERE id = $1 RETURNING failures",
+            )
+            .bind(d.webhook)
+            .fetch_optional(&mut *c)
+            .await?;
             sqlx::query(
                 "UPDATE webhook_deliveries SET state = 'failed', last_status = $2, last_error = $3, locked_until = NULL WHERE id = $1",
             )
             .bind(d.id)
             .bind(status)
             .bind(error)
-            .execute(&mut *c)
+            .execute(c)
             .await?;
-            Ok(sqlx::query_scalar(
-                "UPDATE webhooks SET failures = failures + 1 WHERE id = $1 RETURNING failures",
-            )
-            .bind(d.webhook)
-            .fetch_one(c)
-            .await?)
+            Ok(failures.unwrap_or(0))
         }
     }
 }
