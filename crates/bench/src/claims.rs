@@ -158,3 +158,47 @@ pub async fn check(app: &App, races: &Races, ids: &[i64]) -> Res<String> {
         "{n}/{n} clients with exactly one winner (claimers and database agree)"
     ))
 }
+
+/// The claim races of a full run (over HTTP, then in-process), with their
+/// checks: exactly one winner per client.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn races(
+    sizes: &crate::Sizes,
+    h: &crate::seed::Http,
+    app: &leadteam_app::App,
+    db: &leadteam_store::Db,
+    w: &crate::seed::World,
+    peaks: &mut crate::Peaks<'_>,
+    rows: &mut Vec<crate::report::Row>,
+    checks: &mut Vec<String>,
+) -> crate::Res<()> {
+    crate::say(&format!(
+        "claim races: {} clients × {} claimers",
+        sizes.races,
+        crate::seed::CLAIMERS
+    ));
+    let ids = crate::seed::unassigned(db, w, sizes.races, "http").await?;
+    peaks.mark("before races");
+    let h = http(h, w, &ids).await?;
+    let peak = peaks.mark("claims");
+    h.sample.ensure_clean("claims over HTTP")?;
+    checks.push(format!("claims over HTTP: {}", check(app, &h, &ids).await?));
+    let ids = crate::seed::unassigned(db, w, sizes.races, "direct").await?;
+    let d = direct(app, w, &ids).await?;
+    d.sample.ensure_clean("claims in-process")?;
+    checks.push(format!(
+        "claims in-process: {}",
+        check(app, &d, &ids).await?
+    ));
+    rows.push(crate::report::Row {
+        scenario: format!("claim races: {} unassigned clients", sizes.races),
+        load: format!("{} claimers on each", crate::seed::CLAIMERS),
+        unit: "attempts/s",
+        http: Some(h.sample),
+        direct: Some(d.sample),
+        peak_kib: peak,
+        target: "exactly one winner; p99 < 5 ms".into(),
+    });
+
+    Ok(())
+}

@@ -96,7 +96,7 @@ struct Cli {
     reports: bool,
 }
 
-struct Sizes {
+pub(crate) struct Sizes {
     book: usize,
     batch: usize,
     races: usize,
@@ -186,7 +186,7 @@ async fn main_inner(cli: Cli) -> Res<()> {
     Ok(())
 }
 
-fn say(msg: &str) {
+pub(crate) fn say(msg: &str) {
     static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     let t = START.get_or_init(Instant::now).elapsed().as_secs_f64();
     eprintln!("[{t:7.1} s] {msg}");
@@ -247,7 +247,7 @@ async fn engine_facts(db: &Db) -> Res<(String, String)> {
     }
 }
 
-struct Peaks<'a> {
+pub(crate) struct Peaks<'a> {
     server: &'a server::Server,
     all: Vec<(String, u64)>,
 }
@@ -388,7 +388,7 @@ async fn run(
     }
 
     if !cli.lists_only {
-        claim_races(
+        claims::races(
             sizes,
             &http,
             &app,
@@ -575,51 +575,6 @@ fn group(n: usize) -> String {
         out.push(ch);
     }
     out
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn claim_races(
-    sizes: &Sizes,
-    http: &seed::Http,
-    app: &App,
-    db: &Db,
-    w: &seed::World,
-    peaks: &mut Peaks<'_>,
-    rows: &mut Vec<Row>,
-    checks: &mut Vec<String>,
-) -> Res<()> {
-    say(&format!(
-        "claim races: {} clients × {} claimers",
-        sizes.races,
-        seed::CLAIMERS
-    ));
-    let ids = seed::unassigned(db, w, sizes.races, "http").await?;
-    peaks.mark("before races");
-    let h = claims::http(http, w, &ids).await?;
-    let peak = peaks.mark("claims");
-    h.sample.ensure_clean("claims over HTTP")?;
-    checks.push(format!(
-        "claims over HTTP: {}",
-        claims::check(app, &h, &ids).await?
-    ));
-    let ids = seed::unassigned(db, w, sizes.races, "direct").await?;
-    let d = claims::direct(app, w, &ids).await?;
-    d.sample.ensure_clean("claims in-process")?;
-    checks.push(format!(
-        "claims in-process: {}",
-        claims::check(app, &d, &ids).await?
-    ));
-    rows.push(Row {
-        scenario: format!("claim races: {} unassigned clients", sizes.races),
-        load: format!("{} claimers on each", seed::CLAIMERS),
-        unit: "attempts/s",
-        http: Some(h.sample),
-        direct: Some(d.sample),
-        peak_kib: peak,
-        target: "exactly one winner; p99 < 5 ms".into(),
-    });
-
-    Ok(())
 }
 
 #[cfg(test)]

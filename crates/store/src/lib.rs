@@ -33,6 +33,8 @@ pub mod import;
 pub mod intake;
 pub mod invitations;
 mod lease;
+#[cfg(test)]
+mod list_tests;
 pub mod members;
 mod migrate;
 pub mod notifications;
