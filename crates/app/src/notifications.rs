@@ -67,10 +67,12 @@ pub enum StreamCheck {
     /// still receive alerts there.
     Open,
     /// The session no longer exists: signed out, or ended by a password
-    /// change, by an admin, or by its expiry.
+    /// change, by an admin, by deactivation or removal, or by its expiry.
     SignedOut,
-    /// The session lives on, but its member lost the right to alerts here
-    /// (deactivated, removed, restricted, or the session switched account).
+    /// The session lives on, but its member may no longer receive alerts
+    /// here (the account now requires two-factor authentication the member
+    /// lacks, or the session switched account). Deactivation and removal
+    /// end the member's sessions in the account: those say `SignedOut`.
     AccessEnded,
     /// The check itself could not be made (the database did not answer):
     /// the stream closes without a verdict and the browser reconnects,

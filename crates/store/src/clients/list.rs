@@ -36,8 +36,9 @@ pub(super) fn list_sql(
     union_sql(account, scope, f)
 }
 
-/// The filters every branch shares (assignee, team, search, cursor).
-fn filters(p: &mut Predicate, f: &ListFilter) -> String {
+/// The filters every branch shares (assignee, team, search, cursor), and
+/// the cursor's parameter.
+fn filters(p: &mut Predicate, f: &ListFilter) -> (String, Option<String>) {
     let mut sql = String::new();
     if let Some(a) = f.assignee {
         let x = p.param(Bind::I64(a.0));
@@ -54,11 +55,11 @@ fn filters(p: &mut Predicate, f: &ListFilter) -> String {
             " AND (LOWER(c.name) LIKE {x} OR c.email LIKE {x} OR c.phone LIKE {x})"
         ));
     }
-    if let Some(after) = f.after {
-        let x = p.param(Bind::I64(after.0));
+    let cursor = f.after.map(|after| p.param(Bind::I64(after.0)));
+    if let Some(x) = &cursor {
         sql.push_str(&format!(" AND c.id < {x}"));
     }
-    sql
+    (sql, cursor)
 }
 
 fn scan_sql(account: AccountId, scope: &ClientScope, f: &ListFilter) -> (String, Vec<Bind>) {
@@ -68,7 +69,7 @@ fn scan_sql(account: AccountId, scope: &ClientScope, f: &ListFilter) -> (String,
     };
     scope_predicate(&mut p, account, scope, f.kinds);
     let mut sql = format!("{SELECT} WHERE {}", p.sql);
-    sql.push_str(&filters(&mut p, f));
+    sql.push_str(&filters(&mut p, f).0);
     let lim = f.limit;
     sql.push_str(&format!(" ORDER BY c.id DESC LIMIT {lim}"));
     (sql, p.binds)
@@ -81,7 +82,7 @@ fn union_sql(account: AccountId, scope: &ClientScope, f: &ListFilter) -> (String
     };
     let acc = p.param(Bind::I64(account.0));
     let me = p.param(Bind::I64(scope.member.0));
-    let extra = filters(&mut p, f);
+    let (extra, cursor) = filters(&mut p, f);
     let lim = f.limit;
     let kinds = f.kinds;
     let mut branches: Vec<String> = Vec::new();
@@ -115,10 +116,9 @@ fn union_sql(account: AccountId, scope: &ClientScope, f: &ListFilter) -> (String
         // page at 10,000 clients, where guests lie dense; issue 19). A
         // scalar subquery is never turned into a join: one key lookup per
         // guest row, at most a page of them.
-        let g_after = match f.after {
-            Some(after) => format!(" AND g.client_id < {}", p.param(Bind::I64(after.0))),
-            None => String::new(),
-        };
+        let g_after = cursor
+            .map(|x| format!(" AND g.client_id < {x}"))
+            .unwrap_or_default();
         branches.push(format!(
             "SELECT id FROM (SELECT g.client_id AS id FROM client_guests g \
              WHERE g.member_id = {me}{g_after} AND 1 = (SELECT 1 FROM clients c \
