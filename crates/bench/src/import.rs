@@ -105,5 +105,15 @@ pub async fn run(bin: &Path, target: &Target, rows: usize) -> Res<()> {
     );
     let summary: Vec<&str> = report.lines().take(12).collect();
     println!("{}", summary.join("\n"));
+    // Every row of the file is valid, and duplicates are flagged, not
+    // skipped: each row must be a client now.
+    if stored != rows as i64 {
+        return Err(format!(
+            "the import stored {stored} clients of {rows} rows (exit {:?}): {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
     Ok(())
 }
