@@ -86,6 +86,10 @@ struct Cli {
     /// figures.
     #[arg(long, conflicts_with = "ingest_only")]
     lists_only: bool,
+    /// Only measure the claim races (1,000 clients, 50 claimers on each;
+    /// 20 with --quick) and check their winners; prints the figures.
+    #[arg(long, conflicts_with_all = ["ingest_only", "lists_only"])]
+    claims_only: bool,
     /// Only time `leadteam import` of a CSV file of this many rows (with
     /// duplicate checks) into a running server; prints the figures.
     #[arg(long)]
@@ -173,7 +177,7 @@ async fn main_inner(cli: Cli) -> Res<()> {
     let result = run(&cli, &sizes, &bin, &target).await;
     target.destroy().await;
     let section = result?;
-    if cli.ingest_only || cli.lists_only {
+    if cli.ingest_only || cli.lists_only || cli.claims_only {
         return Ok(());
     }
     let out = cli.out.clone().or_else(|| {
@@ -326,7 +330,11 @@ async fn run(
     let mut rows = Vec::new();
     let mut checks = Vec::new();
 
-    let senders: &[usize] = if cli.lists_only { &[] } else { &INGEST_SENDERS };
+    let senders: &[usize] = if cli.lists_only || cli.claims_only {
+        &[]
+    } else {
+        &INGEST_SENDERS
+    };
     for &n in senders {
         say(&format!("ingest, {n} senders"));
         let postgres = db.engine() == Engine::Postgres;
@@ -374,7 +382,7 @@ async fn run(
             },
         });
     }
-    if !cli.lists_only {
+    if !cli.lists_only && !cli.claims_only {
         checks.push(format!(
             "ingest: {}",
             ingest::check_round_robin(&app, &w).await?
@@ -399,6 +407,12 @@ async fn run(
             &mut checks,
         )
         .await?;
+    }
+    if cli.claims_only {
+        srv.stop();
+        let out = format!("{}\n{}\n", report::table(&rows), checks.join("\n"));
+        println!("{out}");
+        return Ok(String::new());
     }
 
     let cursors = lists::Cursors::new(SEED, first, last);
