@@ -180,6 +180,7 @@ pub async fn fire_deadlines(app: &App) -> Result<usize, AppError> {
         )
         .await?;
         crate::webhooks::emit(
+        app,
             &mut tx,
             *account,
             "lead.reclaimed",
@@ -329,6 +330,7 @@ pub async fn drain(app: &App, account: AccountId) -> Result<Drained, AppError> {
         )
         .await?;
         crate::webhooks::emit(
+            app,
             &mut tx,
             account,
             "lead.assigned",

@@ -164,22 +164,9 @@ pub async fn subscribers(
         .collect())
 }
 
-/// Writes an event and one delivery per enabled subscription of the account
-/// that names it; answers the event id, or `None` when nobody subscribed
-/// (nothing is written then).
-pub async fn emit(
-    c: &mut Conn,
-    account: AccountId,
-    kind: &str,
-    payload: &serde_json::Value,
-    now: Timestamp,
-) -> Result<Option<i64>, StoreError> {
-    let subs = subscribers(c, account).await?;
-    emit_to(c, account, &subs, kind, payload, now).await
-}
-
-/// [`emit`] with the subscribers already read (several events of one
-/// transaction read them once).
+/// Writes event `kind` with one delivery per subscription of `subs` (the
+/// account's enabled ones, as the caller knows them) that names it;
+/// answers the event id, or `None` when none does (nothing is written then).
 pub async fn emit_to(
     c: &mut Conn,
     account: AccountId,

@@ -40,7 +40,7 @@ pub async fn assign(
         },
     )?;
     let mut alerts = Alerts::default();
-    assign_locked(&mut tx, &actor, &before, &to_member, &mut alerts, now).await?;
+    assign_locked(app, &mut tx, &actor, &before, &to_member, &mut alerts, now).await?;
     let after = clients::get(&mut tx, actor.account, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;
@@ -57,6 +57,7 @@ pub async fn assign(
 
 /// The assignment itself, on a row already locked and decided.
 pub(super) async fn assign_locked(
+    app: &App,
     tx: &mut Conn,
     actor: &Actor,
     before: &ClientRow,
@@ -96,6 +97,7 @@ pub(super) async fn assign_locked(
     )
     .await?;
     crate::webhooks::emit(
+        app,
         tx,
         actor.account,
         "lead.assigned",
@@ -234,7 +236,7 @@ pub async fn bulk_assign(
             });
             continue;
         }
-        if assign_locked(&mut tx, &actor, &before, &to_member, &mut alerts, now).await? {
+        if assign_locked(app, &mut tx, &actor, &before, &to_member, &mut alerts, now).await? {
             changed += 1;
             if before.assignee.is_none() {
                 first_assigned.push(before.created_at);

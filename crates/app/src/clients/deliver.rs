@@ -48,7 +48,7 @@ pub async fn deliver(
     let data = match to {
         DeliverTo::Member(m) => {
             let to_member = target(&mut tx, actor.account, m, "to_member").await?;
-            assign_locked(&mut tx, &actor, &before, &to_member, &mut alerts, now).await?;
+            assign_locked(app, &mut tx, &actor, &before, &to_member, &mut alerts, now).await?;
             json!({"to_member": m.0, "outcome": outcome})
         }
         DeliverTo::Team(t) => {
@@ -78,7 +78,7 @@ pub async fn deliver(
             };
             router.finish(&mut tx).await?;
             let to_member = target(&mut tx, actor.account, m, "to_team").await?;
-            assign_locked(&mut tx, &actor, &before, &to_member, &mut alerts, now).await?;
+            assign_locked(app, &mut tx, &actor, &before, &to_member, &mut alerts, now).await?;
             let record = serde_json::to_string(&routed.decision).unwrap_or_default();
             leadteam_store::backlog::record_decision(&mut tx, id, &routed.decision.reason, &record)
                 .await?;
@@ -132,7 +132,15 @@ pub async fn deliver(
     let after = clients::get(&mut tx, actor.account, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;
-    crate::webhooks::emit(&mut tx, actor.account, "client.delivered", data_out, now).await?;
+    crate::webhooks::emit(
+        app,
+        &mut tx,
+        actor.account,
+        "client.delivered",
+        data_out,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     // Someone may have room for a waiting lead now (A11).
     app.routing_changed(actor.account);

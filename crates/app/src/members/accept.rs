@@ -118,6 +118,7 @@ pub async fn accept(
     )
     .await?;
     crate::webhooks::emit(
+        app,
         &mut tx,
         inv2.account,
         "member.activated",

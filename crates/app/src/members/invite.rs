@@ -121,6 +121,7 @@ pub(crate) async fn invite_in(
     let row = load(tx, actor.account, id, Lock::None).await?;
     crate::trail::change(tx, caller, "member.invited", None, Some(&row), now).await?;
     crate::webhooks::emit(
+        app,
         tx,
         actor.account,
         "member.invited",

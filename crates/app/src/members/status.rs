@@ -80,6 +80,7 @@ async fn set_active(
     crate::trail::change(&mut tx, caller, what, Some(&before), Some(&after), now).await?;
     if !active {
         crate::webhooks::emit(
+            app,
             &mut tx,
             actor.account,
             "member.deactivated",
@@ -214,6 +215,7 @@ pub async fn remove(
     )
     .await?;
     crate::webhooks::emit(
+        app,
         &mut tx,
         before.account,
         "member.removed",

@@ -29,6 +29,7 @@ use std::sync::Arc;
 /// [`App::events_queued`] after the commit to send it at once. (Used by the
 /// use cases of this crate; `lead.reclaimed` is for the reclaim timer.)
 pub async fn emit(
+    app: &App,
     tx: &mut Conn,
     account: AccountId,
     kind: &str,
@@ -36,7 +37,10 @@ pub async fn emit(
     now: Timestamp,
 ) -> Result<(), AppError> {
     debug_assert!(is_event(kind), "unknown event {kind}");
-    webhooks::emit(tx, account, kind, &data, now).await?;
+    // The account's subscriptions as this node knows them (exact by the
+    // bus): an event nobody subscribed to costs no statement.
+    let subs = app.subscriptions.get(tx, account).await?;
+    webhooks::emit_to(tx, account, &subs, kind, &data, now).await?;
     Ok(())
 }
 

@@ -30,6 +30,7 @@ macro_rules! with_receiver {
 with_receiver!(true;
     r_i8_events_are_delivered_signed_and_retried_after_a_500_with_the_same_event_id,
     r_i8_every_change_to_the_subscriptions_decides_the_very_next_lead,
+    r_i8_every_change_to_the_subscriptions_decides_the_very_next_single_event,
     r_i8_a_subscription_that_keeps_failing_is_switched_off_and_its_admin_alerted,
 );
 with_receiver!(false;
@@ -321,6 +322,69 @@ async fn r_i8_every_change_to_the_subscriptions_decides_the_very_next_lead(
         1,
         "a new subscription"
     );
+    app
+}
+
+/// I8 for the events a use case writes one at a time (an invitation, a
+/// claim, an assignment): they read the subscriptions this node keeps too
+/// (issue 19), so each change to them decides the very next event.
+async fn r_i8_every_change_to_the_subscriptions_decides_the_very_next_single_event(
+    app: TestApp,
+    receiver: StandIn,
+) -> TestApp {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let mut invited = 0;
+    let mut invite = || {
+        invited += 1;
+        let (app, token) = (&app, owner.token.clone());
+        async move {
+            let r = app
+                .post(
+                    &token,
+                    "/api/v1/invitations",
+                    json!({"name": format!("Rep {invited}"), "email": format!("rep{invited}@example.com")}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+        }
+    };
+    let url = format!("{}/hook", receiver.base);
+    invite().await;
+    let events = app.count("webhook_events").await;
+    assert_eq!(events, 0, "nobody subscribed: nothing written");
+    let a = subscribe(&app, &owner.token, &url, &["member.invited"]).await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    let a = a.body["id"].as_i64().unwrap();
+    invite().await;
+    assert_eq!(events_of(&app, &owner.token, a).await, 1, "created");
+    let patch = |body: Value| {
+        let (app, token) = (&app, &owner.token);
+        async move {
+            let r = app
+                .patch(token, &format!("/api/v1/webhooks/{a}"), body)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    };
+    patch(json!({"events": ["lead.created"]})).await;
+    invite().await;
+    assert_eq!(events_of(&app, &owner.token, a).await, 1, "no longer named");
+    patch(json!({"events": ["lead.created", "member.invited"]})).await;
+    invite().await;
+    assert_eq!(events_of(&app, &owner.token, a).await, 2, "named again");
+    patch(json!({"enabled": false})).await;
+    invite().await;
+    assert_eq!(events_of(&app, &owner.token, a).await, 2, "switched off");
+    patch(json!({"enabled": true})).await;
+    invite().await;
+    assert_eq!(events_of(&app, &owner.token, a).await, 3, "switched on");
+    let r = app
+        .delete(&owner.token, &format!("/api/v1/webhooks/{a}"))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let before = app.count("webhook_events").await;
+    invite().await;
+    assert_eq!(app.count("webhook_events").await, before, "deleted");
     app
 }
 
