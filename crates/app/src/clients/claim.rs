@@ -29,10 +29,9 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
     let actor = caller.actor()?.clone();
     let now = app.now();
     let mut c = app.db.conn().await?;
-    let current = clients::get(&mut c, actor.account, id, Lock::None)
+    let (current, f) = with_facts(&mut c, &actor, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;
-    let f = facts(&mut c, &actor, &current).await?;
     drop(c);
     if let Some(owner) = current.assignee {
         // Someone was quicker: a member who may claim learns who won (C2);
@@ -126,6 +125,7 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
         .await?
         .ok_or(AppError::NotFound("client"))?;
     crate::webhooks::emit(
+        app,
         &mut tx,
         actor.account,
         "client.claimed",

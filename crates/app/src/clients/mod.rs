@@ -87,12 +87,30 @@ async fn load_visible(
     id: ClientId,
     lock: Lock,
 ) -> Result<(ClientRow, ClientFacts), AppError> {
-    let c = clients::get(conn, actor.account, id, lock)
+    let (c, f) = with_facts(conn, actor, id, lock)
         .await?
         .ok_or(AppError::NotFound("client"))?;
-    let f = facts(conn, actor, &c).await?;
     crate::auth::check(actor, &Action::ViewClient(&f))?;
     Ok((c, f))
+}
+
+/// A client of the actor's account with its decision facts for the actor,
+/// in one statement (none when the id is not the account's).
+async fn with_facts(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: ClientId,
+    lock: Lock,
+) -> Result<Option<(ClientRow, ClientFacts)>, AppError> {
+    let found = clients::get_for(conn, actor.account, id, actor.member, lock).await?;
+    Ok(found.map(|(c, actor_is_guest)| {
+        let f = ClientFacts {
+            assignee: c.assignee,
+            team: c.team,
+            actor_is_guest,
+        };
+        (c, f)
+    }))
 }
 
 /// Contact details as typed by a person or a lead source.

@@ -49,11 +49,25 @@ pub struct ClientRow {
 mod list;
 use list::list_sql;
 
-const SELECT: &str = "SELECT c.id, c.account_id, c.name, c.email, c.phone, c.source, c.source_id, c.fields_json, \
-     c.status, c.outcome, c.team_id, c.assignee_id, m.name AS assignee_name, c.ever_assigned, c.routing_reason, \
-     c.created_at, c.updated_at, c.assigned_at, c.contacted_at, c.first_contact_at, \
-     CASE WHEN c.waiting_rule IS NULL THEN 0 ELSE 1 END AS waiting \
-     FROM clients c LEFT JOIN members m ON m.id = c.assignee_id";
+/// The columns `from_row` reads (macros, so that `SELECT` is one literal).
+macro_rules! columns {
+    () => {
+        "SELECT c.id, c.account_id, c.name, c.email, c.phone, c.source, c.source_id, c.fields_json, \
+         c.status, c.outcome, c.team_id, c.assignee_id, m.name AS assignee_name, c.ever_assigned, \
+         c.routing_reason, c.created_at, c.updated_at, c.assigned_at, c.contacted_at, c.first_contact_at, \
+         CASE WHEN c.waiting_rule IS NULL THEN 0 ELSE 1 END AS waiting"
+    };
+}
+
+macro_rules! from_clients {
+    () => {
+        " FROM clients c LEFT JOIN members m ON m.id = c.assignee_id"
+    };
+}
+
+const COLUMNS: &str = columns!();
+const FROM: &str = from_clients!();
+const SELECT: &str = concat!(columns!(), from_clients!());
 
 fn from_row(r: &AnyRow) -> Result<ClientRow, StoreError> {
     let fields: String = r.try_get("fields_json")?;
@@ -148,6 +162,31 @@ pub async fn get(
         .fetch_optional(c)
         .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// One client of the account, with whether `member` is one of its guests
+/// (P7), in one statement: what a permission decision on it needs.
+pub async fn get_for(
+    c: &mut Conn,
+    account: AccountId,
+    id: ClientId,
+    member: MemberId,
+    lock: Lock,
+) -> Result<Option<(ClientRow, bool)>, StoreError> {
+    let lock = lock.clause_of(c, "c");
+    let sql = format!(
+        "{COLUMNS}, CASE WHEN EXISTS (SELECT 1 FROM client_guests g \
+         WHERE g.client_id = c.id AND g.member_id = $3) THEN 1 ELSE 0 END AS guest\
+         {FROM} WHERE c.account_id = $1 AND c.id = $2{lock}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(account.0)
+        .bind(id.0)
+        .bind(member.0)
+        .fetch_optional(c)
+        .await?;
+    row.map(|r| Ok((from_row(&r)?, flag(r.try_get("guest")?))))
+        .transpose()
 }
 
 /// How many clients `member` is a guest of (P7).
