@@ -196,3 +196,98 @@ async fn a_list_page_reads_short_ranges_on_postgres_with_the_generic_plan() {
     drop(c);
     t.close().await;
 }
+
+/// Issue 19: a team's part of a list reads the index of team clients from
+/// the cursor on both engines (PostgreSQL's generic plan too) when the
+/// team's clients lie far below the newest, and its pages equal the rule.
+/// Written as `team_id = x ... ORDER BY id DESC`, PostgreSQL walked the
+/// primary key backwards from the cursor here: 7,999 rows read for a page.
+#[tokio::test]
+async fn a_teams_part_of_a_list_searches_the_index_of_team_clients() {
+    each_engine(|db| async move {
+        let acc = account(&db).await;
+        let mut c = db.conn().await.unwrap();
+        for sql in [
+            "INSERT INTO roles (account_id, name, permissions, created_at) VALUES ($1, 'Agent', 0, 1)",
+            "INSERT INTO members (account_id, email, name, role_id, status, created_at) \
+             SELECT $1, 'a@x', 'A', id, 'active', 1 FROM roles WHERE account_id = $1",
+            "INSERT INTO members (account_id, email, name, role_id, status, created_at) \
+             SELECT $1, 'b@x', 'B', id, 'active', 1 FROM roles WHERE account_id = $1",
+            "INSERT INTO teams (account_id, name, created_at) VALUES ($1, 'T', 1)",
+            // B's clients: the 2,000 oldest in team T, the 18,000 newer in
+            // no team (imported on top, say): walking the book from the
+            // top would read 18,000 clients before the first of the team's.
+            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20000) \
+             INSERT INTO clients (account_id, name, source, fields_json, assignee_id, team_id, created_at, updated_at) \
+             SELECT $1, CASE WHEN n <= 2000 THEN 'team' ELSE 'none' END, 'manual', '{}', \
+                    (SELECT id FROM members WHERE email = 'b@x'), \
+                    CASE WHEN n <= 2000 THEN (SELECT id FROM teams WHERE account_id = $1) END, 1, 1 \
+             FROM g",
+        ] {
+            sqlx::query(sql).bind(acc.0).execute(&mut *c).await.unwrap();
+        }
+        sqlx::raw_sql("ANALYZE").execute(&mut *c).await.unwrap();
+        let (me, team, top): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT id FROM members WHERE email = 'a@x'), \
+             (SELECT id FROM teams WHERE account_id = $1), (SELECT MAX(id) FROM clients)",
+        )
+        .bind(acc.0)
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        if db.engine() == Engine::Postgres {
+            sqlx::query("SET plan_cache_mode = force_generic_plan")
+                .execute(&mut *c)
+                .await
+                .unwrap();
+        }
+        // A member of team T who sees its team's clients, not the others.
+        let scope = ClientScope {
+            member: MemberId(me),
+            own: true,
+            others: OthersScope::Teams(vec![leadteam_domain::TeamId(team)]),
+            unassigned: false,
+        };
+        for after in [None, Some(top - 10), Some(top / 2), Some(top / 20)] {
+            let f = page_of_50(after);
+            let page: Vec<i64> = clients::list(&mut c, acc, &scope, &f)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.id.0)
+                .collect();
+            let expected: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM clients WHERE account_id = $1 AND id < $2 AND team_id = $3 \
+                 ORDER BY id DESC LIMIT 50",
+            )
+            .bind(acc.0)
+            .bind(after.unwrap_or(i64::MAX))
+            .bind(team)
+            .fetch_all(&mut *c)
+            .await
+            .unwrap();
+            assert_eq!(page.len(), 50, "a full page after {after:?}");
+            assert_eq!(page, expected, "the page after {after:?}");
+            let plan = clients::explain_list(&mut c, acc, &scope, &f)
+                .await
+                .unwrap();
+            let skipped: u64 = plan
+                .iter()
+                .filter_map(|l| l.trim().strip_prefix("Rows Removed by Filter: "))
+                .map(|n| n.trim().parse::<u64>().unwrap_or(0))
+                .sum();
+            assert!(
+                skipped < 500,
+                "the page after {after:?} skipped {skipped} rows:\n{}",
+                plan.join("\n")
+            );
+            assert!(
+                plan.iter().any(|l| l.contains("clients_account_team")),
+                "the team part after {after:?} does not search the team index:\n{}",
+                plan.join("\n")
+            );
+            assert_no_walk(&plan, &format!("the team part after {after:?}"));
+        }
+    })
+    .await;
+}

@@ -121,7 +121,7 @@ pub async fn list(
     scope: &ClientScope,
     f: &ListFilter,
 ) -> Result<Vec<ClientRow>, StoreError> {
-    let (sql, binds) = list_sql(account, scope, f);
+    let (sql, binds) = list_sql(Engine::of(c), account, scope, f);
     let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
         .fetch_all(c)
         .await?;
@@ -137,7 +137,7 @@ pub async fn explain_list(
     scope: &ClientScope,
     f: &ListFilter,
 ) -> Result<Vec<String>, StoreError> {
-    let (sql, binds) = list_sql(account, scope, f);
+    let (sql, binds) = list_sql(Engine::of(c), account, scope, f);
     match Engine::of(c) {
         Engine::Sqlite => {
             let rows = bind_all(
