@@ -17,15 +17,17 @@ mod reports;
 mod seed;
 mod server;
 mod signin;
+mod sizes;
 mod stats;
 
 use clap::{Parser, ValueEnum};
 use leadteam_app::{App, AppConfig, SystemClock};
 use leadteam_store::{Db, Engine};
 use report::Row;
+pub(crate) use sizes::Sizes;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -98,33 +100,6 @@ struct Cli {
     /// that arrived over a year (in-process); prints the figures.
     #[arg(long)]
     reports: bool,
-}
-
-pub(crate) struct Sizes {
-    book: usize,
-    batch: usize,
-    races: usize,
-    warmup: Duration,
-    measure: Duration,
-    list_checks: usize,
-}
-
-impl Sizes {
-    fn of(cli: &Cli) -> Sizes {
-        let (book, races, secs, warm, checks) = if cli.quick {
-            (20_000, 20, 1.5, 0.3, 10)
-        } else {
-            (1_000_000, 1_000, 10.0, 1.0, 40)
-        };
-        Sizes {
-            book: cli.book.unwrap_or(book),
-            batch: 2_000,
-            races,
-            warmup: Duration::from_secs_f64(warm),
-            measure: Duration::from_secs_f64(cli.seconds.unwrap_or(secs)),
-            list_checks: checks,
-        }
-    }
 }
 
 const SEED: u64 = 0x1ead_7ea3;
