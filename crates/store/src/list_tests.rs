@@ -37,6 +37,18 @@ fn assert_short_reads(plan: &[String], what: &str) {
     assert_no_walk(plan, what);
 }
 
+/// A role, members A, B and C with it, and team T, in account `$1`.
+const PEOPLE: [&str; 5] = [
+    "INSERT INTO roles (account_id, name, permissions, created_at) VALUES ($1, 'Agent', 0, 1)",
+    "INSERT INTO members (account_id, email, name, role_id, status, created_at) \
+     SELECT $1, 'a@x', 'A', id, 'active', 1 FROM roles WHERE account_id = $1",
+    "INSERT INTO members (account_id, email, name, role_id, status, created_at) \
+     SELECT $1, 'b@x', 'B', id, 'active', 1 FROM roles WHERE account_id = $1",
+    "INSERT INTO members (account_id, email, name, role_id, status, created_at) \
+     SELECT $1, 'c@x', 'C', id, 'active', 1 FROM roles WHERE account_id = $1",
+    "INSERT INTO teams (account_id, name, created_at) VALUES ($1, 'T', 1)",
+];
+
 /// Every kind of client, 50 to a page, after `after`.
 fn page_of_50(after: Option<i64>) -> ListFilter {
     ListFilter {
@@ -103,15 +115,7 @@ async fn a_list_page_reads_short_ranges_on_postgres_with_the_generic_plan() {
     let db = t.db.clone();
     let acc = account(&db).await;
     let mut c = db.conn().await.unwrap();
-    for sql in [
-        "INSERT INTO roles (account_id, name, permissions, created_at) VALUES ($1, 'Agent', 0, 1)",
-        "INSERT INTO members (account_id, email, name, role_id, status, created_at) \
-         SELECT $1, 'a@x', 'A', id, 'active', 1 FROM roles WHERE account_id = $1",
-        "INSERT INTO members (account_id, email, name, role_id, status, created_at) \
-         SELECT $1, 'b@x', 'B', id, 'active', 1 FROM roles WHERE account_id = $1",
-        "INSERT INTO members (account_id, email, name, role_id, status, created_at) \
-         SELECT $1, 'c@x', 'C', id, 'active', 1 FROM roles WHERE account_id = $1",
-        "INSERT INTO teams (account_id, name, created_at) VALUES ($1, 'T', 1)",
+    for sql in PEOPLE.into_iter().chain([
         // Older clients: every other one unassigned, the rest B's in team T.
         "INSERT INTO clients (account_id, name, source, fields_json, assignee_id, team_id, created_at, updated_at) \
          SELECT $1, 'old', 'manual', '{}', \
@@ -122,7 +126,7 @@ async fn a_list_page_reads_short_ranges_on_postgres_with_the_generic_plan() {
         "INSERT INTO clients (account_id, name, source, fields_json, assignee_id, created_at, updated_at) \
          SELECT $1, 'new', 'manual', '{}', (SELECT id FROM members WHERE email = 'a@x'), 1, 1 \
          FROM generate_series(1, 15000) g",
-    ] {
+    ]) {
         sqlx::query(sql).bind(acc.0).execute(&mut *c).await.unwrap();
     }
     sqlx::query("ANALYZE clients")
@@ -213,13 +217,7 @@ async fn a_teams_part_of_a_list_searches_the_index_of_team_clients() {
     each_engine(|db| async move {
         let acc = account(&db).await;
         let mut c = db.conn().await.unwrap();
-        for sql in [
-            "INSERT INTO roles (account_id, name, permissions, created_at) VALUES ($1, 'Agent', 0, 1)",
-            "INSERT INTO members (account_id, email, name, role_id, status, created_at) \
-             SELECT $1, 'a@x', 'A', id, 'active', 1 FROM roles WHERE account_id = $1",
-            "INSERT INTO members (account_id, email, name, role_id, status, created_at) \
-             SELECT $1, 'b@x', 'B', id, 'active', 1 FROM roles WHERE account_id = $1",
-            "INSERT INTO teams (account_id, name, created_at) VALUES ($1, 'T', 1)",
+        for sql in PEOPLE.into_iter().chain([
             // B's clients: the 2,000 oldest in team T, the 18,000 newer in
             // no team (imported on top, say): walking the book from the
             // top would read 18,000 clients before the first of the team's.
@@ -229,7 +227,7 @@ async fn a_teams_part_of_a_list_searches_the_index_of_team_clients() {
                     (SELECT id FROM members WHERE email = 'b@x'), \
                     CASE WHEN n <= 2000 THEN (SELECT id FROM teams WHERE account_id = $1) END, 1, 1 \
              FROM g",
-        ] {
+        ]) {
             sqlx::query(sql).bind(acc.0).execute(&mut *c).await.unwrap();
         }
         sqlx::raw_sql("ANALYZE").execute(&mut *c).await.unwrap();
