@@ -10,7 +10,7 @@ use crate::db::Engine;
 use crate::intake::LeadRow;
 use crate::testing::TestDb;
 use leadteam_domain::authz::{ClientScope, OthersScope};
-use leadteam_domain::{MemberId, Timestamp};
+use leadteam_domain::{AccountId, MemberId, Timestamp};
 
 /// Fails when a plan walks the account's clients: a merge join, or the
 /// primary key read backwards from the cursor.
@@ -48,6 +48,35 @@ const PEOPLE: [&str; 5] = [
      SELECT $1, 'c@x', 'C', id, 'active', 1 FROM roles WHERE account_id = $1",
     "INSERT INTO teams (account_id, name, created_at) VALUES ($1, 'T', 1)",
 ];
+
+/// The ids of a page of 50 after `after`, those of the same page by the
+/// rule written out (`rule`: a condition on the account's clients, with
+/// `$3` = `x`), and the page's plan.
+async fn page_against_rule(
+    c: &mut crate::Conn,
+    acc: AccountId,
+    scope: &ClientScope,
+    after: Option<i64>,
+    rule: &str,
+    x: i64,
+) -> (Vec<i64>, Vec<i64>, Vec<String>) {
+    let f = page_of_50(after);
+    let page = clients::list(&mut *c, acc, scope, &f).await.unwrap();
+    let expected: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM clients WHERE account_id = $1 AND id < $2 AND ({rule}) \
+         ORDER BY id DESC LIMIT 50"
+    )))
+    .bind(acc.0)
+    .bind(after.unwrap_or(i64::MAX))
+    .bind(x)
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    let plan = clients::explain_list(&mut *c, acc, scope, &f)
+        .await
+        .unwrap();
+    (page.iter().map(|r| r.id.0).collect(), expected, plan)
+}
 
 /// Every kind of client, 50 to a page, after `after`.
 fn page_of_50(after: Option<i64>) -> ListFilter {
@@ -179,28 +208,16 @@ async fn a_list_page_reads_short_ranges_on_postgres_with_the_generic_plan() {
         .await
         .unwrap();
     for after in [None, Some(top - 10), Some(top / 2)] {
-        let f = page_of_50(after);
-        let page: Vec<i64> = clients::list(&mut c, acc, &scope, &f)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.id.0)
-            .collect();
-        let expected: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM clients WHERE account_id = $1 AND id < $2 AND (assignee_id IS NULL \
-             OR id IN (SELECT client_id FROM client_guests WHERE member_id = $3)) \
-             ORDER BY id DESC LIMIT 50",
+        let (page, expected, plan) = page_against_rule(
+            &mut c,
+            acc,
+            &scope,
+            after,
+            "assignee_id IS NULL OR id IN (SELECT client_id FROM client_guests WHERE member_id = $3)",
+            guest,
         )
-        .bind(acc.0)
-        .bind(after.unwrap_or(i64::MAX))
-        .bind(guest)
-        .fetch_all(&mut *c)
-        .await
-        .unwrap();
+        .await;
         assert_eq!(page, expected, "the page after {after:?}");
-        let plan = clients::explain_list(&mut c, acc, &scope, &f)
-            .await
-            .unwrap();
         assert_no_walk(&plan, &format!("the guest part after {after:?}"));
     }
     drop(c);
@@ -253,28 +270,10 @@ async fn a_teams_part_of_a_list_searches_the_index_of_team_clients() {
             unassigned: false,
         };
         for after in [None, Some(top - 10), Some(top / 2), Some(top / 20)] {
-            let f = page_of_50(after);
-            let page: Vec<i64> = clients::list(&mut c, acc, &scope, &f)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.id.0)
-                .collect();
-            let expected: Vec<i64> = sqlx::query_scalar(
-                "SELECT id FROM clients WHERE account_id = $1 AND id < $2 AND team_id = $3 \
-                 ORDER BY id DESC LIMIT 50",
-            )
-            .bind(acc.0)
-            .bind(after.unwrap_or(i64::MAX))
-            .bind(team)
-            .fetch_all(&mut *c)
-            .await
-            .unwrap();
+            let (page, expected, plan) =
+                page_against_rule(&mut c, acc, &scope, after, "team_id = $3", team).await;
             assert_eq!(page.len(), 50, "a full page after {after:?}");
             assert_eq!(page, expected, "the page after {after:?}");
-            let plan = clients::explain_list(&mut c, acc, &scope, &f)
-                .await
-                .unwrap();
             assert_short_reads(&plan, &format!("the team part after {after:?}"));
             assert!(
                 plan.iter().any(|l| l.contains("clients_account_team")),
