@@ -270,10 +270,10 @@ impl Router {
         }
     }
 
-    /// Locks and reads the round-robin states and the candidates that the
-    /// decisions by `needs` will look at (members in id order, counters in
-    /// key order: concurrent transactions never wait on each other in a
-    /// cycle).
+    /// Locks and reads the candidates and the round-robin states that the
+    /// decisions by `needs` will look at (members first, in id order, then
+    /// counters, in key order: concurrent transactions never wait on each
+    /// other in a cycle).
     pub async fn load(
         &mut self,
         conn: &mut Conn,
@@ -308,10 +308,6 @@ impl Router {
                 }
             }
         }
-        if !keys.is_empty() {
-            let found = rules::load_states(conn, &keys).await?;
-            self.states.extend(found);
-        }
         let mut accounts: Vec<AccountId> = members.keys().copied().collect();
         accounts.sort();
         for account in accounts {
@@ -340,6 +336,12 @@ impl Router {
                 );
                 f.rows.insert(id, row);
             }
+        }
+        // The counters last: every writer of a rule waits on its counter
+        // from here to its commit (issue 19).
+        if !keys.is_empty() {
+            let found = rules::load_states(conn, &keys).await?;
+            self.states.extend(found);
         }
         Ok(())
     }

@@ -1,8 +1,8 @@
 //! One intake transaction for a batch of leads: duplicates found, rules read
 //! once per account (kept in memory, see [`crate::router::KnownSettings`]),
-//! round-robin positions drawn per rule at once, candidates read once (each
-//! assignment counting towards the capacity of the next lead), every id to
-//! write drawn with one statement, then the leads, idempotency keys,
+//! every id to write drawn with one statement, candidates read once (each
+//! assignment counting towards the capacity of the next lead), round-robin
+//! positions locked and drawn per rule at once, then the leads, idempotency keys,
 //! timeline events, audit rows, alerts, outbound events, delivery log and
 //! round-robin positions written with one [`Script`] (one round trip), and
 //! the alerts published after the commit.
@@ -85,6 +85,40 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
         fates.push(fate);
     }
 
+    // The answers of the duplicates, the subscriptions the leads go out to
+    // (I8), and every id the writes can need, before routing takes its
+    // locks: ids for an alert and the events of an assigned lead each (an
+    // unassigned lead makes fewer events, but may alert several members:
+    // those are drawn after the decisions). Whatever runs between the
+    // round-robin lock and the commit is time every other writer waits.
+    let earlier: Vec<ClientId> = fates
+        .iter()
+        .filter_map(|f| match f {
+            Fate::Stored(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let routing = if earlier.is_empty() {
+        HashMap::new()
+    } else {
+        bulk::routing_of(&mut tx, &earlier).await?
+    };
+    let accounts: Vec<AccountId> = fresh.iter().map(|&i| leads[i].source.account).collect();
+    let subscriptions = LeadEvents::read(app, &mut tx, &accounts).await?;
+    let mut drawn = ids::Drawn::draw(
+        &mut tx,
+        &[
+            (ids::Table::Clients, fresh.len()),
+            (ids::Table::Notifications, fresh.len()),
+            (
+                ids::Table::WebhookEvents,
+                subscriptions.count(accounts.iter().map(|a| (*a, true))),
+            ),
+            (ids::Table::SourceDeliveries, leads.len()),
+        ],
+    )
+    .await?;
+
     // Routing (A1-A14): facts read once per account, states and candidates
     // locked once, each decision counted for the next.
     let mut router = Router::prepare(
@@ -115,8 +149,7 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
         .collect();
 
     // What the writes need to know first: who hears of an unassigned lead
-    // (A6), the routing admins told of a backlog (A14), the subscriptions
-    // the leads go out to (I8), the answers of the duplicates.
+    // (A6), the routing admins told of a backlog (A14).
     let mut seeing: HashMap<AccountId, Vec<MemberId>> = HashMap::new();
     for (&i, (_, assignee, _)) in fresh.iter().zip(&decisions) {
         let account = leads[i].source.account;
@@ -142,22 +175,8 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
             .collect::<Vec<_>>();
         crate::backlog::alert_admins(&mut tx, account, &waiting, &mut backlog_notes, now).await?;
     }
-    let accounts: Vec<AccountId> = fresh.iter().map(|&i| leads[i].source.account).collect();
-    let subscriptions = LeadEvents::read(app, &mut tx, &accounts).await?;
-    let earlier: Vec<ClientId> = fates
-        .iter()
-        .filter_map(|f| match f {
-            Fate::Stored(id) => Some(*id),
-            _ => None,
-        })
-        .collect();
-    let routing = if earlier.is_empty() {
-        HashMap::new()
-    } else {
-        bulk::routing_of(&mut tx, &earlier).await?
-    };
 
-    // Every id written below, drawn at once.
+    // Every id written below: those drawn ahead, more alerts drawn now.
     let lead_notes: usize = fresh
         .iter()
         .zip(&decisions)
@@ -172,18 +191,22 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
             .zip(&decisions)
             .map(|(&i, (_, assignee, _))| (leads[i].source.account, assignee.is_some())),
     );
-    let drawn = ids::allocate_many(
-        &mut tx,
-        &[
-            (ids::Table::Clients, fresh.len()),
-            (ids::Table::Notifications, lead_notes + backlog_notes.len()),
-            (ids::Table::WebhookEvents, lead_events),
-            (ids::Table::SourceDeliveries, leads.len()),
-        ],
-    )
-    .await?;
-    let [client_ids, note_ids, event_ids, delivery_ids] = <[Vec<i64>; 4]>::try_from(drawn)
-        .map_err(|_| AppError::Internal("ids drawn for other tables".into()))?;
+    let client_ids = drawn
+        .take(&mut tx, ids::Table::Clients, fresh.len())
+        .await?;
+    let note_ids = drawn
+        .take(
+            &mut tx,
+            ids::Table::Notifications,
+            lead_notes + backlog_notes.len(),
+        )
+        .await?;
+    let event_ids = drawn
+        .take(&mut tx, ids::Table::WebhookEvents, lead_events)
+        .await?;
+    let delivery_ids = drawn
+        .take(&mut tx, ids::Table::SourceDeliveries, leads.len())
+        .await?;
     let ids: Vec<ClientId> = client_ids.into_iter().map(ClientId).collect();
     if ids.len() != fresh.len() {
         return Err(AppError::Internal("stored leads and ids differ".into()));

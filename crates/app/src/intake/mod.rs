@@ -228,8 +228,8 @@ impl IntakeQueue {
             let (tx, rx) = mpsc::unbounded_channel();
             let rx = Arc::new(Mutex::new(rx));
             // As many writers as the engine usefully runs at once (see
-            // `Db::write_concurrency`). Counter rows are locked in key order
-            // and capacity rows in id order, so writers never wait on each
+            // `Db::write_concurrency`). Capacity rows are locked in id order,
+            // then counter rows in key order, so writers never wait on each
             // other in a cycle.
             for _ in 0..app.db.write_concurrency() {
                 tokio::spawn(writer(app.clone(), Arc::clone(&rx)));
