@@ -11,7 +11,7 @@ use leadteam_store::Db;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long the intake writers and the mail worker get after the
+/// How long the intake writer and the mail worker get after the
 /// connections drained (the whole stop takes at most the shutdown timeout
 /// plus twice this).
 const AFTER_CONNECTIONS: Duration = Duration::from_secs(5);

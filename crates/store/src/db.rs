@@ -176,17 +176,6 @@ impl Db {
         self.engine
     }
 
-    /// How many write transactions of one kind (intake batches) this process
-    /// usefully runs at once: SQLite has one writer; PostgreSQL takes two, so
-    /// one batch is built while the other waits for its commit's WAL flush
-    /// (more were measured no faster on two cores: see BENCHMARKS.md).
-    pub fn write_concurrency(&self) -> usize {
-        match self.engine {
-            Engine::Sqlite => 1,
-            Engine::Postgres => 2,
-        }
-    }
-
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
