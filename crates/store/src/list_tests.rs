@@ -284,3 +284,110 @@ async fn a_teams_part_of_a_list_searches_the_index_of_team_clients() {
     })
     .await;
 }
+
+/// Issue 19: a list filtered to one team (`?team=`) reads that team's
+/// clients only. Every part of a page took the filter as one more
+/// condition: the unassigned part walked every unassigned client below the
+/// cursor looking for the team's (15.7 ms for a page at a middle cursor of
+/// the benchmark's 1,000,000-client book, against 0.38 ms unfiltered), and
+/// the part of each other team the member sees walked that team's clients
+/// for rows it can never hold.
+#[tokio::test]
+async fn a_list_filtered_to_a_team_reads_that_teams_clients_only() {
+    each_engine(|db| async move {
+        let acc = account(&db).await;
+        let mut c = db.conn().await.unwrap();
+        for sql in PEOPLE.into_iter().chain([
+            "INSERT INTO teams (account_id, name, created_at) VALUES ($1, 'U', 1)",
+            // Oldest first: B's 2,000 clients in team T, C's 4,000 in team
+            // U, then 6,000 unassigned in no team, 40 of them (every 150th)
+            // waiting in team T.
+            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 12000) \
+             INSERT INTO clients (account_id, name, source, fields_json, assignee_id, team_id, created_at, updated_at) \
+             SELECT $1, 'x', 'manual', '{}', \
+                    CASE WHEN n <= 2000 THEN (SELECT id FROM members WHERE email = 'b@x') \
+                         WHEN n <= 6000 THEN (SELECT id FROM members WHERE email = 'c@x') END, \
+                    CASE WHEN n <= 2000 OR (n > 6000 AND n % 150 = 0) \
+                         THEN (SELECT id FROM teams WHERE account_id = $1 AND name = 'T') \
+                         WHEN n <= 6000 THEN (SELECT id FROM teams WHERE account_id = $1 AND name = 'U') END, \
+                    1, 1 \
+             FROM g",
+        ]) {
+            sqlx::query(sql).bind(acc.0).execute(&mut *c).await.unwrap();
+        }
+        sqlx::raw_sql("ANALYZE").execute(&mut *c).await.unwrap();
+        let (me, t, u, top): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT id FROM members WHERE email = 'a@x'), \
+             (SELECT id FROM teams WHERE account_id = $1 AND name = 'T'), \
+             (SELECT id FROM teams WHERE account_id = $1 AND name = 'U'), \
+             (SELECT MAX(id) FROM clients)",
+        )
+        .bind(acc.0)
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+        if db.engine() == Engine::Postgres {
+            sqlx::query("SET plan_cache_mode = force_generic_plan")
+                .execute(&mut *c)
+                .await
+                .unwrap();
+        }
+        // A member who sees the unassigned clients and teams T and U.
+        let scope = ClientScope {
+            member: MemberId(me),
+            own: true,
+            others: OthersScope::Teams(vec![
+                leadteam_domain::TeamId(t),
+                leadteam_domain::TeamId(u),
+            ]),
+            unassigned: true,
+        };
+        for after in [None, Some(top - 1000), Some(top / 4), Some(1500)] {
+            let f = ListFilter {
+                team: Some(leadteam_domain::TeamId(t)),
+                ..page_of_50(after)
+            };
+            let page: Vec<i64> = clients::list(&mut *c, acc, &scope, &f)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.id.0)
+                .collect();
+            let expected: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM clients WHERE account_id = $1 AND team_id = $2 AND id < $3 \
+                 ORDER BY id DESC LIMIT 50",
+            )
+            .bind(acc.0)
+            .bind(t)
+            .bind(after.unwrap_or(i64::MAX))
+            .fetch_all(&mut *c)
+            .await
+            .unwrap();
+            assert!(!expected.is_empty(), "team T has clients after {after:?}");
+            assert_eq!(page, expected, "the page of team T after {after:?}");
+            let plan = clients::explain_list(&mut *c, acc, &scope, &f)
+                .await
+                .unwrap();
+            let what = format!("the page of team T after {after:?}");
+            assert_short_reads(&plan, &what);
+            // Team U's part is left out (a part reads the team index
+            // newest first; a guest's client is looked up in it by id),
+            // and the unassigned part searches the unassigned clients of
+            // the team.
+            let team_parts = plan
+                .iter()
+                .filter(|l| {
+                    l.contains("clients_account_team")
+                        && (l.contains("Backward") || l.contains("SEARCH c USING"))
+                })
+                .count();
+            assert_eq!(team_parts, 1, "{what} reads one team:\n{}", plan.join("\n"));
+            assert!(
+                plan.iter().any(|l| l.contains("clients_unassigned_team")),
+                "{what} does not search the unassigned clients of the team:\n{}",
+                plan.join("\n")
+            );
+        }
+    })
+    .await;
+}

@@ -47,6 +47,7 @@ migrations! {
     53 "0053_graph_lookups",
     54 "0054_unused_first_contact_index",
     55 "0055_partial_source_lead_index",
+    56 "0056_unassigned_team_index",
 }
 
 /// The migrations of `engine`, as (version, name, SQL).
