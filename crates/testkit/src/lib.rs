@@ -52,6 +52,9 @@ pub struct TestApp {
     workers: Option<leadteam_app::workers::Workers>,
     pg_db: Option<String>,
     db_url: String,
+    /// How outbound webhooks are delivered (each node of the cluster the
+    /// same).
+    integrations: leadteam_app::IntegrationsConfig,
 }
 
 /// Options for `spawn_with`.
@@ -136,7 +139,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
         base_url: base.clone(),
         signin: opts.signin,
         data_dir: dir.path.clone(),
-        integrations: opts.integrations,
+        integrations: opts.integrations.clone(),
         // Tests move the clock and wait for the routing worker (A10, A11).
         routing_poll_ms: 100,
         ..AppConfig::default()
@@ -203,6 +206,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
         server: Some(server),
         pg_db,
         db_url: url,
+        integrations: opts.integrations,
     })
 }
 
@@ -225,6 +229,7 @@ impl TestApp {
         let config = AppConfig {
             base_url: base.clone(),
             routing_poll_ms: 100,
+            integrations: self.integrations.clone(),
             ..AppConfig::default()
         };
         let mut app = App::new(db.clone(), Arc::new(self.clock.clone()), config);
@@ -264,6 +269,7 @@ impl TestApp {
             workers: Some(workers),
             pg_db: None,
             db_url: self.db_url.clone(),
+            integrations: self.integrations.clone(),
         }
     }
 

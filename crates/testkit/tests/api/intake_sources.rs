@@ -69,7 +69,7 @@ async fn r_i1_a_switched_off_rotated_or_deleted_source_is_refused_at_once_after_
 }
 
 /// Delivers to `node` the lead `n` signed for `src` (made on `first`).
-async fn deliver_on(node: &TestApp, first: &TestApp, src: &Value, n: u32) -> u16 {
+pub(crate) async fn deliver_on(node: &TestApp, first: &TestApp, src: &Value, n: u32) -> u16 {
     let mut on_node = src.clone();
     on_node["webhook_url"] = json!(
         src["webhook_url"]

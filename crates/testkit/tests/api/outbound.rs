@@ -38,6 +38,101 @@ with_receiver!(false;
 );
 both_engines!(r_i8_private_link_local_and_metadata_urls_are_refused_and_nothing_is_stored);
 
+/// I8 across nodes (issue 19): each node keeps the subscriptions in memory
+/// and the bus tells it of every change made on another. A subscription
+/// created on node A, then switched off there, decides the events node B
+/// writes for its leads as soon as the bus reaches B (waited for, within 5
+/// s), and every one after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r_i8_two_nodes_a_subscription_changed_on_one_node_decides_the_others_events() {
+    let receiver = StandIn::start(vec![(200, "{}".into())]).await;
+    let mut opts = Options::default();
+    opts.integrations.webhook_allow_networks = Network::parse_list("127.0.0.0/8").unwrap();
+    let Some(app) = leadteam_testkit::spawn_with(Engine::Postgres, opts).await else {
+        return;
+    };
+    let other = app.another_node().await;
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let hook = super::intake::source(&app, &owner, "webhook", "Zap").await;
+    let mut n = 0;
+    let mut lead_on_b = || {
+        n += 1;
+        let (other, app, hook) = (&other, &app, &hook);
+        async move {
+            let status = super::intake_sources::deliver_on(other, app, hook, n).await;
+            assert_eq!(status, 201, "lead {n} on node B");
+        }
+    };
+    // Node B takes a lead before anyone subscribes: it now keeps that the
+    // account has no subscription.
+    lead_on_b().await;
+    assert_eq!(app.count("webhook_events").await, 0, "nobody subscribed");
+
+    let a = subscribe(
+        &app,
+        &owner.token,
+        &format!("{}/hook", receiver.base),
+        &["lead.created"],
+    )
+    .await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    let a = a.body["id"].as_i64().unwrap();
+    let start = std::time::Instant::now();
+    while events_of(&app, &owner.token, a).await == 0 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "node B never wrote an event for a subscription made on node A"
+        );
+        lead_on_b().await;
+    }
+    println!(
+        "the subscription reached node B after {:?}",
+        start.elapsed()
+    );
+    for _ in 0..3 {
+        let before = events_of(&app, &owner.token, a).await;
+        lead_on_b().await;
+        assert_eq!(
+            events_of(&app, &owner.token, a).await,
+            before + 1,
+            "one event per lead on B"
+        );
+    }
+
+    let r = app
+        .patch(
+            &owner.token,
+            &format!("/api/v1/webhooks/{a}"),
+            json!({"enabled": false}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let start = std::time::Instant::now();
+    loop {
+        let before = events_of(&app, &owner.token, a).await;
+        lead_on_b().await;
+        if events_of(&app, &owner.token, a).await == before {
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "node B kept writing events for a subscription switched off on node A"
+        );
+    }
+    println!("the switch-off reached node B after {:?}", start.elapsed());
+    let before = events_of(&app, &owner.token, a).await;
+    for _ in 0..3 {
+        lead_on_b().await;
+    }
+    assert_eq!(
+        events_of(&app, &owner.token, a).await,
+        before,
+        "switched off: no event from B"
+    );
+    other.stop().await;
+    app.stop().await;
+}
+
 async fn run<F, Fut>(engine: Engine, allow: bool, story: F)
 where
     F: FnOnce(TestApp, StandIn) -> Fut,
