@@ -49,19 +49,19 @@ const PEOPLE: [&str; 5] = [
     "INSERT INTO teams (account_id, name, created_at) VALUES ($1, 'T', 1)",
 ];
 
-/// The ids of a page of 50 after `after`, those of the same page by the
-/// rule written out (`rule`: a condition on the account's clients, with
-/// `$3` = `x`), and the page's plan.
+/// The ids of the page `f` asks for, those of the same page by the rule
+/// written out (`rule`: a condition on the account's clients, with `$3` =
+/// `x`), and the page's plan.
 async fn page_against_rule(
     c: &mut crate::Conn,
     acc: AccountId,
     scope: &ClientScope,
-    after: Option<i64>,
+    f: &ListFilter,
     rule: &str,
     x: i64,
 ) -> (Vec<i64>, Vec<i64>, Vec<String>) {
-    let f = page_of_50(after);
-    let page = clients::list(&mut *c, acc, scope, &f).await.unwrap();
+    let after = f.after.map(|a| a.0);
+    let page = clients::list(&mut *c, acc, scope, f).await.unwrap();
     let expected: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT id FROM clients WHERE account_id = $1 AND id < $2 AND ({rule}) \
          ORDER BY id DESC LIMIT 50"
@@ -72,9 +72,7 @@ async fn page_against_rule(
     .fetch_all(&mut *c)
     .await
     .unwrap();
-    let plan = clients::explain_list(&mut *c, acc, scope, &f)
-        .await
-        .unwrap();
+    let plan = clients::explain_list(&mut *c, acc, scope, f).await.unwrap();
     (page.iter().map(|r| r.id.0).collect(), expected, plan)
 }
 
@@ -212,7 +210,7 @@ async fn a_list_page_reads_short_ranges_on_postgres_with_the_generic_plan() {
             &mut c,
             acc,
             &scope,
-            after,
+            &page_of_50(after),
             "assignee_id IS NULL OR id IN (SELECT client_id FROM client_guests WHERE member_id = $3)",
             guest,
         )
@@ -271,7 +269,8 @@ async fn a_teams_part_of_a_list_searches_the_index_of_team_clients() {
         };
         for after in [None, Some(top - 10), Some(top / 2), Some(top / 20)] {
             let (page, expected, plan) =
-                page_against_rule(&mut c, acc, &scope, after, "team_id = $3", team).await;
+                page_against_rule(&mut c, acc, &scope, &page_of_50(after), "team_id = $3", team)
+                    .await;
             assert_eq!(page.len(), 50, "a full page after {after:?}");
             assert_eq!(page, expected, "the page after {after:?}");
             assert_short_reads(&plan, &format!("the team part after {after:?}"));
@@ -347,27 +346,10 @@ async fn a_list_filtered_to_a_team_reads_that_teams_clients_only() {
                 team: Some(leadteam_domain::TeamId(t)),
                 ..page_of_50(after)
             };
-            let page: Vec<i64> = clients::list(&mut *c, acc, &scope, &f)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.id.0)
-                .collect();
-            let expected: Vec<i64> = sqlx::query_scalar(
-                "SELECT id FROM clients WHERE account_id = $1 AND team_id = $2 AND id < $3 \
-                 ORDER BY id DESC LIMIT 50",
-            )
-            .bind(acc.0)
-            .bind(t)
-            .bind(after.unwrap_or(i64::MAX))
-            .fetch_all(&mut *c)
-            .await
-            .unwrap();
+            let (page, expected, plan) =
+                page_against_rule(&mut c, acc, &scope, &f, "team_id = $3", t).await;
             assert!(!expected.is_empty(), "team T has clients after {after:?}");
             assert_eq!(page, expected, "the page of team T after {after:?}");
-            let plan = clients::explain_list(&mut *c, acc, &scope, &f)
-                .await
-                .unwrap();
             let what = format!("the page of team T after {after:?}");
             assert_short_reads(&plan, &what);
             // Team U's part is left out (a part reads the team index
