@@ -49,6 +49,32 @@ const PEOPLE: [&str; 5] = [
     "INSERT INTO teams (account_id, name, created_at) VALUES ($1, 'T', 1)",
 ];
 
+/// Seeds the account `acc` with [`PEOPLE`] and `clients` (statements with
+/// `$1` = the account), takes statistics, and on PostgreSQL has every
+/// statement of `c` use its generic plan (what a prepared statement may
+/// settle on).
+async fn seeded_for_plans(
+    db: &crate::Db,
+    c: &mut crate::Conn,
+    acc: AccountId,
+    clients: &[&'static str],
+) {
+    for sql in PEOPLE.iter().chain(clients) {
+        sqlx::query(*sql)
+            .bind(acc.0)
+            .execute(&mut *c)
+            .await
+            .unwrap();
+    }
+    sqlx::raw_sql("ANALYZE").execute(&mut *c).await.unwrap();
+    if db.engine() == Engine::Postgres {
+        sqlx::query("SET plan_cache_mode = force_generic_plan")
+            .execute(&mut *c)
+            .await
+            .unwrap();
+    }
+}
+
 /// The ids of the page `f` asks for, those of the same page by the rule
 /// written out (`rule`: a condition on the account's clients, with `$3` =
 /// `x`), and the page's plan.
@@ -232,7 +258,7 @@ async fn a_teams_part_of_a_list_searches_the_index_of_team_clients() {
     each_engine(|db| async move {
         let acc = account(&db).await;
         let mut c = db.conn().await.unwrap();
-        for sql in PEOPLE.into_iter().chain([
+        seeded_for_plans(&db, &mut c, acc, &[
             // B's clients: the 2,000 oldest in team T, the 18,000 newer in
             // no team (imported on top, say): walking the book from the
             // top would read 18,000 clients before the first of the team's.
@@ -242,10 +268,8 @@ async fn a_teams_part_of_a_list_searches_the_index_of_team_clients() {
                     (SELECT id FROM members WHERE email = 'b@x'), \
                     CASE WHEN n <= 2000 THEN (SELECT id FROM teams WHERE account_id = $1) END, 1, 1 \
              FROM g",
-        ]) {
-            sqlx::query(sql).bind(acc.0).execute(&mut *c).await.unwrap();
-        }
-        sqlx::raw_sql("ANALYZE").execute(&mut *c).await.unwrap();
+        ])
+        .await;
         let (me, team, top): (i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT id FROM members WHERE email = 'a@x'), \
              (SELECT id FROM teams WHERE account_id = $1), (SELECT MAX(id) FROM clients)",
@@ -254,12 +278,6 @@ async fn a_teams_part_of_a_list_searches_the_index_of_team_clients() {
         .fetch_one(&mut *c)
         .await
         .unwrap();
-        if db.engine() == Engine::Postgres {
-            sqlx::query("SET plan_cache_mode = force_generic_plan")
-                .execute(&mut *c)
-                .await
-                .unwrap();
-        }
         // A member of team T who sees its team's clients, not the others.
         let scope = ClientScope {
             member: MemberId(me),
@@ -296,7 +314,7 @@ async fn a_list_filtered_to_a_team_reads_that_teams_clients_only() {
     each_engine(|db| async move {
         let acc = account(&db).await;
         let mut c = db.conn().await.unwrap();
-        for sql in PEOPLE.into_iter().chain([
+        seeded_for_plans(&db, &mut c, acc, &[
             "INSERT INTO teams (account_id, name, created_at) VALUES ($1, 'U', 1)",
             // Oldest first: B's 2,000 clients in team T, C's 4,000 in team
             // U, then 6,000 unassigned in no team, 40 of them (every 150th)
@@ -311,10 +329,8 @@ async fn a_list_filtered_to_a_team_reads_that_teams_clients_only() {
                          WHEN n <= 6000 THEN (SELECT id FROM teams WHERE account_id = $1 AND name = 'U') END, \
                     1, 1 \
              FROM g",
-        ]) {
-            sqlx::query(sql).bind(acc.0).execute(&mut *c).await.unwrap();
-        }
-        sqlx::raw_sql("ANALYZE").execute(&mut *c).await.unwrap();
+        ])
+        .await;
         let (me, t, u, top): (i64, i64, i64, i64) = sqlx::query_as(
             "SELECT (SELECT id FROM members WHERE email = 'a@x'), \
              (SELECT id FROM teams WHERE account_id = $1 AND name = 'T'), \
@@ -325,12 +341,6 @@ async fn a_list_filtered_to_a_team_reads_that_teams_clients_only() {
         .fetch_one(&mut *c)
         .await
         .unwrap();
-        if db.engine() == Engine::Postgres {
-            sqlx::query("SET plan_cache_mode = force_generic_plan")
-                .execute(&mut *c)
-                .await
-                .unwrap();
-        }
         // A member who sees the unassigned clients and teams T and U.
         let scope = ClientScope {
             member: MemberId(me),
