@@ -317,16 +317,18 @@ async fn a_list_filtered_to_a_team_reads_that_teams_clients_only() {
         seeded_for_plans(&db, &mut c, acc, &[
             "INSERT INTO teams (account_id, name, created_at) VALUES ($1, 'U', 1)",
             // Oldest first: B's 2,000 clients in team T, C's 4,000 in team
-            // U, then 6,000 unassigned in no team, 40 of them (every 150th)
-            // waiting in team T.
-            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 12000) \
+            // U, 6,000 unassigned in no team, 40 of them (every 150th)
+            // waiting in team T, then the member's own 3,000, 30 of them
+            // (every 100th) in team T, the rest in team U.
+            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 15000) \
              INSERT INTO clients (account_id, name, source, fields_json, assignee_id, team_id, created_at, updated_at) \
              SELECT $1, 'x', 'manual', '{}', \
                     CASE WHEN n <= 2000 THEN (SELECT id FROM members WHERE email = 'b@x') \
-                         WHEN n <= 6000 THEN (SELECT id FROM members WHERE email = 'c@x') END, \
-                    CASE WHEN n <= 2000 OR (n > 6000 AND n % 150 = 0) \
+                         WHEN n <= 6000 THEN (SELECT id FROM members WHERE email = 'c@x') \
+                         WHEN n > 12000 THEN (SELECT id FROM members WHERE email = 'a@x') END, \
+                    CASE WHEN n <= 2000 OR (n > 6000 AND n <= 12000 AND n % 150 = 0) OR (n > 12000 AND n % 100 = 0) \
                          THEN (SELECT id FROM teams WHERE account_id = $1 AND name = 'T') \
-                         WHEN n <= 6000 THEN (SELECT id FROM teams WHERE account_id = $1 AND name = 'U') END, \
+                         WHEN n <= 6000 OR n > 12000 THEN (SELECT id FROM teams WHERE account_id = $1 AND name = 'U') END, \
                     1, 1 \
              FROM g",
         ])
@@ -351,7 +353,7 @@ async fn a_list_filtered_to_a_team_reads_that_teams_clients_only() {
             ]),
             unassigned: true,
         };
-        for after in [None, Some(top - 1000), Some(top / 4), Some(1500)] {
+        for after in [None, Some(top - 1000), Some(top - 3500), Some(top / 4), Some(1500)] {
             let f = ListFilter {
                 team: Some(leadteam_domain::TeamId(t)),
                 ..page_of_50(after)
@@ -364,8 +366,14 @@ async fn a_list_filtered_to_a_team_reads_that_teams_clients_only() {
             assert_short_reads(&plan, &what);
             // Team U's part is left out (a part reads the team index
             // newest first; a guest's client is looked up in it by id),
-            // and the unassigned part searches the unassigned clients of
-            // the team.
+            // the member's own clients of team T are read with the team's
+            // others (not by walking all the member's clients), and the
+            // unassigned part searches the unassigned clients of the team.
+            assert!(
+                !plan.iter().any(|l| l.contains("clients_account_assignee")),
+                "{what} walks the member's own clients:\n{}",
+                plan.join("\n")
+            );
             let team_parts = plan
                 .iter()
                 .filter(|l| {

@@ -130,7 +130,15 @@ fn union_sql(
     };
     let ordered = |cond: &str, order: &str| part(&format!("{cond}{extra}"), order);
     let branch = |cond: &str| ordered(cond, "c.id DESC");
-    if kinds.mine {
+    // Filtered to a team whose clients the member sees, that team's part
+    // holds the member's own clients of the team too (they are all assigned
+    // clients of it), and the part of the member's own clients is left out:
+    // read through the (account, assignee, id) index, it walked every client
+    // of the member for the few of that team.
+    let merged = kinds.mine
+        && kinds.others
+        && matches!(&scope.others, OthersScope::Teams(ts) if f.team.is_some_and(|x| ts.contains(&x)));
+    if kinds.mine && !merged {
         branches.push(branch(&format!("c.assignee_id = {me}")));
     }
     // Guest clients (P7), of whichever kinds the list shows.
@@ -204,15 +212,19 @@ fn union_sql(
         // Filtered to a team, the other teams' parts hold nothing.
         for t in teams.iter().filter(|t| f.team.is_none_or(|x| x == **t)) {
             let x = p.param(Bind::I64(t.0));
-            let mine = format!("c.assignee_id IS NOT NULL AND c.assignee_id <> {me}");
+            let assigned = if merged {
+                "c.assignee_id IS NOT NULL".to_owned()
+            } else {
+                format!("c.assignee_id IS NOT NULL AND c.assignee_id <> {me}")
+            };
             branches.push(match engine {
                 // (Filtered to this team, the filter names it already:
                 // named twice, SQLite took the team for less selective
                 // than the cursor and walked the primary key.)
-                Engine::Sqlite if f.team.is_some() => branch(&mine),
-                Engine::Sqlite => branch(&format!("c.team_id = {x} AND {mine}")),
+                Engine::Sqlite if f.team.is_some() => branch(&assigned),
+                Engine::Sqlite => branch(&format!("c.team_id = {x} AND {assigned}")),
                 Engine::Postgres => part(
-                    &format!("{} AND {mine}{but_team}", team_range(&x)),
+                    &format!("{} AND {assigned}{but_team}", team_range(&x)),
                     "c.team_id DESC, c.id DESC",
                 ),
             });
