@@ -12,6 +12,7 @@ both_engines!(
     r_t1_x3_foreign_team_ids_answer_404_and_change_nothing,
     r_t1_x1_team_changes_are_audited_with_before_and_after,
     r_t1_racing_creates_of_one_name_make_one_team,
+    r_p2_a_list_filtered_to_a_team_shows_what_the_caller_sees_of_that_team,
 );
 
 async fn teams(app: &TestApp, token: &str) -> Value {
@@ -348,4 +349,103 @@ async fn r_t1_racing_creates_of_one_name_make_one_team(app: &TestApp) {
             .all(|r| r.field() == Some("name"))
     );
     assert_eq!(app.count("teams").await, 1);
+}
+
+/// P2, C8: a list filtered to one team (`?team=`) shows exactly the clients
+/// of that team the caller may see: its own, the others' of a team it
+/// sees, never those of a team it does not see (issue 19: such a page reads
+/// the team's clients part by part).
+async fn r_p2_a_list_filtered_to_a_team_shows_what_the_caller_sees_of_that_team(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let (bob, bob_id) = join(app, &owner, "Bob", "bob@example.com", "Member").await;
+    let (cal, cal_id) = join(app, &owner, "Cal", "cal@example.com", "Member").await;
+    let (dan, dan_id) = join(app, &owner, "Dan", "dan@example.com", "Member").await;
+    let t = create(
+        app,
+        &owner,
+        json!({"name": "T", "member_ids": [bob_id, cal_id]}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let u = create(app, &owner, json!({"name": "U", "member_ids": [dan_id]})).await["id"]
+        .as_i64()
+        .unwrap();
+    // A client added by `by` (its assignee), in `team`.
+    let client_in = |by: &User, name: &'static str, team: Option<i64>| {
+        let token = by.token.clone();
+        async move {
+            let r = app
+                .post(&token, "/api/v1/clients", json!({"name": name}))
+                .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            let id = r.body["id"].as_i64().unwrap();
+            if let Some(team) = team {
+                let r = app
+                    .patch(
+                        &token,
+                        &format!("/api/v1/clients/{id}"),
+                        json!({"team_id": team}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text);
+            }
+            id
+        }
+    };
+    let bob_t = client_in(&bob, "Bob's in T", Some(t)).await;
+    let bob_u = client_in(&bob, "Bob's in U", Some(u)).await;
+    let bob_none = client_in(&bob, "Bob's in no team", None).await;
+    let cal_t1 = client_in(&cal, "Cal's first", Some(t)).await;
+    let cal_t2 = client_in(&cal, "Cal's second", Some(t)).await;
+    let dan_u = client_in(&dan, "Dan's", Some(u)).await;
+    // Bob sees his teams' clients (team T), as well as his own.
+    let r = app
+        .patch(
+            &owner.token,
+            &format!("/api/v1/members/{bob_id}"),
+            json!({"permissions": ["clients.view_team", "clients.view_unassigned"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let list = |token: String, query: String| async move {
+        let r = app
+            .get(&token, &format!("/api/v1/clients?view=all{query}"))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect::<Vec<i64>>()
+    };
+    let bob_list = |query: String| list(bob.token.clone(), query);
+    assert_eq!(
+        bob_list(String::new()).await,
+        [cal_t2, cal_t1, bob_none, bob_u, bob_t],
+        "Bob's whole list"
+    );
+    // His own and Cal's of team T, newest first, a page at a time too.
+    assert_eq!(
+        bob_list(format!("&team={t}")).await,
+        [cal_t2, cal_t1, bob_t]
+    );
+    assert_eq!(
+        bob_list(format!("&team={t}&limit=2")).await,
+        [cal_t2, cal_t1],
+        "the first page"
+    );
+    assert_eq!(
+        bob_list(format!("&team={t}&limit=2&after={cal_t1}")).await,
+        [bob_t],
+        "the next page"
+    );
+    // Of team U, which he does not see, only his own.
+    assert_eq!(bob_list(format!("&team={u}")).await, [bob_u]);
+    // The owner sees all of team U.
+    assert_eq!(
+        list(owner.token.clone(), format!("&team={u}")).await,
+        [dan_u, bob_u]
+    );
 }
