@@ -211,7 +211,6 @@ fn union_sql(
         // at the cursor with the row comparison).
         // Filtered to a team, the other teams' parts hold nothing.
         for t in teams.iter().filter(|t| f.team.is_none_or(|x| x == **t)) {
-            let x = p.param(Bind::I64(t.0));
             let assigned = if merged {
                 "c.assignee_id IS NOT NULL".to_owned()
             } else {
@@ -222,11 +221,17 @@ fn union_sql(
                 // named twice, SQLite took the team for less selective
                 // than the cursor and walked the primary key.)
                 Engine::Sqlite if f.team.is_some() => branch(&assigned),
-                Engine::Sqlite => branch(&format!("c.team_id = {x} AND {assigned}")),
-                Engine::Postgres => part(
-                    &format!("{} AND {assigned}{but_team}", team_range(&x)),
-                    "c.team_id DESC, c.id DESC",
-                ),
+                Engine::Sqlite => {
+                    let x = p.param(Bind::I64(t.0));
+                    branch(&format!("c.team_id = {x} AND {assigned}"))
+                }
+                Engine::Postgres => {
+                    let x = p.param(Bind::I64(t.0));
+                    part(
+                        &format!("{} AND {assigned}{but_team}", team_range(&x)),
+                        "c.team_id DESC, c.id DESC",
+                    )
+                }
             });
         }
     }
