@@ -413,12 +413,7 @@ async fn r_p2_a_list_filtered_to_a_team_shows_what_the_caller_sees_of_that_team(
             .get(&token, &format!("/api/v1/clients?view=all{query}"))
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
-        r.body["clients"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["id"].as_i64().unwrap())
-            .collect::<Vec<i64>>()
+        super::clients::ids(&r.body)
     };
     let bob_list = |query: String| list(bob.token.clone(), query);
     assert_eq!(
