@@ -144,7 +144,8 @@ impl Drawn {
     }
 
     /// `n` ids of `table` in ascending order: the first of those drawn
-    /// ahead, and when they are too few the rest drawn now.
+    /// ahead, and when they are too few the rest drawn now. Each table is
+    /// taken once: what it leaves of those drawn ahead is not kept.
     pub async fn take(
         &mut self,
         c: &mut Conn,

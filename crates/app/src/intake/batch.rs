@@ -2,10 +2,10 @@
 //! once per account (kept in memory, see [`crate::router::KnownSettings`]),
 //! every id to write drawn with one statement, candidates read once (each
 //! assignment counting towards the capacity of the next lead), round-robin
-//! positions locked and drawn per rule at once, then the leads, idempotency keys,
-//! timeline events, audit rows, alerts, outbound events, delivery log and
-//! round-robin positions written with one [`Script`] (one round trip), and
-//! the alerts published after the commit.
+//! positions locked and drawn per rule at once, then the leads, idempotency
+//! keys, timeline events, audit rows, alerts, outbound events, delivery log
+//! and round-robin positions written with one [`Script`] (one round trip),
+//! and the alerts published after the commit.
 
 use super::{Ingested, Prepared};
 use crate::App;
@@ -90,7 +90,8 @@ pub(super) async fn store(app: &App, leads: &[Prepared]) -> Result<Vec<Ingested>
     // locks: ids for an alert and the events of an assigned lead each (an
     // unassigned lead makes fewer events, but may alert several members:
     // those are drawn after the decisions). Whatever runs between the
-    // round-robin lock and the commit is time every other writer waits.
+    // round-robin lock and the commit is time the other nodes' writers of
+    // the same rule wait.
     let earlier: Vec<ClientId> = fates
         .iter()
         .filter_map(|f| match f {

@@ -210,28 +210,27 @@ fn union_sql(
         // SQLite searches the index with the equality (and would not start
         // at the cursor with the row comparison).
         // Filtered to a team, the other teams' parts hold nothing.
+        let assigned = if merged {
+            "c.assignee_id IS NOT NULL".to_owned()
+        } else {
+            format!("c.assignee_id IS NOT NULL AND c.assignee_id <> {me}")
+        };
         for t in teams.iter().filter(|t| f.team.is_none_or(|x| x == **t)) {
-            let assigned = if merged {
-                "c.assignee_id IS NOT NULL".to_owned()
-            } else {
-                format!("c.assignee_id IS NOT NULL AND c.assignee_id <> {me}")
+            // Filtered to this team, its parameter is the filter's.
+            let x = match &team_filter {
+                Some(x) => x.clone(),
+                None => p.param(Bind::I64(t.0)),
             };
             branches.push(match engine {
-                // (Filtered to this team, the filter names it already:
-                // named twice, SQLite took the team for less selective
-                // than the cursor and walked the primary key.)
-                Engine::Sqlite if f.team.is_some() => branch(&assigned),
-                Engine::Sqlite => {
-                    let x = p.param(Bind::I64(t.0));
-                    branch(&format!("c.team_id = {x} AND {assigned}"))
-                }
-                Engine::Postgres => {
-                    let x = p.param(Bind::I64(t.0));
-                    part(
-                        &format!("{} AND {assigned}{but_team}", team_range(&x)),
-                        "c.team_id DESC, c.id DESC",
-                    )
-                }
+                // (Filtered, `extra` names the team already: named twice,
+                // SQLite took the team for less selective than the cursor
+                // and walked the primary key.)
+                Engine::Sqlite if team_filter.is_some() => branch(&assigned),
+                Engine::Sqlite => branch(&format!("c.team_id = {x} AND {assigned}")),
+                Engine::Postgres => part(
+                    &format!("{} AND {assigned}{but_team}", team_range(&x)),
+                    "c.team_id DESC, c.id DESC",
+                ),
             });
         }
     }
