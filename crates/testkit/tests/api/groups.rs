@@ -1,7 +1,7 @@
 //! Client groups: `groups.edit` creates and edits, only the owner and admins
 //! delete (P5); every member uses them (P6); other accounts' ids answer 404 (X3).
 
-use crate::support::join;
+use crate::support::{join, set_permissions};
 use leadteam_testkit::{TestApp, both_engines};
 use serde_json::{Value, json};
 
@@ -75,14 +75,7 @@ async fn r_p5_p6_groups_edit_creates_and_edits_only_admins_delete_every_member_u
     );
 
     // The permission decides, not the role: Bob with groups.edit creates.
-    let r = app
-        .patch(
-            &owner.token,
-            &format!("/api/v1/members/{bob_id}"),
-            json!({"permissions": ["team.view", "groups.edit"]}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    set_permissions(app, &owner, bob_id, &["team.view", "groups.edit"]).await;
     let r = app
         .post(&bob.token, "/api/v1/groups", json!({"name": "Leads 2025"}))
         .await;

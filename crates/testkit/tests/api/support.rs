@@ -174,6 +174,18 @@ pub async fn footprint(app: &TestApp) -> Vec<i64> {
     out
 }
 
+/// Gives the member `member` exactly `permissions` (as `by`, an admin).
+pub async fn set_permissions(app: &TestApp, by: &User, member: i64, permissions: &[&str]) {
+    let r = app
+        .patch(
+            &by.token,
+            &format!("/api/v1/members/{member}"),
+            serde_json::json!({"permissions": permissions}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
 pub async fn member_id(app: &TestApp, user: &User) -> i64 {
     app.get(&user.token, "/api/v1/me").await.body["member_id"]
         .as_i64()

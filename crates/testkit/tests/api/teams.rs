@@ -1,7 +1,7 @@
 //! Teams (T1): admins create, rename and delete teams and set their members;
 //! a member may be in several teams; other accounts' teams are invisible (X3).
 
-use crate::support::join;
+use crate::support::{join, set_permissions};
 use leadteam_testkit::{TestApp, User, both_engines};
 use serde_json::{Value, json};
 
@@ -148,14 +148,7 @@ async fn r_t1_only_admins_change_teams_and_refusals_change_nothing(app: &TestApp
     assert_eq!(app.count("team_members").await, 0);
 
     // A member holding account.manage is an admin, whatever its role's name.
-    let r = app
-        .patch(
-            &owner.token,
-            &format!("/api/v1/members/{mia_id}"),
-            json!({"permissions": ["team.view", "account.manage"]}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    set_permissions(app, &owner, mia_id, &["team.view", "account.manage"]).await;
     let r = app.patch(&mia.token, &path, json!({"name": "Mine"})).await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
@@ -400,14 +393,13 @@ async fn r_p2_a_list_filtered_to_a_team_shows_what_the_caller_sees_of_that_team(
     let cal_t2 = client_in(&cal, "Cal's second", Some(t)).await;
     let dan_u = client_in(&dan, "Dan's", Some(u)).await;
     // Bob sees his teams' clients (team T), as well as his own.
-    let r = app
-        .patch(
-            &owner.token,
-            &format!("/api/v1/members/{bob_id}"),
-            json!({"permissions": ["clients.view_team", "clients.view_unassigned"]}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    set_permissions(
+        app,
+        &owner,
+        bob_id,
+        &["clients.view_team", "clients.view_unassigned"],
+    )
+    .await;
     let list = |token: String, query: String| async move {
         let r = app
             .get(&token, &format!("/api/v1/clients?view=all{query}"))
