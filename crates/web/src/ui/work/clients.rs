@@ -40,6 +40,8 @@ pub(super) struct ListParams {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
@@ -54,6 +56,7 @@ impl ListParams {
             view: keep(&self.view),
             q: keep(&self.q),
             assignee: number(&self.assignee).map(|n| n.to_string()),
+            team: number(&self.team).map(|n| n.to_string()),
             after: number(&self.after).map(|n| n.to_string()),
             from: keep(&self.from).filter(|f| f == "team"),
             notice: None,
@@ -88,6 +91,30 @@ fn kind_label(k: &str) -> &'static str {
         "others" => "assigned to others",
         "unassigned" => "unassigned",
         _ => "all I may see",
+    }
+}
+
+/// A choice of the team filter.
+pub(super) struct TeamChoice {
+    id: i64,
+    name: String,
+    selected: bool,
+}
+
+/// The teams a list may be filtered to: the account's, for a caller who may
+/// list them (none otherwise: the filter is not offered).
+async fn teams_of(s: &AppState, who: &SignedIn) -> Result<Vec<TeamChoice>, AppError> {
+    match leadteam_app::teams::list(&s.app, &who.caller).await {
+        Ok(t) => Ok(t
+            .into_iter()
+            .map(|t| TeamChoice {
+                id: t.id.0,
+                name: t.name,
+                selected: false,
+            })
+            .collect()),
+        Err(AppError::Denied(_)) => Ok(Vec::new()),
+        Err(e) => Err(e),
     }
 }
 
@@ -143,6 +170,7 @@ struct ClientsPage {
     back: String,
     heading: String,
     views: Vec<ViewChoice>,
+    teams: Vec<TeamChoice>,
     rows: Vec<Row>,
     next_url: Option<String>,
     first_url: Option<String>,
@@ -178,7 +206,7 @@ pub(super) async fn page(
     let query = ListQuery {
         view: params.view.clone(),
         assignee: number(&params.assignee),
-        team: None,
+        team: number(&params.team),
         q: params.q.clone(),
         limit: None,
         after: number(&params.after),
@@ -190,7 +218,8 @@ pub(super) async fn page(
         Err(AppError::Validation(e)) => {
             let mut p = params.clone();
             p.view = None;
-            if p.view == params.view {
+            p.team = None;
+            if p.view == params.view && p.team == params.team {
                 return Err(AppError::Validation(e).into());
             }
             return Box::pin(page(s, who, &p, answer)).await;
@@ -198,6 +227,7 @@ pub(super) async fn page(
         Err(e) => return Err(e.into()),
     };
     let members = members_of(s, who).await?;
+    let mut teams = teams_of(s, who).await?;
     let all_facts = facts_of(s, &actor, &rows).await?;
     let mut bulk_targets: Vec<Pick> = Vec::new();
     // Whose clients on this list may be moved: "every client of" them.
@@ -261,6 +291,15 @@ pub(super) async fn page(
         (None, Some("unassigned")) => "Unassigned clients".to_owned(),
         _ => "Clients".to_owned(),
     };
+    // Filtered to a team: what the caller sees of it (P2).
+    let team = number(&params.team);
+    let heading = match team.and_then(|t| teams.iter().find(|c| c.id == t)) {
+        Some(t) => format!("{heading} of team {}", t.name),
+        None => heading,
+    };
+    for t in &mut teams {
+        t.selected = team == Some(t.id);
+    }
     let setting = current
         .iter()
         .map(|k| kind_label(k))
@@ -299,6 +338,7 @@ pub(super) async fn page(
         first_url,
         heading,
         views,
+        teams,
         rows,
         bulk_targets,
         bulk_holders,
