@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod client_filters;
 mod facebook_names;
 mod files;
 mod files_http;
