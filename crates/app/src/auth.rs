@@ -3,7 +3,7 @@
 
 use crate::App;
 use crate::error::{AppError, AuthFailure};
-use leadteam_domain::authz::{Action, Actor, decide};
+use leadteam_domain::authz::{Action, Actor, Denied, decide};
 use leadteam_domain::secret::token_hash;
 use leadteam_domain::{AccountId, MemberId, SessionId, Timestamp, UserId};
 use leadteam_store::{accounts, sessions, throttle, users};
@@ -81,7 +81,10 @@ pub(crate) fn check(actor: &Actor, action: &Action<'_>) -> Result<(), AppError> 
             denied = %denied,
             "access denied"
         );
-        AppError::from(denied)
+        match denied {
+            Denied::NotVisible => AppError::NotFound(action.subject()),
+            other => AppError::from(other),
+        }
     })
 }
 

@@ -17,7 +17,9 @@
 //! | the source's lead id | `lead_id`, `external_id`, `id` |
 //!
 //! Nothing is lost: a synonym that lost to a better one, and every other
-//! key, is kept as a custom field.
+//! key, is kept as a custom field (an object or an array as its JSON). A
+//! lead id longer than 200 characters is refused, naming its key: cut
+//! short, it could not tell two leads apart.
 
 use crate::error::FieldError;
 use crate::validate::join_names;
@@ -78,22 +80,29 @@ impl Pairs {
     /// Removes and gives the value of the first synonym present (the list's
     /// order first, then the pairs' order: top level before nested).
     fn take(&mut self, synonyms: &[&str]) -> Option<String> {
+        self.take_named(synonyms).map(|(_, v)| v)
+    }
+
+    /// The pair of the first synonym present, with its key as sent.
+    fn take_named(&mut self, synonyms: &[&str]) -> Option<(String, String)> {
         for s in synonyms {
             if let Some(i) = self.0.iter().position(|(k, _)| k.eq_ignore_ascii_case(s)) {
-                return Some(self.0.remove(i).1);
+                return Some(self.0.remove(i));
             }
         }
         None
     }
 
-    fn into_lead(mut self) -> Lead {
+    fn into_lead(mut self) -> Result<Lead, PayloadError> {
+        let source_lead_id = match self.take_named(LEAD_ID) {
+            Some((key, id)) => Some(lead_id(&key, id)?),
+            None => None,
+        };
         let mut lead = Lead {
             name: self.take(NAME),
             email: self.take(EMAIL),
             phone: self.take(PHONE),
-            source_lead_id: self
-                .take(LEAD_ID)
-                .map(|v| v.chars().take(MAX_LEAD_ID).collect()),
+            source_lead_id,
             ..Lead::default()
         };
         if lead.name.is_none() {
@@ -106,7 +115,32 @@ impl Pairs {
                 .entry(key)
                 .or_insert_with(|| v.chars().take(MAX_VALUE).collect());
         }
-        lead
+        Ok(lead)
+    }
+}
+
+/// The source's id of a lead, sent as `key`: refused when longer than
+/// [`MAX_LEAD_ID`] — cut short, two leads whose ids differ past the cut would
+/// be taken for one, and the second dropped as its duplicate.
+fn lead_id(key: &str, id: String) -> Result<String, PayloadError> {
+    if id.chars().count() > MAX_LEAD_ID {
+        return Err(PayloadError::Field(FieldError::new(
+            key,
+            format!(
+                "must be at most {MAX_LEAD_ID} characters (it tells this lead apart from the source's others)"
+            ),
+        )));
+    }
+    Ok(id)
+}
+
+/// A value kept as a custom field: a scalar as text, an object or an array
+/// as its JSON (nothing sent is dropped); nothing for `null`.
+fn field_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::Object(_) | Value::Array(_) => Some(v.to_string()),
+        _ => text(v),
     }
 }
 
@@ -136,7 +170,7 @@ pub fn parse_generic(content_type: Option<&str>, body: &[u8]) -> Result<Lead, Pa
         for (k, v) in url::form_urlencoded::parse(body) {
             pairs.push(&k, v.into_owned());
         }
-        return Ok(pairs.into_lead());
+        return pairs.into_lead();
     }
     let Value::Object(obj) = json(body)? else {
         return Err(PayloadError::Field(FieldError::new(
@@ -146,20 +180,18 @@ pub fn parse_generic(content_type: Option<&str>, body: &[u8]) -> Result<Lead, Pa
     };
     let mut nested = Pairs::default();
     for (k, v) in &obj {
-        if k == "fields" {
-            if let Value::Object(f) = v {
-                for (fk, fv) in f {
-                    if let Some(t) = text(fv) {
-                        nested.push(fk, t);
-                    }
+        if let ("fields", Value::Object(f)) = (k.as_str(), v) {
+            for (fk, fv) in f {
+                if let Some(t) = field_text(fv) {
+                    nested.push(fk, t);
                 }
             }
-        } else if let Some(t) = text(v) {
+        } else if let Some(t) = field_text(v) {
             pairs.push(k, t);
         }
     }
     pairs.0.extend(nested.0);
-    Ok(pairs.into_lead())
+    pairs.into_lead()
 }
 
 /// Facebook's `field_data`: `[{name, values: [..]}]`.
@@ -184,7 +216,7 @@ pub fn parse_facebook_details(body: &[u8]) -> Result<Lead, PayloadError> {
     let v = json(body)?;
     match v.get("field_data") {
         Some(fd) => {
-            let mut lead = facebook_fields(fd).into_lead();
+            let mut lead = facebook_fields(fd).into_lead()?;
             lead.facebook_form_id = v.get("form_id").and_then(text);
             Ok(lead)
         }
@@ -266,13 +298,13 @@ pub fn parse_facebook(body: &[u8]) -> Result<Vec<Lead>, PayloadError> {
                 )));
             };
             let mut lead = match value.get("field_data") {
-                Some(fd) => facebook_fields(fd).into_lead(),
+                Some(fd) => facebook_fields(fd).into_lead()?,
                 None => Lead {
                     awaiting_details: true,
                     ..Lead::default()
                 },
             };
-            lead.source_lead_id = Some(leadgen_id.chars().take(MAX_LEAD_ID).collect());
+            lead.source_lead_id = Some(lead_id("entry.changes.value.leadgen_id", leadgen_id)?);
             lead.facebook_page_id = value
                 .get("page_id")
                 .and_then(text)
@@ -317,11 +349,11 @@ pub fn parse_google(body: &[u8]) -> Result<(Option<String>, Lead), PayloadError>
             pairs.push(&key, t);
         }
     }
-    let mut lead = pairs.into_lead();
-    lead.source_lead_id = v
-        .get("lead_id")
-        .and_then(text)
-        .map(|id| id.chars().take(MAX_LEAD_ID).collect());
+    let mut lead = pairs.into_lead()?;
+    lead.source_lead_id = match v.get("lead_id").and_then(text) {
+        Some(id) => Some(lead_id("lead_id", id)?),
+        None => None,
+    };
     if let Some(f) = v.get("form_id").and_then(text) {
         lead.fields.insert("google_form_id".into(), f);
     }

@@ -204,11 +204,16 @@ pub async fn bulk_assign(
         }
         let f = facts(&mut tx, &actor, &before).await?;
         if decide(&actor, &Action::ViewClient(&f)).is_err() {
-            out.push(BulkResult {
-                client: id,
-                outcome: "not_found",
-                reason: None,
-            });
+            // A client named by id is not found, as an unknown one; one the
+            // caller may not see is no part of a member's or the unassigned
+            // pool as the caller knows it, and not mentioned (P9).
+            if pool.is_none() {
+                out.push(BulkResult {
+                    client: id,
+                    outcome: "not_found",
+                    reason: None,
+                });
+            }
             continue;
         }
         if !team_view && before.assignee != Some(actor.member) {

@@ -33,9 +33,10 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
         .await?
         .ok_or(AppError::NotFound("client"))?;
     drop(c);
-    if let Some(owner) = current.assignee {
-        // Someone was quicker: a member who may claim learns who won (C2);
-        // anyone else is told nothing.
+    if current.assignee.is_some() {
+        // Someone was quicker: a member who may claim is told so (C2), and
+        // by whom only if it may see the client now; anyone else is told
+        // nothing.
         let as_unassigned = ClientFacts {
             assignee: None,
             ..f.clone()
@@ -43,7 +44,7 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
         if decide(&actor, &Action::ClaimClient(&as_unassigned)).is_ok()
             || decide(&actor, &Action::ViewClient(&f)).is_ok()
         {
-            return Err(taken(owner, &current, &actor));
+            return Err(taken(&current, &f, &actor));
         }
         return Err(AppError::NotFound("client"));
     }
@@ -54,9 +55,9 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
     let flight = app.claims.flight(id);
     let mut outcome = flight.lock().await;
     if let Some(won) = outcome.as_ref()
-        && let Some(owner) = won.assignee
+        && won.assignee.is_some()
     {
-        return Err(taken(owner, won, &actor));
+        return Err(taken(won, &f, &actor));
     }
     let mut tx = app.db.write().await?;
     let claimed = clients::claim(&mut tx, actor.account, id, actor.member, now).await?;
@@ -91,7 +92,7 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
             .ok_or(AppError::NotFound("client"))?;
         drop(tx);
         let err = match now_row.assignee {
-            Some(owner) => taken(owner, &now_row, &actor),
+            Some(_) => taken(&now_row, &f, &actor),
             None => AppError::conflict(None, "the client changed meanwhile; try again"),
         };
         if now_row.assignee.is_some() {
@@ -207,13 +208,21 @@ impl ClaimFlights {
     }
 }
 
-fn taken(owner: MemberId, c: &ClientRow, actor: &Actor) -> AppError {
-    let who = if owner == actor.member {
-        "you".to_owned()
-    } else {
-        c.assignee_name
+/// The claim lost: `c` as it is now, `f` its facts as the claim found it.
+/// The winner is named only to a caller who may see the client as it is
+/// now: claiming is no way to learn who holds a client one may not see.
+fn taken(c: &ClientRow, f: &ClientFacts, actor: &Actor) -> AppError {
+    let now = ClientFacts {
+        assignee: c.assignee,
+        ..f.clone()
+    };
+    let who = match c.assignee {
+        Some(owner) if owner == actor.member => "you".to_owned(),
+        Some(owner) if decide(actor, &Action::ViewClient(&now)).is_ok() => c
+            .assignee_name
             .clone()
-            .unwrap_or_else(|| format!("member {owner}"))
+            .unwrap_or_else(|| format!("member {owner}")),
+        _ => return AppError::conflict(None, format!("{TAKEN}another member was quicker")),
     };
     AppError::conflict(None, format!("{TAKEN}this client is assigned to {who}"))
 }

@@ -492,6 +492,16 @@ pub async fn update(
     let mut tx = app.db.write().await?;
     let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;
     crate::auth::check(&actor, &Action::UpdateClient(&f))?;
+    // A new status or team is the assignee's (a guest's form may send the
+    // status as it is), decided before the team named is looked up.
+    let reclassifies = input
+        .status
+        .as_deref()
+        .is_some_and(|s| s.trim() != before.status)
+        || input.team_id.is_some_and(|t| t != before.team.map(|t| t.0));
+    if reclassifies {
+        crate::auth::check(&actor, &Action::ReclassifyClient(&f))?;
+    }
     let first = crate::metrics::first_contact(&mut tx, &before, actor.member, now).await?;
     let ch = parse_input(&mut tx, actor.account, &input, false).await?;
     clients::update(&mut tx, id, &ch, now).await?;

@@ -144,6 +144,9 @@ pub enum Action<'a> {
     ViewClient(&'a ClientFacts),
     /// Contact or update: fields, notes, messages (C1).
     UpdateClient(&'a ClientFacts),
+    /// Change a client's status or team: its assignee only (C1). A guest
+    /// writes to the client and edits its contact details (P7), no more.
+    ReclassifyClient(&'a ClientFacts),
     ClaimClient(&'a ClientFacts),
     AssignClient {
         client: &'a ClientFacts,
@@ -237,6 +240,28 @@ pub enum Denied {
     /// The thing is not visible to the actor: answered as not found.
     #[error("not found")]
     NotVisible,
+}
+
+impl Action<'_> {
+    /// What the action acts on, in words: a refusal because the actor may
+    /// not see it is answered as that thing not found, exactly as an
+    /// unknown one (the answer tells nothing of its existence).
+    pub fn subject(&self) -> &'static str {
+        use Action as A;
+        match self {
+            A::ViewClient(_)
+            | A::UpdateClient(_)
+            | A::ReclassifyClient(_)
+            | A::ClaimClient(_)
+            | A::AssignClient { .. }
+            | A::DeleteClient(_)
+            | A::DeliverClient(_)
+            | A::InviteGuest(_) => "client",
+            A::ViewContent(_) | A::EditContent(_) => "content",
+            A::SendLead { .. } => "lead source",
+            _ => "resource",
+        }
+    }
 }
 
 fn need(actor: &Actor, p: Permission) -> Result<(), Denied> {
@@ -392,6 +417,16 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
             }
             // A guest writes to the one client it was invited to (P7).
             if c.assignee == Some(actor.member) || c.actor_is_guest {
+                Ok(())
+            } else {
+                Err(Denied::NotAssignee)
+            }
+        }
+        A::ReclassifyClient(c) => {
+            if !client_visible(actor, c) {
+                return Err(Denied::NotVisible);
+            }
+            if c.assignee == Some(actor.member) {
                 Ok(())
             } else {
                 Err(Denied::NotAssignee)

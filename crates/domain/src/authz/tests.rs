@@ -123,6 +123,12 @@ impl Facts {
             ("update own client", A::UpdateClient(&self.own)),
             ("update others' client", A::UpdateClient(&self.others)),
             ("update guest client", A::UpdateClient(&self.guest)),
+            ("reclassify own client", A::ReclassifyClient(&self.own)),
+            (
+                "reclassify others' client",
+                A::ReclassifyClient(&self.others),
+            ),
+            ("reclassify guest client", A::ReclassifyClient(&self.guest)),
             ("claim unassigned client", A::ClaimClient(&self.unassigned)),
             (
                 "assign others' client",
@@ -226,6 +232,11 @@ const MATRIX: &[(&str, [bool; 5])] = &[
     // C1: only the assignee, admins and the owner included.
     ("update others' client", [F, F, F, F, F]),
     ("update guest client", [T, T, T, T, T]),
+    // Status and team: the assignee's alone; a guest edits contact details
+    // and writes notes (P7, C1).
+    ("reclassify own client", [T, T, T, T, T]),
+    ("reclassify others' client", [F, F, F, F, F]),
+    ("reclassify guest client", [F, F, F, F, F]),
     ("claim unassigned client", [T, T, T, T, F]),
     ("assign others' client", [T, T, T, F, F]),
     ("assign unassigned to self", [T, T, T, T, F]),

@@ -58,10 +58,20 @@ fn filters_but_team(p: &mut Predicate, f: &ListFilter) -> (String, Option<String
     }
     let team = f.team.map(|t| p.param(Bind::I64(t.0)));
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
+        // What was typed is matched as it is: `%`, `_` and `\` escaped,
+        // not wildcards (an email like first_last@ is found).
+        let mut pattern = String::from("%");
+        for ch in q.to_lowercase().chars() {
+            if matches!(ch, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(ch);
+        }
+        pattern.push('%');
         let x = p.param(Bind::Text(pattern));
         sql.push_str(&format!(
-            " AND (LOWER(c.name) LIKE {x} OR c.email LIKE {x} OR c.phone LIKE {x})"
+            " AND (LOWER(c.name) LIKE {x} ESCAPE '\\' OR c.email LIKE {x} ESCAPE '\\' \
+             OR c.phone LIKE {x} ESCAPE '\\')"
         ));
     }
     let cursor = f.after.map(|after| p.param(Bind::I64(after.0)));

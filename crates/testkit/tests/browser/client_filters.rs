@@ -106,6 +106,17 @@ async fn p2_the_client_list_filters_to_one_team_and_shows_what_the_caller_sees_o
     assert!(b.visible("#team").await);
     b.shot("clients-team-filter-phone").await;
 
+    // A wrong view typed into the address drops that filter, not the team.
+    let (st, html) = crate::work_pages::page(
+        &app,
+        &owner.token,
+        &format!("/clients?view=bogus&team={north}"),
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert!(html.contains("Clients of team North"), "{html}");
+    assert!(html.contains("Nora North") && !html.contains("Sam South"));
+
     // Bob sees his own client of North; of South, which he is not in and
     // whose clients he may not see, nothing, said so.
     let (st, html) =

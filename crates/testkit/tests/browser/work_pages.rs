@@ -226,3 +226,91 @@ async fn c8_the_list_pages_by_cursor_and_follows_the_team_view_setting() {
     assert_eq!(st, 422);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p7_a_guests_client_page_edits_contact_details_without_the_status() {
+    let Some(app) = spawn_app(Engine::Sqlite).await else {
+        return;
+    };
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let r = app
+        .post(
+            &owner.token,
+            "/api/v1/clients",
+            serde_json::json!({"name": "Shared"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            &owner.token,
+            &format!("/api/v1/clients/{id}/guests"),
+            serde_json::json!({"name": "Gus Guest", "email": "gus@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mail = app
+        .wait_for_mail("gus@example.com", std::time::Duration::from_secs(10))
+        .await
+        .body;
+    let at = mail.find("token=").unwrap() + "token=".len();
+    let token = mail[at..].split_whitespace().next().unwrap();
+    let r = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/invitations/accept",
+            None,
+            Some(serde_json::json!({"token": token, "password": leadteam_testkit::PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let gus = r.body["session"]["token"].as_str().unwrap().to_owned();
+
+    // His form edits the contact details; the status is not his to change.
+    let path = format!("/clients/{id}");
+    let (st, html) = page(&app, &gus, &path).await;
+    assert_eq!(st, 200);
+    assert!(html.contains(&format!(r#"action="/clients/{id}/edit""#)));
+    assert!(!html.contains(r#"id="status""#), "no status for a guest");
+    let csrf = csrf_of(&html);
+    let edit = format!("/clients/{id}/edit");
+    let fields = |status: &'static str| {
+        vec![
+            ("_csrf", csrf.clone()),
+            ("name", "Shared".to_owned()),
+            ("email", String::new()),
+            ("phone", "+44 20 7946 0000".to_owned()),
+            ("status", status.to_owned()),
+        ]
+    };
+    let post = |form: Vec<(&'static str, String)>| {
+        let (app, gus, edit) = (&app, gus.clone(), edit.clone());
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_form(app, &gus, &edit, &form).await
+        }
+    };
+    // A status typed into the request is refused, and nothing is written.
+    assert_eq!(post(fields("won")).await, 403);
+    let c = app
+        .get(&owner.token, &format!("/api/v1/clients/{id}"))
+        .await;
+    assert_eq!(c.body["client"]["status"], "open");
+    assert_eq!(c.body["client"]["phone"], serde_json::Value::Null);
+    // His form as the page offers it saves.
+    let form: Vec<(&'static str, String)> = fields("")
+        .into_iter()
+        .filter(|(k, _)| *k != "status")
+        .collect();
+    assert_eq!(post(form).await, 303);
+    let c = app
+        .get(&owner.token, &format!("/api/v1/clients/{id}"))
+        .await;
+    assert_eq!(c.body["client"]["phone"], "+442079460000");
+    assert_eq!(c.body["client"]["status"], "open");
+    // The assignee's page offers the status.
+    let (_, html) = page(&app, &owner.token, &path).await;
+    assert!(html.contains(r#"id="status""#));
+    app.stop().await;
+}

@@ -116,6 +116,9 @@ struct ClientPage {
     can_claim: bool,
     targets: Vec<Pick>,
     can_update: bool,
+    /// Its status is the assignee's to change; a guest edits contact
+    /// details only (P7).
+    can_reclassify: bool,
     can_deliver: bool,
     deliver_members: Vec<Pick>,
     deliver_teams: Vec<(i64, String)>,
@@ -322,6 +325,7 @@ pub(super) async fn client_page(
             .filter(|t| !(can_claim && t.me))
             .collect(),
         can_update: may(&actor, &Action::UpdateClient(&f)),
+        can_reclassify: may(&actor, &Action::ReclassifyClient(&f)),
         can_deliver,
         deliver_members,
         deliver_teams: if can_deliver { teams } else { Vec::new() },
@@ -421,7 +425,8 @@ async fn edit(
         name: Some(d.name.clone()),
         email: Some(Some(d.email.clone())),
         phone: Some(Some(d.phone.clone())),
-        status: Some(d.status.clone()),
+        // A guest's form has no status.
+        status: (!d.status.is_empty()).then(|| d.status.clone()),
         ..ClientInput::default()
     };
     match clients::update(&s.app, &who.caller, ClientId(id), input).await {

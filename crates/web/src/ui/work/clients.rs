@@ -217,8 +217,13 @@ pub(super) async fn page(
         // list as the setting says, with the reason.
         Err(AppError::Validation(e)) => {
             let mut p = params.clone();
-            p.view = None;
-            p.team = None;
+            for f in &e.0 {
+                match f.field.as_str() {
+                    "view" => p.view = None,
+                    "team" => p.team = None,
+                    _ => {}
+                }
+            }
             if p.view == params.view && p.team == params.team {
                 return Err(AppError::Validation(e).into());
             }
