@@ -19,6 +19,9 @@ pub enum AuthFailure {
     BadSignature(String),
     /// Facebook's subscription check gave another verify token.
     BadVerifyToken,
+    /// `POST /api/v1/leads` was called with a credential that is not an
+    /// intake key (why, in words).
+    NotIntakeKey(String),
 }
 
 /// The one error type of the use cases; `web` maps each variant to one status.

@@ -95,6 +95,12 @@ impl From<AppError> for ApiError {
                     "The delivery is not signed by this lead source",
                 )
                 .detail(why),
+                AuthFailure::NotIntakeKey(why) => ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "intake-key-required",
+                    "Leads are sent with an intake API key",
+                )
+                .detail(why),
                 AuthFailure::BadVerifyToken => ApiError::new(
                     StatusCode::FORBIDDEN,
                     "invalid-verify-token",

@@ -35,10 +35,9 @@ pub async fn deliver(
     outcome: &str,
 ) -> Result<ClientRow, AppError> {
     let actor = caller.actor()?.clone();
-    let outcome = outcome.trim();
-    if outcome.is_empty() || outcome.chars().count() > 60 {
-        return Err(AppError::field("outcome", "must be 1 to 60 characters"));
-    }
+    // Reported by name in the team overview: a name's rules (X2).
+    let outcome = Name::parse("outcome", outcome, 60)?;
+    let outcome = outcome.as_str();
     let now = app.now();
     let mut tx = app.db.write().await?;
     let (before, f) = load_visible(&mut tx, &actor, id, Lock::ForUpdate).await?;

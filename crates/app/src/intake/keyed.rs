@@ -29,12 +29,18 @@ fn idempotency(raw: Option<&str>) -> Result<Option<String>, AppError> {
 /// must be live, its member active, and the source named by the key.
 async fn source_for_key(app: &App, token: &str, source: SourceId) -> Result<SourceRow, AppError> {
     let no = || AppError::Unauthenticated(AuthFailure::NoSession);
+    if !token.starts_with(crate::api_keys::PREFIX) {
+        // A session (or anything else) is no way in: say what is.
+        return Err(AppError::Unauthenticated(AuthFailure::NotIntakeKey(
+            "a session is no intake key: create an API key limited to lead sources (ltk_…)".into(),
+        )));
+    }
     let mut c = app.db.conn().await?;
     let key = api_keys::by_token_hash(&mut c, &token_hash(token))
         .await?
         .ok_or_else(no)?;
     let allowed = key.lead_sources.clone().ok_or_else(|| {
-        AppError::Unauthenticated(AuthFailure::BadSignature(
+        AppError::Unauthenticated(AuthFailure::NotIntakeKey(
             "this API key is not an intake key: create one limited to lead sources".into(),
         ))
     })?;

@@ -308,6 +308,12 @@ async fn r_i5_an_intake_key_sends_leads_only_to_its_sources_with_dedupe(app: &Te
         .post(&owner.token, "/api/v1/leads", json!({"source_id": zap}))
         .await;
     assert_eq!(r.status, 401);
+    assert!(
+        r.text.contains("intake API key"),
+        "says what is needed: {}",
+        r.text
+    );
+    assert_eq!(app.count("clients").await, 2);
     // Bad bodies are problems naming the field.
     let r = app
         .post(&key, "/api/v1/leads", json!({"name": "No source"}))
