@@ -396,7 +396,8 @@ fn kinds_of(s: &str) -> Option<Kinds> {
             _ => return None,
         }
     }
-    Some(k)
+    // Asking for no kind (`view=` or `view=,`) is no view.
+    (k.mine || k.others || k.unassigned).then_some(k)
 }
 
 /// The clients the caller may see, filtered by `view` (or, when absent, by
@@ -417,8 +418,12 @@ pub async fn list(
     }
     let mut c = app.db.conn().await?;
     let kinds = match q.view.as_deref() {
-        Some(v) => kinds_of(v)
-            .ok_or_else(|| AppError::field("view", "must be mine, others, unassigned or all"))?,
+        Some(v) => kinds_of(v).ok_or_else(|| {
+            AppError::field(
+                "view",
+                "must be mine, others, unassigned or all (comma list allowed)",
+            )
+        })?,
         // The member's saved choice, read with its authorisation.
         None => caller
             .team_view

@@ -523,11 +523,23 @@ async fn lists_paginate_search_validate_and_flag_duplicates(app: &TestApp) {
     assert_eq!(ids(&r.body).len(), 1);
     let r = app.get(&owner.token, "/api/v1/clients?q=c5@x").await;
     assert_eq!(ids(&r.body).len(), 1);
-    for bad in ["limit=0", "limit=201", "view=everything"] {
+    for (bad, field) in [
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("view=everything", "view"),
+        // No kind asked for is no view, not an empty list.
+        ("view=", "view"),
+        ("view=,", "view"),
+    ] {
         let r = app
             .get(&owner.token, &format!("/api/v1/clients?{bad}"))
             .await;
-        assert_eq!(r.status, 422, "{bad}");
+        assert_eq!(
+            (r.status, r.field()),
+            (422, Some(field)),
+            "{bad}: {}",
+            r.text
+        );
     }
     let r = app
         .post(
