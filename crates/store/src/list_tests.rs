@@ -391,3 +391,73 @@ async fn a_list_filtered_to_a_team_reads_that_teams_clients_only() {
     })
     .await;
 }
+
+/// A page (read on SQLite as one JSON value, on PostgreSQL as rows) holds
+/// every column of each client as reading it alone does: quotes, newlines
+/// and non-ASCII text, absent values, custom fields, an assignee's name,
+/// the waiting flag.
+#[tokio::test]
+async fn a_list_page_holds_each_client_as_it_is_read_alone() {
+    each_engine(|db| async move {
+        let acc = account(&db).await;
+        let mut c = db.conn().await.unwrap();
+        for sql in PEOPLE {
+            sqlx::query(sql).bind(acc.0).execute(&mut *c).await.unwrap();
+        }
+        let a: i64 = sqlx::query_scalar("SELECT id FROM members WHERE email = 'a@x'")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        drop(c);
+        let mut odd = lead(acc, "Zoë \"Quote\" O'Neil\tjr");
+        odd.email = Some("zoe+x@example.com".into());
+        odd.phone = Some("+442079460000".into());
+        odd.fields_json =
+            r#"{"note":"line one\nline two \\ \"q\"","city":"Pune","x":"<&>"}"#.into();
+        odd.assignee = Some(MemberId(a));
+        let mut waiting = lead(acc, "Waiting");
+        waiting.waiting_rule = Some("\"default\"".into());
+        let plain = lead(acc, "Plain");
+        let mut tx = db.write().await.unwrap();
+        let ids = insert_leads(&mut tx, &[odd, waiting, plain], Timestamp(7))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let scope = ClientScope {
+            member: MemberId(a),
+            own: true,
+            others: OthersScope::All,
+            unassigned: true,
+        };
+        let f = ListFilter {
+            kinds: Kinds::ALL,
+            assignee: None,
+            team: None,
+            q: None,
+            after: None,
+            limit: 50,
+        };
+        let mut c = db.conn().await.unwrap();
+        let page = clients::list(&mut c, acc, &scope, &f).await.unwrap();
+        assert_eq!(
+            page.iter().map(|r| r.id).collect::<Vec<_>>(),
+            ids.iter().rev().copied().collect::<Vec<_>>()
+        );
+        for row in &page {
+            let alone = clients::get(&mut c, acc, row.id, crate::db::Lock::None)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                format!("{row:?}"),
+                format!("{alone:?}"),
+                "{:?}",
+                db.engine()
+            );
+        }
+        assert_eq!(page[2].fields["note"], "line one\nline two \\ \"q\"");
+        assert_eq!(page[2].assignee_name.as_deref(), Some("A"));
+        assert!(page[1].waiting && !page[0].waiting);
+    })
+    .await;
+}

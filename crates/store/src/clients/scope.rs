@@ -122,6 +122,14 @@ pub async fn list(
     f: &ListFilter,
 ) -> Result<Vec<ClientRow>, StoreError> {
     let (sql, binds) = list_sql(Engine::of(c), account, scope, f);
+    if Engine::of(c) == Engine::Sqlite {
+        // The page as one value (see `page_as_json`).
+        let page: String = bind_all(sqlx::query(sqlx::AssertSqlSafe(page_as_json(&sql))), binds)
+            .fetch_one(c)
+            .await?
+            .try_get(0)?;
+        return from_json_page(&page);
+    }
     let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
         .fetch_all(c)
         .await?;
