@@ -45,6 +45,9 @@ pub struct Ingested {
     pub reason: String,
 }
 
+/// The longest name shown; a longer one is kept whole in the custom fields.
+const MAX_NAME: usize = 200;
+
 fn display_name(lead: &Lead) -> String {
     let n = lead
         .name
@@ -52,7 +55,7 @@ fn display_name(lead: &Lead) -> String {
         .map(str::trim)
         .filter(|n| !n.is_empty());
     if let Some(n) = n {
-        return n.chars().take(200).collect();
+        return n.chars().take(MAX_NAME).collect();
     }
     if let Some(e) = &lead.email {
         return e.clone();
@@ -85,7 +88,7 @@ pub(crate) struct Prepared {
 
 /// Checks and parses a delivered lead. Contact details are kept even when
 /// malformed (nothing is lost): a bad email or phone goes to the custom
-/// fields instead.
+/// fields instead, as does the whole of a name too long to show.
 fn prepare(
     source: &SourceRow,
     lead: Lead,
@@ -136,6 +139,12 @@ fn prepare(
         phone: phone.clone(),
         ..lead.clone()
     });
+    // A name too long to show is cut for display, and kept whole.
+    if let Some(raw) = lead.name.as_deref().map(str::trim)
+        && raw.chars().count() > MAX_NAME
+    {
+        fields.insert("name (as sent)".into(), raw.to_owned());
+    }
     let mut stored: Map<String, Value> =
         fields.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     if let Some(p) = &lead.facebook_page_id {

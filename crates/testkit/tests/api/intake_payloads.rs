@@ -10,6 +10,7 @@ use serde_json::json;
 both_engines!(
     r_i1_a_lead_id_too_long_to_tell_leads_apart_is_refused_naming_its_key,
     r_i1_details_sent_as_objects_or_arrays_are_kept_as_their_json,
+    r_i1_a_name_too_long_to_show_is_cut_for_display_and_kept_whole,
 );
 
 fn fields_named(body: &serde_json::Value) -> Vec<String> {
@@ -94,4 +95,27 @@ async fn r_i1_details_sent_as_objects_or_arrays_are_kept_as_their_json(app: &Tes
     assert_eq!(fields["tags"], r#"["vip","expo"]"#, "{fields}");
     assert_eq!(fields["budget"], r#"{"max":20,"min":10}"#, "{fields}");
     assert_eq!(fields["note"], "call", "{fields}");
+}
+
+async fn r_i1_a_name_too_long_to_show_is_cut_for_display_and_kept_whole(app: &TestApp) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let hook = source(app, &owner, "webhook", "Zapier").await;
+    let long = format!("Ms {} Long", "é".repeat(300));
+    let r = deliver(app, &hook, &json!({"name": long}).to_string(), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["client_id"].as_i64().unwrap();
+    let c = app
+        .get(&owner.token, &format!("/api/v1/clients/{id}"))
+        .await;
+    let shown = c.body["client"]["name"].as_str().unwrap();
+    assert_eq!(shown.chars().count(), 200);
+    assert!(long.starts_with(shown));
+    assert_eq!(c.body["client"]["fields"]["name (as sent)"], long.as_str());
+    // A name that fits is not repeated.
+    let r = deliver(app, &hook, &json!({"name": "Short"}).to_string(), &[]).await;
+    let id = r.body["client_id"].as_i64().unwrap();
+    let c = app
+        .get(&owner.token, &format!("/api/v1/clients/{id}"))
+        .await;
+    assert_eq!(c.body["client"]["fields"], json!({}));
 }
