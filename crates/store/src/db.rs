@@ -308,20 +308,27 @@ fn pool_options(engine: Engine, max: u32) -> AnyPoolOptions {
         .max_connections(max);
     match engine {
         Engine::Postgres => opts,
-        // No checkpoint inside a commit: `checkpoints` runs them.
-        Engine::Sqlite => opts.after_connect(|conn, _meta| {
-            Box::pin(async move {
-                sqlx::raw_sql(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+        // No checkpoint inside a commit: `checkpoints` runs them. No ping
+        // of a connection taken from the pool (sqlx's default, a hop to the
+        // connection's thread and back): nothing ends a SQLite connection
+        // behind our back — a database server does, and PostgreSQL keeps
+        // the check (X7) — and the one way one comes back unusable, still
+        // in a transaction SQLite ended, is caught above without a hop.
+        Engine::Sqlite => opts
+            .test_before_acquire(false)
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; \
                      PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 134217728; \
                      PRAGMA temp_store = MEMORY;",
-                )
-                .execute(conn)
-                .await?;
-                Ok(())
-            })
-        }),
+                    )
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            }),
     }
 }
 
