@@ -180,6 +180,19 @@ fn denied(d: Denied) -> ApiError {
             a.extra = Some(json!({ "missing_permission": p.name() }));
             a
         }
+        Denied::MissingAnyOf(ps) => {
+            let names: Vec<&str> = ps.iter().map(|p| p.name()).collect();
+            let mut a = ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!(
+                    "You need one of the permissions {} to do this",
+                    names.join(", ")
+                ),
+            );
+            a.extra = Some(json!({ "missing_any_of": names }));
+            a
+        }
         Denied::CannotGrant(names) => {
             let mut a = ApiError::new(
                 StatusCode::FORBIDDEN,

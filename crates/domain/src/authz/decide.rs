@@ -220,6 +220,9 @@ pub enum Denied {
     TwoFactorRequired,
     #[error("missing permission {0}")]
     Missing(Permission),
+    /// Any one of these would do; the actor holds none.
+    #[error("missing one of the permissions {}", names(.0))]
+    MissingAnyOf(&'static [Permission]),
     #[error("only the account owner may do this")]
     OwnerOnly,
     #[error("only the owner or an admin may do this")]
@@ -262,6 +265,11 @@ impl Action<'_> {
             _ => "resource",
         }
     }
+}
+
+/// `a, b, c`: the names of some permissions.
+fn names(ps: &[Permission]) -> String {
+    ps.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
 }
 
 fn need(actor: &Actor, p: Permission) -> Result<(), Denied> {
@@ -486,13 +494,15 @@ pub fn decide(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
             need(actor, P::MembersManage)
         }
         A::ViewTeamOverview => {
-            if actor.has(P::ClientsViewOthers)
-                || actor.has(P::ClientsViewTeam)
-                || actor.has(P::ClientsViewUnassigned)
-            {
+            const ANY: &[Permission] = &[
+                P::ClientsViewOthers,
+                P::ClientsViewTeam,
+                P::ClientsViewUnassigned,
+            ];
+            if ANY.iter().any(|p| actor.has(*p)) {
                 Ok(())
             } else {
-                Err(Denied::Missing(P::ClientsViewOthers))
+                Err(Denied::MissingAnyOf(ANY))
             }
         }
         A::ImportClients | A::ExportClients | A::ManageIntegrations => {

@@ -475,9 +475,16 @@ async fn r_c8_team_view_setting_and_overview(app: &TestApp) {
         )
         .await;
     assert_eq!(r.status, 403);
+    // Any of three permissions would do: the refusal names all three.
+    let r = app.get(&rita.token, "/api/v1/team-overview").await;
+    assert_eq!(r.status, 403);
     assert_eq!(
-        app.get(&rita.token, "/api/v1/team-overview").await.status,
-        403
+        r.body["missing_any_of"],
+        json!([
+            "clients.view_others",
+            "clients.view_team",
+            "clients.view_unassigned"
+        ])
     );
     assert_eq!(
         app.get(&rita.token, "/api/v1/me/team-view").await.body["choices"],
