@@ -6,8 +6,8 @@
 //! finds what was typed, `_` and `%` included.
 
 use super::clients::{add, client, ids};
-use super::support::{join, last_mail, token_in, unassigned_client};
-use leadteam_testkit::{PASSWORD, TestApp, both_engines};
+use super::support::{accept_mailed, join, unassigned_client};
+use leadteam_testkit::{TestApp, both_engines};
 use reqwest::Method;
 use serde_json::json;
 
@@ -160,15 +160,7 @@ async fn r_p7_a_guest_edits_contact_details_but_not_the_status_or_team(app: &Tes
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let token = token_in(&last_mail(app, "gus@example.com").await);
-    let r = app
-        .call(
-            Method::POST,
-            "/api/v1/invitations/accept",
-            None,
-            Some(json!({"token": token, "password": PASSWORD})),
-        )
-        .await;
+    let r = accept_mailed(app, "gus@example.com").await;
     assert_eq!(r.status, 201, "{}", r.text);
     let gus = r.body["session"]["token"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/clients/{shared}");

@@ -34,6 +34,13 @@ pub async fn join(app: &TestApp, owner: &User, name: &str, email: &str, role: &s
     assert_eq!(r.status, 201, "{}", r.text);
     let member = r.body["id"].as_i64().unwrap();
     drop(c);
+    accept_mailed(app, email).await;
+    member
+}
+
+/// Accepts the invitation mailed to `email` (to join, or as a guest);
+/// returns the new session's token.
+pub async fn accept_mailed(app: &TestApp, email: &str) -> String {
     let body = app
         .wait_for_mail(email, std::time::Duration::from_secs(10))
         .await
@@ -49,7 +56,7 @@ pub async fn join(app: &TestApp, owner: &User, name: &str, email: &str, role: &s
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    member
+    r.body["session"]["token"].as_str().unwrap().to_owned()
 }
 
 /// A webhook lead source created over the API (with its secret).

@@ -250,22 +250,7 @@ async fn p7_a_guests_client_page_edits_contact_details_without_the_status() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let mail = app
-        .wait_for_mail("gus@example.com", std::time::Duration::from_secs(10))
-        .await
-        .body;
-    let at = mail.find("token=").unwrap() + "token=".len();
-    let token = mail[at..].split_whitespace().next().unwrap();
-    let r = app
-        .call(
-            reqwest::Method::POST,
-            "/api/v1/invitations/accept",
-            None,
-            Some(serde_json::json!({"token": token, "password": leadteam_testkit::PASSWORD})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let gus = r.body["session"]["token"].as_str().unwrap().to_owned();
+    let gus = crate::work::accept_mailed(&app, "gus@example.com").await;
 
     // His form edits the contact details; the status is not his to change.
     let path = format!("/clients/{id}");
