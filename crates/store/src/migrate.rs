@@ -48,6 +48,7 @@ migrations! {
     54 "0054_unused_first_contact_index",
     55 "0055_partial_source_lead_index",
     56 "0056_unassigned_team_index",
+    57 "0057_own_clients_index_with_team",
 }
 
 /// The migrations of `engine`, as (version, name, SQL).
