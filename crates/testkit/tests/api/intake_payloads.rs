@@ -13,6 +13,15 @@ both_engines!(
     r_i1_a_name_too_long_to_show_is_cut_for_display_and_kept_whole,
 );
 
+/// Delivers `lead` as JSON, signed, to the webhook source `hook`.
+async fn send(
+    app: &TestApp,
+    hook: &serde_json::Value,
+    lead: serde_json::Value,
+) -> leadteam_testkit::Resp {
+    deliver(app, hook, &lead.to_string(), &[]).await
+}
+
 fn fields_named(body: &serde_json::Value) -> Vec<String> {
     body["errors"]
         .as_array()
@@ -27,8 +36,7 @@ async fn r_i1_a_lead_id_too_long_to_tell_leads_apart_is_refused_naming_its_key(a
     let hook = source(app, &owner, "webhook", "Zapier").await;
     let long = |end: char| format!("{}{end}", "Q".repeat(200));
     for key in ["lead_id", "external_id"] {
-        let body = json!({"name": "Lead one", key: long('1')}).to_string();
-        let r = deliver(app, &hook, &body, &[]).await;
+        let r = send(app, &hook, json!({"name": "Lead one", key: long('1')})).await;
         assert_eq!(r.status, 422, "{}", r.text);
         assert_eq!(r.header("content-type"), Some("application/problem+json"));
         assert_eq!(fields_named(&r.body), [key], "{}", r.text);
@@ -36,20 +44,8 @@ async fn r_i1_a_lead_id_too_long_to_tell_leads_apart_is_refused_naming_its_key(a
     assert_eq!(app.count("clients").await, 0, "nothing stored");
     // Two ids of 200 characters that differ in the last: two leads.
     let id = |end: char| format!("{}{end}", "Q".repeat(199));
-    let one = deliver(
-        app,
-        &hook,
-        &json!({"name": "Lead one", "lead_id": id('1')}).to_string(),
-        &[],
-    )
-    .await;
-    let two = deliver(
-        app,
-        &hook,
-        &json!({"name": "Lead two", "lead_id": id('2')}).to_string(),
-        &[],
-    )
-    .await;
+    let one = send(app, &hook, json!({"name": "Lead one", "lead_id": id('1')})).await;
+    let two = send(app, &hook, json!({"name": "Lead two", "lead_id": id('2')})).await;
     assert_eq!(
         (one.status, two.status),
         (201, 201),
@@ -59,13 +55,7 @@ async fn r_i1_a_lead_id_too_long_to_tell_leads_apart_is_refused_naming_its_key(a
     );
     assert_ne!(one.body["client_id"], two.body["client_id"]);
     // The same id again is the same lead.
-    let again = deliver(
-        app,
-        &hook,
-        &json!({"name": "Lead two", "lead_id": id('2')}).to_string(),
-        &[],
-    )
-    .await;
+    let again = send(app, &hook, json!({"name": "Lead two", "lead_id": id('2')})).await;
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(again.body["client_id"], two.body["client_id"]);
     assert_eq!(app.count("clients").await, 2);
@@ -74,13 +64,12 @@ async fn r_i1_a_lead_id_too_long_to_tell_leads_apart_is_refused_naming_its_key(a
 async fn r_i1_details_sent_as_objects_or_arrays_are_kept_as_their_json(app: &TestApp) {
     let owner = app.signup("Acme", "Ann", "ann@example.com").await;
     let hook = source(app, &owner, "webhook", "Zapier").await;
-    let body = json!({
+    let lead = json!({
         "name": "Nest",
         "address": {"city": "Pune", "zip": "411001"},
         "fields": {"tags": ["vip", "expo"], "budget": {"min": 10, "max": 20}, "note": "call"},
-    })
-    .to_string();
-    let r = deliver(app, &hook, &body, &[]).await;
+    });
+    let r = send(app, &hook, lead).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.body["client_id"].as_i64().unwrap();
     let c = app
@@ -101,7 +90,7 @@ async fn r_i1_a_name_too_long_to_show_is_cut_for_display_and_kept_whole(app: &Te
     let owner = app.signup("Acme", "Ann", "ann@example.com").await;
     let hook = source(app, &owner, "webhook", "Zapier").await;
     let long = format!("Ms {} Long", "é".repeat(300));
-    let r = deliver(app, &hook, &json!({"name": long}).to_string(), &[]).await;
+    let r = send(app, &hook, json!({"name": long})).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.body["client_id"].as_i64().unwrap();
     let c = app
@@ -112,7 +101,7 @@ async fn r_i1_a_name_too_long_to_show_is_cut_for_display_and_kept_whole(app: &Te
     assert!(long.starts_with(shown));
     assert_eq!(c.body["client"]["fields"]["name (as sent)"], long.as_str());
     // A name that fits is not repeated.
-    let r = deliver(app, &hook, &json!({"name": "Short"}).to_string(), &[]).await;
+    let r = send(app, &hook, json!({"name": "Short"})).await;
     let id = r.body["client_id"].as_i64().unwrap();
     let c = app
         .get(&owner.token, &format!("/api/v1/clients/{id}"))
