@@ -47,7 +47,9 @@ pub async fn run(bin: &Path, target: &Target, pg_url: &str, book: usize) -> Res<
     say(&format!("seeding a book of {book} clients"));
     seed::book(&db, &w, book, 2_000, SEED).await?;
     if db.engine() == Engine::Postgres {
-        sqlx::raw_sql("ANALYZE").execute(db.pool()).await?;
+        sqlx::raw_sql("ANALYZE")
+            .execute(&mut *db.conn().await?)
+            .await?;
     }
     let mut c = db.conn().await?;
     let clients: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clients")

@@ -298,7 +298,9 @@ async fn run(
     let (first, last) = seed::book(&db, &w, sizes.book, sizes.batch, SEED).await?;
     let guests = seed::guests(&db, &w, first, last).await?;
     if db.engine() == Engine::Postgres {
-        sqlx::raw_sql("ANALYZE").execute(db.pool()).await?;
+        sqlx::raw_sql("ANALYZE")
+            .execute(&mut *db.conn().await?)
+            .await?;
     }
     let seed_secs = t0.elapsed().as_secs_f64();
     peaks.mark("seeding");

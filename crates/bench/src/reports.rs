@@ -233,7 +233,9 @@ pub async fn run(bin: &std::path::Path, target: &Target, n: usize) -> Res<()> {
     let t = Instant::now();
     book(&db, &w, n, &extra).await?;
     if db.engine() == Engine::Postgres {
-        sqlx::raw_sql("VACUUM ANALYZE").execute(db.pool()).await?;
+        sqlx::raw_sql("VACUUM ANALYZE")
+            .execute(&mut *db.conn().await?)
+            .await?;
     }
     say(&format!("seeded in {:.0} s", t.elapsed().as_secs_f64()));
     drop(srv);

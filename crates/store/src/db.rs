@@ -1,6 +1,7 @@
 use crate::error::StoreError;
+use crate::keep::{Keep, Lease};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyConnection, AnyPool, Connection};
+use sqlx::{Any, AnyConnection, Connection};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -9,30 +10,93 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 /// transaction also holds this process's writer turn until it ends, so
 /// writers queue in order here instead of sleeping in SQLite's busy handler.
 pub struct Tx {
-    inner: sqlx::Transaction<'static, Any>,
+    inner: Option<TxInner>,
     _turn: Option<OwnedSemaphorePermit>,
 }
 
+enum TxInner {
+    /// PostgreSQL: sqlx's transaction on a pooled connection.
+    Pooled(sqlx::Transaction<'static, Any>),
+    /// SQLite: a kept connection (see [`crate::keep`]), the transaction
+    /// begun and ended by our statements; `true` until it ended.
+    Kept(Lease, bool),
+}
+
 impl Tx {
+    async fn kept(mut lease: Lease, begin: &'static str) -> Result<Tx, StoreError> {
+        sqlx::raw_sql(begin).execute(&mut *lease).await?;
+        Ok(Tx {
+            inner: Some(TxInner::Kept(lease, true)),
+            _turn: None,
+        })
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.inner.commit().await?)
+        self.end("COMMIT").await
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {
-        Ok(self.inner.rollback().await?)
+        self.end("ROLLBACK").await
+    }
+
+    async fn end(mut self, how: &'static str) -> Result<(), StoreError> {
+        match self.inner.as_mut() {
+            Some(TxInner::Pooled(_)) => match self.inner.take() {
+                Some(TxInner::Pooled(t)) if how == "COMMIT" => Ok(t.commit().await?),
+                Some(TxInner::Pooled(t)) => Ok(t.rollback().await?),
+                _ => Ok(()),
+            },
+            Some(TxInner::Kept(lease, open)) => {
+                sqlx::raw_sql(how).execute(&mut **lease).await?;
+                *open = false;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// A kept transaction dropped before it ended is rolled back by a task of
+/// its own, its connection kept for the next use only once that is done
+/// (and closed, which rolls back too, when the rollback fails or no task
+/// can run): the next write waits for the connection's turn meanwhile.
+impl Drop for Tx {
+    fn drop(&mut self) {
+        let Some(TxInner::Kept(mut lease, true)) = self.inner.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    if let Err(e) = sqlx::raw_sql("ROLLBACK").execute(&mut *lease).await {
+                        tracing::warn!(error = %e, "rolling back a dropped transaction; closing its connection");
+                        lease.close_on_drop();
+                    }
+                });
+            }
+            Err(_) => lease.close_on_drop(),
+        }
     }
 }
 
 impl std::ops::Deref for Tx {
     type Target = AnyConnection;
     fn deref(&self) -> &Self::Target {
-        &self.inner
+        match &self.inner {
+            Some(TxInner::Pooled(t)) => t,
+            Some(TxInner::Kept(lease, _)) => lease,
+            None => unreachable!("a transaction holds its connection until dropped"),
+        }
     }
 }
 
 impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.inner
+        match &mut self.inner {
+            Some(TxInner::Pooled(t)) => t,
+            Some(TxInner::Kept(lease, _)) => lease,
+            None => unreachable!("a transaction holds its connection until dropped"),
+        }
     }
 }
 /// A connection (or a transaction, through `&mut *tx`) on either engine.
@@ -100,9 +164,10 @@ impl Engine {
 /// The one database handle.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: AnyPool,
-    /// SQLite: the pool of the one writing connection.
-    write_pool: Option<AnyPool>,
+    /// Every connection but SQLite's writing one.
+    pool: Keep,
+    /// SQLite: the one writing connection.
+    write_pool: Option<Keep>,
     engine: Engine,
     /// SQLite allows one writer at a time: the turn to write (one permit).
     writer: Arc<Semaphore>,
@@ -133,10 +198,14 @@ impl Db {
             Engine::Sqlite => 8,
             Engine::Postgres => 16,
         });
-        let pool = pool_options(engine, max)
+        let sqlx_pool = pool_options(engine, max)
             .connect(&url)
             .await
             .map_err(StoreError::Db)?;
+        let pool = match engine {
+            Engine::Sqlite => Keep::kept(sqlx_pool, max),
+            Engine::Postgres => Keep::passed(sqlx_pool),
+        };
         // SQLite: one long-lived connection does every write transaction
         // (its prepared statements stay warm; the readers' pool never
         // waits on the write lock), and checkpoints run beside the
@@ -149,7 +218,7 @@ impl Db {
                     .connect(&url)
                     .await
                     .map_err(StoreError::Db)?;
-                Some(w)
+                Some(Keep::kept(w, 1))
             }
             Engine::Postgres => None,
         };
@@ -176,10 +245,6 @@ impl Db {
         self.engine
     }
 
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
-    }
-
     /// Applies every migration not yet applied.
     pub async fn migrate(&self) -> Result<usize, StoreError> {
         crate::migrate::run(self).await
@@ -194,24 +259,27 @@ impl Db {
                     .acquire_owned()
                     .await
                     .map_err(|e| StoreError::Config(e.to_string()))?;
-                let pool = self.write_pool.as_ref().unwrap_or(&self.pool);
-                let inner = pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(Tx {
-                    inner,
-                    _turn: Some(turn),
-                })
+                let keep = self.write_pool.as_ref().unwrap_or(&self.pool);
+                let mut tx = Tx::kept(keep.lease().await?, "BEGIN IMMEDIATE").await?;
+                tx._turn = Some(turn);
+                Ok(tx)
             }
-            Engine::Postgres => Ok(Tx {
-                inner: self.pool.begin().await?,
-                _turn: None,
-            }),
+            Engine::Postgres => self.pooled("BEGIN").await,
         }
     }
 
     /// Begins a read transaction (a consistent snapshot for several reads).
     pub async fn read(&self) -> Result<Tx, StoreError> {
+        match self.engine {
+            Engine::Sqlite => Tx::kept(self.pool.lease().await?, "BEGIN").await,
+            Engine::Postgres => self.pooled("BEGIN").await,
+        }
+    }
+
+    /// A transaction of sqlx's on a connection of the pool (PostgreSQL).
+    async fn pooled(&self, begin: &'static str) -> Result<Tx, StoreError> {
         Ok(Tx {
-            inner: self.pool.begin().await?,
+            inner: Some(TxInner::Pooled(self.pool.pool().begin_with(begin).await?)),
             _turn: None,
         })
     }
@@ -232,19 +300,19 @@ impl Db {
     /// PostgreSQL; on SQLite (WAL) a read transaction sees the database as
     /// of its first read until it ends, while writers go on.
     pub async fn snapshot(&self) -> Result<Tx, StoreError> {
-        let begin = match self.engine {
-            Engine::Sqlite => "BEGIN",
-            Engine::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        };
-        Ok(Tx {
-            inner: self.pool.begin_with(begin).await?,
-            _turn: None,
-        })
+        match self.engine {
+            Engine::Sqlite => Tx::kept(self.pool.lease().await?, "BEGIN").await,
+            Engine::Postgres => {
+                self.pooled("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await
+            }
+        }
     }
 
-    /// A pooled connection for single statements.
-    pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<Any>, StoreError> {
-        Ok(self.pool.acquire().await?)
+    /// A connection for single statements (kept between uses on SQLite,
+    /// see [`crate::keep`]).
+    pub async fn conn(&self) -> Result<Lease, StoreError> {
+        Ok(self.pool.lease().await?)
     }
 
     /// For the rest of the transaction `c`, look rows up through indexes
@@ -272,7 +340,7 @@ impl Db {
 
     /// Checks the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let mut c = self.pool.acquire().await?;
+        let mut c = self.pool.lease().await?;
         c.ping().await?;
         Ok(())
     }
@@ -290,10 +358,13 @@ fn pool_options(engine: Engine, max: u32) -> AnyPoolOptions {
     let opts = AnyPoolOptions::new()
         .acquire_timeout(Duration::from_secs(30))
         // X7: a connection whose transaction the engine ended on its own
-        // (SQLite rolls back on "database or disk is full") comes back
-        // with sqlx still counting it open, and every later BEGIN on it
-        // would fail; such a connection is closed, not handed out, so
-        // writes work again as soon as space is back.
+        // (SQLite rolls back on "database or disk is full") could come
+        // back with sqlx still counting it open, and every later BEGIN on
+        // it would fail; such a connection is closed, not handed out, so
+        // writes work again as soon as space is back. (SQLite's
+        // transactions are now begun and ended by `Tx` itself, which closes
+        // a connection whose rollback fails; the check stays for any
+        // transaction of sqlx's.)
         .before_acquire(|conn, _meta| {
             Box::pin(async move {
                 if conn.is_in_transaction() {
@@ -362,8 +433,8 @@ const RESTART_FRAMES: i64 = 16_384;
 /// stalls of the server's intake while the benchmark's own process, which
 /// opens the same file, waited 20 ms for readers at a time.
 async fn checkpoints(
-    pool: AnyPool,
-    write_pool: AnyPool,
+    pool: Keep,
+    write_pool: Keep,
     writer: Arc<Semaphore>,
     alive: std::sync::Weak<()>,
 ) {
@@ -371,10 +442,10 @@ async fn checkpoints(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if pool.is_closed() || alive.strong_count() == 0 {
+        if pool.pool().is_closed() || alive.strong_count() == 0 {
             return;
         }
-        let Ok(mut c) = pool.acquire().await else {
+        let Ok(mut c) = pool.lease().await else {
             return;
         };
         // (busy, frames in the log, frames copied back)
@@ -395,7 +466,7 @@ async fn checkpoints(
         let Ok(_turn) = writer.acquire().await else {
             return;
         };
-        let Ok(mut w) = write_pool.acquire().await else {
+        let Ok(mut w) = write_pool.lease().await else {
             return;
         };
         let started = std::time::Instant::now();

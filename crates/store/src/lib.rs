@@ -32,6 +32,9 @@ pub mod ids;
 pub mod import;
 pub mod intake;
 pub mod invitations;
+mod keep;
+#[cfg(test)]
+mod keep_tests;
 mod lease;
 #[cfg(test)]
 mod list_tests;
@@ -59,6 +62,7 @@ pub mod workspace;
 
 pub use db::{Conn, Db, Engine, Lock, Tx};
 pub use error::StoreError;
+pub use keep::Lease;
 pub use script::Script;
 
 /// Decodes a 0/1 flag column.

@@ -7,7 +7,7 @@
 use crate::db::{Db, Engine};
 use crate::error::StoreError;
 use sqlx::migrate::{Migrate, MigrateError, Migration, MigrationType, Migrator};
-use sqlx::{Any, AssertSqlSafe, SqlSafeStr};
+use sqlx::{AssertSqlSafe, SqlSafeStr};
 use std::borrow::Cow;
 
 /// Where sqlx's migrator records what it applied.
@@ -89,7 +89,7 @@ pub(crate) async fn run(db: &Db) -> Result<usize, StoreError> {
 
 pub(crate) async fn run_with(db: &Db, edit: &[(i64, &'static str)]) -> Result<usize, StoreError> {
     let migrator = migrator(db.engine(), edit);
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.conn().await?;
     conn.ensure_migrations_table(TABLE).await.map_err(failed)?;
     adopt_legacy(db.engine(), &mut conn, &migrator).await?;
     let before = applied_count(&mut conn).await?;
@@ -104,7 +104,7 @@ pub(crate) async fn run_with(db: &Db, edit: &[(i64, &'static str)]) -> Result<us
 /// rows into the schema they were taken from, then migrates the rest).
 pub(crate) async fn run_to(db: &Db, target: i64) -> Result<(), StoreError> {
     let migrator = migrator(db.engine(), &[]);
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.conn().await?;
     conn.ensure_migrations_table(TABLE).await.map_err(failed)?;
     adopt_legacy(db.engine(), &mut conn, &migrator).await?;
     migrator
@@ -115,7 +115,7 @@ pub(crate) async fn run_to(db: &Db, target: i64) -> Result<(), StoreError> {
 
 /// The versions applied to the database (none when it was never migrated).
 pub(crate) async fn applied(db: &Db) -> Result<Vec<i64>, StoreError> {
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.conn().await?;
     conn.ensure_migrations_table(TABLE).await.map_err(failed)?;
     let mut v: Vec<i64> = conn
         .list_applied_migrations(TABLE)
@@ -141,7 +141,7 @@ pub(crate) fn known(engine: Engine) -> Vec<i64> {
 /// that work on a database without serving it (`leadteam admin`).
 pub(crate) async fn check_current(db: &Db) -> Result<(), StoreError> {
     let migrator = migrator(db.engine(), &[]);
-    let mut conn = db.pool().acquire().await?;
+    let mut conn = db.conn().await?;
     conn.ensure_migrations_table(TABLE).await.map_err(failed)?;
     if let Some(v) = conn.dirty_version(TABLE).await.map_err(failed)? {
         return Err(StoreError::Migration(format!(
@@ -185,7 +185,7 @@ async fn applied_count(conn: &mut sqlx::AnyConnection) -> Result<usize, StoreErr
 /// Under the migrator's lock, so several nodes starting at once adopt once.
 async fn adopt_legacy(
     engine: Engine,
-    conn: &mut sqlx::pool::PoolConnection<Any>,
+    conn: &mut sqlx::AnyConnection,
     migrator: &Migrator,
 ) -> Result<(), StoreError> {
     conn.lock().await.map_err(failed)?;
@@ -199,13 +199,13 @@ async fn adopt_legacy(
                  WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
             }
         })
-        .fetch_one(&mut **conn)
+        .fetch_one(&mut *conn)
         .await?;
         if exists == 0 {
             return Ok(());
         }
         let legacy: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
-            .fetch_all(&mut **conn)
+            .fetch_all(&mut *conn)
             .await?;
         // The last version up to which every migration was applied.
         let adopted = migrator
@@ -215,12 +215,12 @@ async fn adopt_legacy(
             .map(|m| m.version);
         if let Some(target) = adopted {
             migrator
-                .run_direct(Some(target), &mut **conn, true)
+                .run_direct(Some(target), &mut *conn, true)
                 .await
                 .map_err(failed)?;
         }
         sqlx::raw_sql("DROP TABLE schema_migrations")
-            .execute(&mut **conn)
+            .execute(&mut *conn)
             .await?;
         tracing::info!(
             adopted = ?adopted,
