@@ -23,12 +23,16 @@ enum TxInner {
 }
 
 impl Tx {
-    async fn kept(mut lease: Lease, begin: &'static str) -> Result<Tx, StoreError> {
-        sqlx::raw_sql(begin).execute(&mut *lease).await?;
-        Ok(Tx {
+    /// Open from before its `BEGIN` is sent: dropped while that runs (a
+    /// request given up) or when it fails, it is rolled back, or its
+    /// connection closed, and never kept half-begun.
+    async fn kept(lease: Lease, begin: &'static str) -> Result<Tx, StoreError> {
+        let mut tx = Tx {
             inner: Some(TxInner::Kept(lease, true)),
             _turn: None,
-        })
+        };
+        sqlx::raw_sql(begin).execute(&mut *tx).await?;
+        Ok(tx)
     }
 
     pub async fn commit(self) -> Result<(), StoreError> {

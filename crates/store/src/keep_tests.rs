@@ -7,6 +7,7 @@
 use crate::contract_tests::each_engine;
 use crate::db::Db;
 use crate::testing::TempDir;
+use futures::FutureExt;
 use std::time::Duration;
 
 async fn rows(db: &Db) -> Vec<String> {
@@ -52,6 +53,28 @@ async fn a_transaction_dropped_open_is_rolled_back_before_its_connection_serves_
                 .unwrap();
             insert(&mut tx, &format!("kept {round}")).await;
             tx.commit().await.unwrap();
+        }
+        // Writes and reads given up while their BEGIN was on its way (a
+        // request cancelled: polled once, then dropped): the next ones
+        // begin and commit as usual.
+        for _ in 0..20 {
+            drop(db.write().now_or_never());
+            drop(db.read().now_or_never());
+            let mut tx = tokio::time::timeout(Duration::from_secs(5), db.write())
+                .await
+                .expect("the next write begins")
+                .unwrap();
+            let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kept")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            let mut read = db.read().await.unwrap();
+            let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kept")
+                .fetch_one(&mut *read)
+                .await
+                .unwrap();
+            read.commit().await.unwrap();
         }
         // A rolled-back write and an open read dropped: the same.
         let mut tx = db.write().await.unwrap();
