@@ -360,7 +360,7 @@ impl Db {
 /// The options of a pool on `engine` of at most `max` connections.
 fn pool_options(engine: Engine, max: u32) -> AnyPoolOptions {
     let opts = AnyPoolOptions::new()
-        .acquire_timeout(Duration::from_secs(30))
+        .acquire_timeout(crate::keep::WAIT)
         // X7: a connection whose transaction the engine ended on its own
         // (SQLite rolls back on "database or disk is full") could come
         // back with sqlx still counting it open, and every later BEGIN on

@@ -18,6 +18,14 @@ async fn rows(db: &Db) -> Vec<String> {
         .unwrap()
 }
 
+/// The rows of `kept`, read on `c` (a transaction's own connection).
+async fn count(c: &mut crate::Conn) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM kept")
+        .fetch_one(c)
+        .await
+        .unwrap()
+}
+
 async fn insert(tx: &mut crate::Tx, v: &str) {
     sqlx::query("INSERT INTO kept (v) VALUES ($1)")
         .bind(v)
@@ -64,16 +72,10 @@ async fn a_transaction_dropped_open_is_rolled_back_before_its_connection_serves_
                 .await
                 .expect("the next write begins")
                 .unwrap();
-            let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kept")
-                .fetch_one(&mut *tx)
-                .await
-                .unwrap();
+            assert_eq!(count(&mut tx).await, 5);
             tx.commit().await.unwrap();
             let mut read = db.read().await.unwrap();
-            let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kept")
-                .fetch_one(&mut *read)
-                .await
-                .unwrap();
+            assert_eq!(count(&mut read).await, 5);
             read.commit().await.unwrap();
         }
         // A rolled-back write and an open read dropped: the same.
@@ -81,10 +83,7 @@ async fn a_transaction_dropped_open_is_rolled_back_before_its_connection_serves_
         insert(&mut tx, "rolled back").await;
         tx.rollback().await.unwrap();
         let mut read = db.read().await.unwrap();
-        let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kept")
-            .fetch_one(&mut *read)
-            .await
-            .unwrap();
+        assert_eq!(count(&mut read).await, 5);
         drop(read);
         assert_eq!(
             rows(&db).await,
@@ -92,11 +91,7 @@ async fn a_transaction_dropped_open_is_rolled_back_before_its_connection_serves_
         );
         // What a new write sees is what was committed.
         let mut tx = db.write().await.unwrap();
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM kept")
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
-        assert_eq!(n, 5);
+        assert_eq!(count(&mut tx).await, 5);
         tx.commit().await.unwrap();
     })
     .await;
