@@ -95,6 +95,7 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
+    app.callers_changed();
     get(app, caller).await
 }
 
@@ -146,6 +147,7 @@ pub async fn transfer_ownership(
     crate::trail::record(&mut tx, caller, "account.ownership_transferred", "member", target.id.0, Some(json!({"owner": me.id.0})), Some(json!({"owner": target.id.0, "former_owner_role": "Admin", "new_owner": after.picture()})), now)
     .await?;
     tx.commit().await?;
+    app.callers_changed();
     Ok(after)
 }
 
@@ -289,6 +291,7 @@ pub async fn delete(app: &App, caller: &Caller, code: &str) -> Result<i64, AppEr
     )
     .await?;
     tx.commit().await?;
+    app.callers_changed();
     app.sources_changed(actor.account, None);
     app.routing_settings_changed(actor.account);
     app.webhooks_changed(actor.account);

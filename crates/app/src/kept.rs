@@ -98,12 +98,26 @@ impl<K: Eq + Hash, V: Clone> Kept<K, V> {
 
     /// The value kept for `key`, or what to keep the one read with.
     pub(crate) fn get(&self, key: &K) -> Result<V, Miss> {
+        self.get_if(key, |_| true)
+    }
+
+    /// The value kept for `key` when it is still `usable` (a value kept
+    /// with a time limit), or what to keep a fresh one with.
+    pub(crate) fn get_if(&self, key: &K, usable: impl FnOnce(&V) -> bool) -> Result<V, Miss> {
         let mut inner = self.lock();
         inner.catch_up(self.of);
         match inner.rows.get(key) {
-            Some(v) => Ok(v.clone()),
-            None => Err(Miss(inner.generation)),
+            Some(v) if usable(v) => Ok(v.clone()),
+            _ => Err(Miss(inner.generation)),
         }
+    }
+
+    /// How many times something was forgotten, the bus's events included:
+    /// unchanged between two calls, nothing was.
+    pub(crate) fn generation(&self) -> u64 {
+        let mut inner = self.lock();
+        inner.catch_up(self.of);
+        inner.generation
     }
 
     /// Keeps `value`, read from committed rows after [`Kept::get`] missed,

@@ -68,6 +68,10 @@ pub struct AppConfig {
     /// How often the routing worker checks first-contact deadlines (A10)
     /// and the backlog when nothing wakes it (ms).
     pub routing_poll_ms: u64,
+    /// Read every caller this node kept again and compare (on by default in
+    /// debug builds, so the whole test suite proves that every change to a
+    /// caller is forgotten): a difference nothing forgot is a panic.
+    pub check_kept_callers: bool,
 }
 
 impl Default for AppConfig {
@@ -81,6 +85,7 @@ impl Default for AppConfig {
             mail_note: None,
             integrations: IntegrationsConfig::default(),
             routing_poll_ms: 2_000,
+            check_kept_callers: cfg!(debug_assertions),
         }
     }
 }
@@ -200,6 +205,8 @@ pub struct App {
     /// Accounts' outbound webhook subscriptions read by this node, kept
     /// exact by the bus.
     pub(crate) subscriptions: webhooks::KnownSubscriptions,
+    /// The callers of sessions this node resolved, kept exact by the bus.
+    pub(crate) callers: auth::KnownCallers,
 }
 
 impl App {
@@ -209,6 +216,7 @@ impl App {
             sources: intake::KnownSources::new(&bus),
             routing_settings: router::KnownSettings::new(&bus),
             subscriptions: webhooks::KnownSubscriptions::new(&bus),
+            callers: auth::KnownCallers::new(&bus),
             db,
             clock,
             config: Arc::new(config),

@@ -119,5 +119,6 @@ pub async fn set_preferences(
     )
     .await?;
     tx.commit().await?;
+    app.callers_changed();
     Ok(after)
 }

@@ -116,6 +116,7 @@ pub async fn update(
     }
     let members = roles::member_count(&mut tx, id).await?;
     tx.commit().await?;
+    app.callers_changed();
     Ok(RoleWithCount {
         role: after,
         members,
@@ -165,6 +166,7 @@ pub async fn delete(app: &App, caller: &Caller, id: RoleId) -> Result<(), AppErr
     )
     .await?;
     tx.commit().await?;
+    app.callers_changed();
     Ok(())
 }
 

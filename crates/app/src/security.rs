@@ -59,6 +59,7 @@ pub async fn change_password(
         sessions::delete_all_of_user_except(&mut tx, caller.user, Some(caller.session)).await?;
     audit_self(&mut tx, caller, "user.password_changed", now).await?;
     tx.commit().await?;
+    app.callers_changed();
     Ok(ended)
 }
 
@@ -164,6 +165,7 @@ pub async fn confirm_totp(app: &App, caller: &Caller, code: &str) -> Result<Vec<
     users::replace_recovery_codes(&mut tx, caller.user, &hashes).await?;
     audit_self(&mut tx, caller, "user.2fa_enabled", now).await?;
     tx.commit().await?;
+    app.callers_changed();
     Ok(codes)
 }
 
@@ -212,6 +214,7 @@ pub async fn disable_totp(
     sessions::delete_all_of_user_except(&mut tx, user.id, Some(caller.session)).await?;
     audit_self(&mut tx, caller, "user.2fa_disabled", now).await?;
     tx.commit().await?;
+    app.callers_changed();
     Ok(())
 }
 

@@ -122,6 +122,7 @@ pub async fn create(
     let after = load(&mut tx, actor.account, id, Lock::None).await?;
     crate::trail::change(&mut tx, caller, "team.created", None, Some(&after), now).await?;
     tx.commit().await?;
+    app.callers_changed();
     Ok(after)
 }
 
@@ -180,6 +181,7 @@ pub async fn set_members(
     )
     .await?;
     tx.commit().await?;
+    app.callers_changed();
     app.routing_changed(actor.account);
     Ok(after)
 }
@@ -192,6 +194,7 @@ pub async fn delete(app: &App, caller: &Caller, id: TeamId) -> Result<(), AppErr
     teams::delete(&mut tx, id).await?;
     crate::trail::change(&mut tx, caller, "team.deleted", Some(&before), None, now).await?;
     tx.commit().await?;
+    app.callers_changed();
     app.routing_changed(actor.account);
     Ok(())
 }

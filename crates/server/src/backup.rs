@@ -305,6 +305,12 @@ pub async fn restore(
     leadteam_store::backup::finish_restore(db)
         .await
         .context("migrating the restored database")?;
+    if replace && db.engine() == leadteam_store::Engine::Sqlite {
+        // A server running on this file forgets the callers it kept.
+        if let Err(e) = db.touch_access_stamp() {
+            tracing::warn!(error = %e, "a running server was not told of the restore");
+        }
+    }
     if replace && db.engine() == leadteam_store::Engine::Postgres {
         // Nodes serving this database forget what they kept in memory of
         // the rows just replaced (lead sources, routing settings).

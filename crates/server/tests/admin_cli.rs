@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use leadteam_store::testing::TestDb;
-use leadteam_testkit::{Clock, Engine, TestApp, spawn_app};
+use leadteam_testkit::{Clock, Engine, Options, TestApp, spawn_app, spawn_with};
 use serde_json::json;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -273,6 +273,63 @@ async fn ops_admin_commands_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ops_admin_commands_on_postgres() {
     story(Engine::Postgres).await;
+}
+
+/// Issue 19: a server keeps the callers of the sessions it resolved. A
+/// command run beside it tells it (SQLite: the access stamp beside the
+/// database, exact; PostgreSQL: the bus), so a session the command ended
+/// is refused by the running server: on SQLite at the very next request.
+/// The server's own check of its kept callers is off here, so this proves
+/// the telling itself.
+async fn ended_sessions_are_refused_by_the_running_server(engine: Engine) {
+    let Some(app) = spawn_with(
+        engine,
+        Options {
+            check_kept_callers: false,
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let bob = app
+        .insert_member(owner.account_id.unwrap(), "bob@example.com", "Admin")
+        .await;
+    // Read twice: the server keeps Bob's caller.
+    assert_eq!(app.get(&bob.token, "/api/v1/me").await.status, 200);
+    assert_eq!(app.get(&bob.token, "/api/v1/me").await.status, 200);
+    let (code, out, err) = admin(
+        &app,
+        &["reset-password", "bob@example.com"],
+        "a brand new passphrase\n",
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 session(s) ended"), "{out}");
+    let start = std::time::Instant::now();
+    while app.get(&bob.token, "/api/v1/me").await.status != 401 {
+        assert_eq!(engine, Engine::Postgres, "SQLite: refused at once");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "the running server kept serving an ended session"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(app.get(&bob.token, "/api/v1/me").await.status, 401);
+    assert_eq!(app.get(&owner.token, "/api/v1/me").await.status, 200);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_admin_ended_sessions_are_refused_by_the_running_server_on_sqlite() {
+    ended_sessions_are_refused_by_the_running_server(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_admin_ended_sessions_are_refused_by_the_running_server_on_postgres() {
+    ended_sessions_are_refused_by_the_running_server(Engine::Postgres).await;
 }
 
 #[tokio::test]

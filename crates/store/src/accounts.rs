@@ -132,8 +132,7 @@ pub async fn memberships_of(c: &mut Conn, user: UserId) -> Result<Vec<Membership
         .collect()
 }
 
-/// The facts `decide` needs about the member a user holds in an account,
-/// read fresh for every request so that nothing caches an authorization.
+/// The facts `decide` needs about the member a user holds in an account.
 #[derive(Debug, Clone)]
 pub struct MemberAuth {
     pub member: MemberId,

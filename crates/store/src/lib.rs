@@ -60,7 +60,7 @@ pub mod users;
 pub mod webhooks;
 pub mod workspace;
 
-pub use db::{Conn, Db, Engine, Lock, Tx};
+pub use db::{AccessStamp, Conn, Db, Engine, Lock, Tx};
 pub use error::StoreError;
 pub use keep::Lease;
 pub use script::Script;

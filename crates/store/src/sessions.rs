@@ -63,8 +63,9 @@ pub enum SessionKey<'a> {
 }
 
 /// The live session named by `key` with its user and its member: one
-/// statement, read fresh for every request (issue 19: it was four round
-/// trips — session, user, member, teams — before a request could start).
+/// statement (issue 19: it was four round trips — session, user, member,
+/// teams — before a request could start). The app keeps what it read until
+/// something changes it (`app::auth::KnownCallers`).
 pub async fn resolve(
     c: &mut Conn,
     key: SessionKey<'_>,

@@ -55,6 +55,8 @@ pub struct TestApp {
     /// How outbound webhooks are delivered (each node of the cluster the
     /// same).
     integrations: leadteam_app::IntegrationsConfig,
+    /// Whether the server reads its kept callers again (each node the same).
+    check_kept_callers: bool,
 }
 
 /// Options for `spawn_with`.
@@ -72,6 +74,10 @@ pub struct Options {
     pub limits: leadteam_web::Limits,
     /// Outbound webhooks and Graph API fetches (short retries for tests).
     pub integrations: leadteam_app::IntegrationsConfig,
+    /// Read every caller the server kept again and compare (on: the whole
+    /// suite proves every change to a caller is forgotten; off in the
+    /// stories that prove the forgetting itself).
+    pub check_kept_callers: bool,
 }
 
 impl Default for Options {
@@ -101,6 +107,7 @@ impl Default for Options {
                 request_timeout_ms: 5_000,
                 ..leadteam_app::IntegrationsConfig::default()
             },
+            check_kept_callers: true,
         }
     }
 }
@@ -142,6 +149,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
         integrations: opts.integrations.clone(),
         // Tests move the clock and wait for the routing worker (A10, A11).
         routing_poll_ms: 100,
+        check_kept_callers: opts.check_kept_callers,
         ..AppConfig::default()
     };
     let mut app = App::new(db.clone(), Arc::new(clock.clone()), config);
@@ -207,6 +215,7 @@ pub async fn spawn_with(engine: Engine, opts: Options) -> Option<TestApp> {
         pg_db,
         db_url: url,
         integrations: opts.integrations,
+        check_kept_callers: opts.check_kept_callers,
     })
 }
 
@@ -230,6 +239,7 @@ impl TestApp {
             base_url: base.clone(),
             routing_poll_ms: 100,
             integrations: self.integrations.clone(),
+            check_kept_callers: self.check_kept_callers,
             ..AppConfig::default()
         };
         let mut app = App::new(db.clone(), Arc::new(self.clock.clone()), config);
@@ -270,6 +280,7 @@ impl TestApp {
             pg_db: None,
             db_url: self.db_url.clone(),
             integrations: self.integrations.clone(),
+            check_kept_callers: self.check_kept_callers,
         }
     }
 

@@ -63,6 +63,7 @@ pub async fn set_team_view(
     let mut tx = app.db.write().await?;
     clients::set_team_view(&mut tx, actor.member, &chosen.join(",")).await?;
     tx.commit().await?;
+    app.callers_changed();
     Ok(chosen.into_iter().map(str::to_owned).collect())
 }
 

@@ -129,6 +129,7 @@ pub async fn accept(
     let token =
         crate::auth::insert_session(app, &mut tx, user, Some(inv2.account), client, now).await?;
     tx.commit().await?;
+    app.callers_changed();
     app.events_queued();
     Ok((after, token))
 }

@@ -134,6 +134,7 @@ pub async fn edit(
     )
     .await?;
     tx.commit().await?;
+    app.callers_changed();
     app.bus.publish(crate::bus::BusEvent::AccessChanged {
         account: actor.account,
         member: id,

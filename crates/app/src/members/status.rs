@@ -90,6 +90,7 @@ async fn set_active(
         .await?;
     }
     tx.commit().await?;
+    app.callers_changed();
     app.events_queued();
     app.bus.publish(crate::bus::BusEvent::AccessChanged {
         account: actor.account,
@@ -224,6 +225,7 @@ pub async fn remove(
     )
     .await?;
     tx.commit().await?;
+    app.callers_changed();
     app.events_queued();
     alerts.publish(&app.bus);
     // Its round robins were rewritten (X5).

@@ -7,6 +7,7 @@
 mod alerts;
 mod api_keys;
 mod billing;
+mod callers;
 mod clientgen;
 mod clients;
 mod clients_handoff;
