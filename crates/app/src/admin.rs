@@ -68,7 +68,7 @@ pub async fn reset_password(app: &App, email: &str, password: &str) -> Result<u6
     )
     .await?;
     tx.commit().await?;
-    crate::auth::announce_callers_changed(app).await?;
+    crate::callers::announce_callers_changed(app).await?;
     Ok(ended)
 }
 
@@ -95,7 +95,7 @@ pub async fn disable_2fa(app: &App, email: &str) -> Result<u64, AppError> {
     )
     .await?;
     tx.commit().await?;
-    crate::auth::announce_callers_changed(app).await?;
+    crate::callers::announce_callers_changed(app).await?;
     Ok(ended)
 }
 
@@ -155,6 +155,6 @@ pub async fn transfer_ownership(
     )
     .await?;
     tx.commit().await?;
-    crate::auth::announce_callers_changed(app).await?;
+    crate::callers::announce_callers_changed(app).await?;
     Ok(to)
 }

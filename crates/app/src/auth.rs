@@ -2,14 +2,12 @@
 //! caller of a request.
 
 use crate::App;
-use crate::bus::BusEvent;
+use crate::callers::KeptCaller;
 use crate::error::{AppError, AuthFailure};
-use crate::kept::{Forget, Kept, Miss};
 use leadteam_domain::authz::{Action, Actor, Denied, decide};
 use leadteam_domain::secret::token_hash;
 use leadteam_domain::{AccountId, MemberId, SessionId, Timestamp, UserId};
-use leadteam_store::{AccessStamp, Db, accounts, sessions, throttle, users};
-use std::sync::{Arc, Mutex, PoisonError};
+use leadteam_store::{accounts, sessions, throttle, users};
 
 /// A random opaque secret of 32 bytes, URL-safe base64.
 pub fn random_token() -> String {
@@ -23,7 +21,7 @@ pub fn random_token() -> String {
 /// Who is calling: the session, its user, and the member it acts as in the
 /// current account (read from the rows, or kept by this node until anything
 /// it is made of changes: a change of role or a deactivation takes effect on
-/// the very next request; see [`KnownCallers`]).
+/// the very next request; see [`crate::callers::KnownCallers`]).
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The session (`SessionId(0)` for an API key).
@@ -286,16 +284,7 @@ pub async fn authenticate(app: &App, token: &str) -> Result<Caller, AppError> {
     if token.starts_with(crate::api_keys::PREFIX) {
         return crate::api_keys::authenticate(app, token).await;
     }
-    let hash = token_hash(token);
-    let now = app.now();
-    let miss = match app.callers.get(&app.db, &hash, now) {
-        Ok(kept) => return checked(app, &hash, kept).await,
-        Err(miss) => miss,
-    };
-    let found = caller_of_session(app, sessions::SessionKey::TokenHash(&hash)).await?;
-    let caller = found.caller.clone();
-    app.callers.kept.keep(hash, found, miss);
-    Ok(caller)
+    crate::callers::of_token(app, token_hash(token)).await
 }
 
 /// Reloads the caller of a session (after it switched account).
@@ -305,123 +294,9 @@ pub async fn authenticate_session(app: &App, id: SessionId) -> Result<Caller, Ap
         .caller)
 }
 
-/// A caller as this node keeps it, with its session's times.
-#[derive(Clone)]
-pub(crate) struct KeptCaller {
-    caller: Caller,
-    expires_at: Timestamp,
-    last_seen_at: Timestamp,
-}
-
-/// How long a session is used before its expiry slides (once a minute).
-const SLIDE_AFTER_MS: i64 = 60_000;
-
-/// Callers kept at most (beyond, the cache starts again empty).
-const CALLERS_MAX: usize = 10_000;
-
-/// The callers of the sessions this node resolved (issue 19: one statement
-/// less for every request), exact by the bus (see [`crate::kept`]): every
-/// use case that changes what a caller is made of — a session, a user's
-/// password or second factor, a member, a role, a team, an account's
-/// settings — calls [`App::callers_changed`] after its commit, so the next
-/// request on this node reads the caller fresh, and other nodes forget
-/// when the bus tells them. A change made by another process on SQLite
-/// (`leadteam admin`) is announced by its access stamp, looked at before
-/// every use. A kept caller serves only until its session expires or is
-/// due to slide its expiry (a minute), which is read and written as before.
-#[derive(Clone)]
-pub struct KnownCallers {
-    kept: Kept<String, KeptCaller>,
-    /// The database's access stamp when this node last looked.
-    stamp: Arc<Mutex<Option<AccessStamp>>>,
-}
-
-impl KnownCallers {
-    pub(crate) fn new(bus: &crate::bus::Bus) -> Self {
-        KnownCallers {
-            kept: Kept::new(bus, CALLERS_MAX, |e| match e {
-                BusEvent::CallersChanged
-                | BusEvent::AccessChanged { .. }
-                | BusEvent::SessionEnded { .. } => Forget::All,
-                _ => Forget::Nothing,
-            }),
-            stamp: Arc::default(),
-        }
-    }
-
-    /// The caller kept for the token hashed `hash`, usable at `now`.
-    fn get(&self, db: &Db, hash: &String, now: Timestamp) -> Result<Caller, Miss> {
-        if let Some(stamp) = db.access_stamp() {
-            let mut seen = self.stamp.lock().unwrap_or_else(PoisonError::into_inner);
-            if *seen != Some(stamp) {
-                self.kept.forget(None);
-                *seen = Some(stamp);
-            }
-        }
-        self.kept
-            .get_if(hash, |k| {
-                now < k.expires_at && now.0 - k.last_seen_at.0 <= SLIDE_AFTER_MS
-            })
-            .map(|k| k.caller)
-    }
-}
-
-impl App {
-    /// After committing a change to what a caller is made of (see
-    /// [`KnownCallers`]): this node forgets the callers it kept now, the
-    /// others when the bus tells them.
-    pub(crate) fn callers_changed(&self) {
-        self.callers.kept.forget(None);
-        self.bus.publish(BusEvent::CallersChanged);
-    }
-}
-
-/// Tells the servers running on this database that callers changed, from
-/// another process (`leadteam admin`): on SQLite by its access stamp, on
-/// PostgreSQL through the bus's channel.
-pub(crate) async fn announce_callers_changed(app: &App) -> Result<(), AppError> {
-    app.callers_changed();
-    match app.db.engine() {
-        leadteam_store::Engine::Sqlite => app.db.touch_access_stamp()?,
-        leadteam_store::Engine::Postgres => {
-            let event = serde_json::to_string(&BusEvent::CallersChanged).map_err(|e| {
-                AppError::Internal(crate::error::Fault::new("encoding a bus event", e))
-            })?;
-            leadteam_store::pubsub::notify_all(&app.db, crate::bus::PG_CHANNEL, &[event]).await?;
-        }
-    }
-    Ok(())
-}
-
-/// A kept caller, read again and compared when `check_kept_callers` is on
-/// (debug builds): a difference is a change that committed without
-/// [`App::callers_changed`], unless something is forgotten within a moment
-/// (a use case forgets just after its commit).
-async fn checked(app: &App, hash: &str, kept: Caller) -> Result<Caller, AppError> {
-    if !app.config.check_kept_callers {
-        return Ok(kept);
-    }
-    let generation = app.callers.kept.generation();
-    let fresh = caller_of_session(app, sessions::SessionKey::TokenHash(hash))
-        .await
-        .map(|k| k.caller);
-    let same = matches!(&fresh, Ok(f) if format!("{f:?}") == format!("{kept:?}"));
-    if !same {
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        let forgotten = app.callers.kept.generation() != generation;
-        tracing::error!(forgotten, kept = ?kept, fresh = ?fresh.as_ref().ok(), "a kept caller differs from its rows");
-        assert!(
-            forgotten,
-            "a change to a caller committed and nothing forgot it: kept {kept:?}, read {:?}",
-            fresh.as_ref().ok()
-        );
-    }
-    fresh
-}
-
 /// The caller of a live session: its user and member read in one
 /// statement.
-async fn caller_of_session(
+pub(crate) async fn caller_of_session(
     app: &App,
     key: sessions::SessionKey<'_>,
 ) -> Result<KeptCaller, AppError> {
@@ -433,7 +308,7 @@ async fn caller_of_session(
     let s = found.session;
     let (mut expires_at, mut last_seen_at) = (s.expires_at, s.last_seen_at);
     // Slide the expiry at most once a minute.
-    if now.0 - s.last_seen_at.0 > SLIDE_AFTER_MS {
+    if now.0 - s.last_seen_at.0 > crate::callers::SLIDE_AFTER_MS {
         expires_at = now.plus_millis(app.config.session_idle_ms);
         last_seen_at = now;
         sessions::touch(&mut c, s.id, now, expires_at).await?;

@@ -10,6 +10,7 @@ pub mod availability;
 pub mod backlog;
 pub mod billing;
 pub mod bus;
+mod callers;
 pub mod clients;
 mod clock;
 pub mod content;
@@ -206,7 +207,7 @@ pub struct App {
     /// exact by the bus.
     pub(crate) subscriptions: webhooks::KnownSubscriptions,
     /// The callers of sessions this node resolved, kept exact by the bus.
-    pub(crate) callers: auth::KnownCallers,
+    pub(crate) callers: callers::KnownCallers,
 }
 
 impl App {
@@ -216,7 +217,7 @@ impl App {
             sources: intake::KnownSources::new(&bus),
             routing_settings: router::KnownSettings::new(&bus),
             subscriptions: webhooks::KnownSubscriptions::new(&bus),
-            callers: auth::KnownCallers::new(&bus),
+            callers: callers::KnownCallers::new(&bus),
             db,
             clock,
             config: Arc::new(config),

@@ -305,20 +305,16 @@ pub async fn restore(
     leadteam_store::backup::finish_restore(db)
         .await
         .context("migrating the restored database")?;
-    if replace && db.engine() == leadteam_store::Engine::Sqlite {
-        // A server running on this file forgets the callers it kept.
-        if let Err(e) = db.touch_access_stamp() {
-            tracing::warn!(error = %e, "a running server was not told of the restore");
-        }
-    }
-    if replace && db.engine() == leadteam_store::Engine::Postgres {
-        // Nodes serving this database forget what they kept in memory of
-        // the rows just replaced (lead sources, routing settings).
+    if replace {
+        // Servers running on this database forget what they kept in memory
+        // of the rows just replaced (PostgreSQL: every kept fact, through
+        // the bus; SQLite: the callers, through the access stamp).
         let missed = serde_json::to_string(&leadteam_app::bus::BusEvent::Missed)?;
-        if let Err(e) =
-            leadteam_store::pubsub::notify_all(db, leadteam_app::bus::PG_CHANNEL, &[missed]).await
+        if let Err(e) = db
+            .announce_outside(leadteam_app::bus::PG_CHANNEL, &missed)
+            .await
         {
-            tracing::warn!(error = %e, "running nodes were not told of the restore");
+            tracing::warn!(error = %e, "running servers were not told of the restore");
         }
     }
     // The files, moved into place once the rows are in.

@@ -177,15 +177,10 @@ pub struct Db {
     writer: Arc<Semaphore>,
     /// Held by every clone: the checkpoint task ends with the last one.
     _alive: Arc<()>,
-    /// SQLite: the file beside the database that another process rewrites
-    /// after changing who may do what (see [`Db::access_stamp`]).
-    stamp: Option<Arc<std::path::PathBuf>>,
+    /// Changes announced by other processes on this database (see
+    /// [`crate::outside`]).
+    pub(crate) outside: Arc<crate::outside::Outside>,
 }
-
-/// What [`Db::access_stamp`] saw of the stamp file: equal values mean no
-/// other process announced a change in between.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AccessStamp(Option<(u64, i64, i64)>);
 
 impl Db {
     /// Connects to `url` (`sqlite://PATH` or `postgres://...`). For SQLite the
@@ -206,10 +201,7 @@ impl Db {
             Engine::Sqlite => prepare_sqlite_url(url)?,
             Engine::Postgres => url.to_owned(),
         };
-        let stamp = match engine {
-            Engine::Sqlite => Some(Arc::new(stamp_path(&url))),
-            Engine::Postgres => None,
-        };
+        let outside = Arc::new(crate::outside::Outside::new(engine, &url));
         let max = max_connections.unwrap_or(match engine {
             Engine::Sqlite => 8,
             Engine::Postgres => 16,
@@ -254,42 +246,8 @@ impl Db {
             engine,
             writer,
             _alive: alive,
-            stamp,
+            outside,
         })
-    }
-
-    /// SQLite: the state of the stamp file another process (`leadteam
-    /// admin`) rewrites after it changed who may do what, through
-    /// [`Db::touch_access_stamp`]. A server compares it before trusting what
-    /// it kept of its callers: one `stat`, no statement. `None` on
-    /// PostgreSQL, where such a change is told through the bus.
-    pub fn access_stamp(&self) -> Option<AccessStamp> {
-        use std::os::unix::fs::MetadataExt;
-        let path = self.stamp.as_ref()?;
-        Some(AccessStamp(
-            std::fs::metadata(path.as_path())
-                .ok()
-                .map(|m| (m.ino(), m.mtime(), m.mtime_nsec())),
-        ))
-    }
-
-    /// SQLite: announces to a server running on this database that who may
-    /// do what changed (a new file put in place, so its identity changes
-    /// whatever the clock's resolution). Nothing on PostgreSQL.
-    pub fn touch_access_stamp(&self) -> Result<(), StoreError> {
-        let Some(path) = self.stamp.as_ref() else {
-            return Ok(());
-        };
-        let fail =
-            |e: std::io::Error| StoreError::Config(format!("cannot write {}: {e}", path.display()));
-        let mut next = path.as_os_str().to_owned();
-        next.push(format!(".{}", std::process::id()));
-        let next = std::path::PathBuf::from(next);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        std::fs::write(&next, format!("{now}\n")).map_err(fail)?;
-        std::fs::rename(&next, path.as_path()).map_err(fail)
     }
 
     pub fn engine(&self) -> Engine {
@@ -549,14 +507,6 @@ async fn checkpoints(
             w.close_on_drop();
         }
     }
-}
-
-/// The access stamp of the SQLite database at `url` (as
-/// [`prepare_sqlite_url`] writes it): its file name with `-access`.
-fn stamp_path(url: &str) -> std::path::PathBuf {
-    let rest = url.trim_start_matches("sqlite://");
-    let path = rest.split_once('?').map_or(rest, |(p, _)| p);
-    std::path::PathBuf::from(format!("{path}-access"))
 }
 
 fn prepare_sqlite_url(url: &str) -> Result<String, StoreError> {

@@ -42,6 +42,7 @@ pub mod members;
 mod migrate;
 pub mod notifications;
 pub mod outbox;
+mod outside;
 pub mod pubsub;
 pub mod reports;
 pub mod roles;
@@ -60,7 +61,7 @@ pub mod users;
 pub mod webhooks;
 pub mod workspace;
 
-pub use db::{AccessStamp, Conn, Db, Engine, Lock, Tx};
+pub use db::{Conn, Db, Engine, Lock, Tx};
 pub use error::StoreError;
 pub use keep::Lease;
 pub use script::Script;

@@ -46,6 +46,11 @@ async fn me(app: &TestApp, token: &str) -> Resp {
     app.get(token, "/api/v1/me").await
 }
 
+async fn deactivate(app: &TestApp, token: &str, member: i64) {
+    let path = format!("/api/v1/members/{member}/deactivate");
+    ok(app.post(token, &path, json!({})).await).await;
+}
+
 async fn ok(r: Resp) -> Value {
     assert!(r.status == 200 || r.status == 201, "{}", r.text);
     r.body
@@ -127,14 +132,7 @@ async fn r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it(engine: Engine) 
     assert_eq!(me(&app, &bob.token).await.body["time_zone"], "Europe/Paris");
 
     // M5: deactivated, the very next request is refused.
-    ok(app
-        .post(
-            &owner.token,
-            &format!("/api/v1/members/{bob_id}/deactivate"),
-            json!({}),
-        )
-        .await)
-    .await;
+    deactivate(&app, &owner.token, bob_id).await;
     assert_eq!(me(&app, &bob.token).await.status, 401);
 
     // A session signed out is refused at once; the other one still works.
@@ -204,14 +202,7 @@ async fn r_m5_two_nodes_a_member_deactivated_on_one_node_is_refused_by_the_other
     let bob_id = member_id(&app, &bob.token).await;
     assert_eq!(other.get(&bob.token, "/api/v1/me").await.status, 200);
     assert_eq!(other.get(&bob.token, "/api/v1/me").await.status, 200);
-    ok(app
-        .post(
-            &owner.token,
-            &format!("/api/v1/members/{bob_id}/deactivate"),
-            json!({}),
-        )
-        .await)
-    .await;
+    deactivate(&app, &owner.token, bob_id).await;
     assert_eq!(app.get(&bob.token, "/api/v1/me").await.status, 401);
     let start = Instant::now();
     while other.get(&bob.token, "/api/v1/me").await.status != 401 {

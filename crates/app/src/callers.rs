@@ -1,0 +1,130 @@
+//! The callers of the sessions this node resolved, kept in memory (issue
+//! 19: one statement less for every request; on SQLite also a hop to a
+//! connection's thread), exact by the bus (see [`crate::kept`]).
+//!
+//! - Every use case that changes what a caller is made of — a session ended
+//!   or moved to another account, a user's password or second factor, a
+//!   member's status, role, permissions, teams, zone or view, a role, a
+//!   team, an account's settings — calls [`App::callers_changed`] after its
+//!   commit: this node forgets every kept caller before the answer goes
+//!   out, the other nodes when the bus tells them.
+//! - `leadteam admin`, run beside a server, announces its changes with
+//!   [`announce_callers_changed`]; on SQLite a server looks for such an
+//!   announcement before every use ([`leadteam_store::Db::outside_changes`]).
+//! - A kept caller serves only until its session expires or is due to
+//!   slide its expiry (a minute); then it is read, and slid, as before.
+//! - Debug builds (the test suite) read every kept caller again and compare
+//!   ([`crate::AppConfig::check_kept_callers`]).
+
+use crate::App;
+use crate::auth::{Caller, caller_of_session};
+use crate::bus::BusEvent;
+use crate::error::AppError;
+use crate::kept::{Forget, Kept};
+use leadteam_domain::Timestamp;
+use leadteam_store::sessions::SessionKey;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A caller as this node keeps it, with its session's times.
+#[derive(Clone)]
+pub(crate) struct KeptCaller {
+    pub(crate) caller: Caller,
+    pub(crate) expires_at: Timestamp,
+    pub(crate) last_seen_at: Timestamp,
+}
+
+/// How long a session is used before its expiry slides (once a minute).
+pub(crate) const SLIDE_AFTER_MS: i64 = 60_000;
+
+/// Callers kept at most (beyond, the cache starts again empty).
+const CALLERS_MAX: usize = 10_000;
+
+/// The callers this node kept, by the hash of their session's token.
+#[derive(Clone)]
+pub struct KnownCallers {
+    kept: Kept<String, KeptCaller>,
+    /// [`leadteam_store::Db::outside_changes`] when this node last looked.
+    outside: Arc<AtomicU64>,
+}
+
+impl KnownCallers {
+    pub(crate) fn new(bus: &crate::bus::Bus) -> Self {
+        KnownCallers {
+            kept: Kept::new(bus, CALLERS_MAX, |e| match e {
+                BusEvent::CallersChanged
+                | BusEvent::AccessChanged { .. }
+                | BusEvent::SessionEnded { .. } => Forget::All,
+                _ => Forget::Nothing,
+            }),
+            outside: Arc::default(),
+        }
+    }
+}
+
+/// The caller of the session whose token hashes to `hash`: kept, or read
+/// (and kept), or 401.
+pub(crate) async fn of_token(app: &App, hash: String) -> Result<Caller, AppError> {
+    let known = &app.callers;
+    let outside = app.db.outside_changes();
+    if known.outside.swap(outside, Ordering::SeqCst) != outside {
+        known.kept.forget(None);
+    }
+    let now = app.now();
+    let usable = |k: &KeptCaller| now < k.expires_at && now.0 - k.last_seen_at.0 <= SLIDE_AFTER_MS;
+    let miss = match known.kept.get_if(&hash, usable) {
+        Ok(k) => return checked(app, &hash, k.caller).await,
+        Err(miss) => miss,
+    };
+    let found = caller_of_session(app, SessionKey::TokenHash(&hash)).await?;
+    let caller = found.caller.clone();
+    known.kept.keep(hash, found, miss);
+    Ok(caller)
+}
+
+impl App {
+    /// After committing a change to what a caller is made of: this node
+    /// forgets the callers it kept now, the others when the bus tells them.
+    pub(crate) fn callers_changed(&self) {
+        self.callers.kept.forget(None);
+        self.bus.publish(BusEvent::CallersChanged);
+    }
+}
+
+/// [`App::callers_changed`] from a process beside the servers (`leadteam
+/// admin`): the servers running on this database are told too.
+pub(crate) async fn announce_callers_changed(app: &App) -> Result<(), AppError> {
+    app.callers_changed();
+    let event = serde_json::to_string(&BusEvent::CallersChanged)
+        .map_err(|e| AppError::Internal(crate::error::Fault::new("encoding a bus event", e)))?;
+    app.db
+        .announce_outside(crate::bus::PG_CHANNEL, &event)
+        .await?;
+    Ok(())
+}
+
+/// A kept caller, read again and compared when `check_kept_callers` is on
+/// (debug builds): a difference is a change that committed without
+/// [`App::callers_changed`], unless something is forgotten within a moment
+/// (a use case forgets just after its commit).
+async fn checked(app: &App, hash: &str, kept: Caller) -> Result<Caller, AppError> {
+    if !app.config.check_kept_callers {
+        return Ok(kept);
+    }
+    let generation = app.callers.kept.generation();
+    let fresh = caller_of_session(app, SessionKey::TokenHash(hash))
+        .await
+        .map(|k| k.caller);
+    let same = matches!(&fresh, Ok(f) if format!("{f:?}") == format!("{kept:?}"));
+    if !same {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let forgotten = app.callers.kept.generation() != generation;
+        tracing::error!(forgotten, kept = ?kept, fresh = ?fresh.as_ref().ok(), "a kept caller differs from its rows");
+        assert!(
+            forgotten,
+            "a change to a caller committed and nothing forgot it: kept {kept:?}, read {:?}",
+            fresh.as_ref().ok()
+        );
+    }
+    fresh
+}
