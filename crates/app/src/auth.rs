@@ -294,9 +294,14 @@ pub async fn authenticate_session(app: &App, id: SessionId) -> Result<Caller, Ap
         .caller)
 }
 
+/// The caller of the live session whose token hashes to `hash`, read.
+pub(crate) async fn caller_of_token(app: &App, hash: &str) -> Result<KeptCaller, AppError> {
+    caller_of_session(app, sessions::SessionKey::TokenHash(hash)).await
+}
+
 /// The caller of a live session: its user and member read in one
 /// statement.
-pub(crate) async fn caller_of_session(
+async fn caller_of_session(
     app: &App,
     key: sessions::SessionKey<'_>,
 ) -> Result<KeptCaller, AppError> {

@@ -10,19 +10,18 @@
 //!   out, the other nodes when the bus tells them.
 //! - `leadteam admin`, run beside a server, announces its changes with
 //!   [`announce_callers_changed`]; on SQLite a server looks for such an
-//!   announcement before every use ([`leadteam_store::Db::outside_changes`]).
+//!   announcement before every use (`Db::outside_changes`, a `stat`).
 //! - A kept caller serves only until its session expires or is due to
 //!   slide its expiry (a minute); then it is read, and slid, as before.
 //! - Debug builds (the test suite) read every kept caller again and compare
 //!   ([`crate::AppConfig::check_kept_callers`]).
 
 use crate::App;
-use crate::auth::{Caller, caller_of_session};
+use crate::auth::{Caller, caller_of_token};
 use crate::bus::BusEvent;
 use crate::error::AppError;
 use crate::kept::{Forget, Kept};
 use leadteam_domain::Timestamp;
-use leadteam_store::sessions::SessionKey;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -44,7 +43,7 @@ const CALLERS_MAX: usize = 10_000;
 #[derive(Clone)]
 pub struct KnownCallers {
     kept: Kept<String, KeptCaller>,
-    /// [`leadteam_store::Db::outside_changes`] when this node last looked.
+    /// `Db::outside_changes` when this node last looked.
     outside: Arc<AtomicU64>,
 }
 
@@ -76,7 +75,7 @@ pub(crate) async fn of_token(app: &App, hash: String) -> Result<Caller, AppError
         Ok(k) => return checked(app, &hash, k.caller).await,
         Err(miss) => miss,
     };
-    let found = caller_of_session(app, SessionKey::TokenHash(&hash)).await?;
+    let found = caller_of_token(app, &hash).await?;
     let caller = found.caller.clone();
     known.kept.keep(hash, found, miss);
     Ok(caller)
@@ -112,9 +111,7 @@ async fn checked(app: &App, hash: &str, kept: Caller) -> Result<Caller, AppError
         return Ok(kept);
     }
     let generation = app.callers.kept.generation();
-    let fresh = caller_of_session(app, SessionKey::TokenHash(hash))
-        .await
-        .map(|k| k.caller);
+    let fresh = caller_of_token(app, hash).await.map(|k| k.caller);
     let same = matches!(&fresh, Ok(f) if format!("{f:?}") == format!("{kept:?}"));
     if !same {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;

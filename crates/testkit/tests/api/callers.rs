@@ -46,6 +46,12 @@ async fn me(app: &TestApp, token: &str) -> Resp {
     app.get(token, "/api/v1/me").await
 }
 
+/// Gives `member` the role `role`; the member as answered.
+async fn set_role(app: &TestApp, token: &str, member: i64, role: i64) -> Value {
+    let path = format!("/api/v1/members/{member}");
+    ok(app.patch(token, &path, json!({"role_id": role})).await).await
+}
+
 async fn deactivate(app: &TestApp, token: &str, member: i64) {
     let path = format!("/api/v1/members/{member}/deactivate");
     ok(app.post(token, &path, json!({})).await).await;
@@ -73,14 +79,7 @@ async fn r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it(engine: Engine) 
 
     // P3: another role; the next request has its permissions.
     let member = role_id(&app, &owner.token, "Restricted").await;
-    let edited = ok(app
-        .patch(
-            &owner.token,
-            &format!("/api/v1/members/{bob_id}"),
-            json!({"role_id": member}),
-        )
-        .await)
-    .await;
+    let edited = set_role(&app, &owner.token, bob_id, member).await;
     let now = permissions(&me(&app, &bob.token).await);
     assert_eq!(json!(now), edited["permissions"]);
     assert!(!now.contains(&"clients.view_others".to_owned()));
@@ -100,14 +99,7 @@ async fn r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it(engine: Engine) 
         .await)
     .await;
     let sale_id = sale["id"].as_i64().unwrap();
-    ok(app
-        .patch(
-            &owner.token,
-            &format!("/api/v1/members/{bob_id}"),
-            json!({"role_id": sale_id}),
-        )
-        .await)
-    .await;
+    set_role(&app, &owner.token, bob_id, sale_id).await;
     assert!(!permissions(&me(&app, &bob.token).await).contains(&"members.manage".to_owned()));
     ok(app
         .patch(
