@@ -6,11 +6,12 @@ pub use leadteam_store::api_keys::ApiKeyRow;
 
 use crate::App;
 use crate::auth::{Caller, random_token};
+use crate::callers::KeptCaller;
 use crate::error::{AppError, AuthFailure};
 use leadteam_domain::authz::{Action, PermissionSet};
 use leadteam_domain::secret::token_hash;
 use leadteam_domain::validate::Name;
-use leadteam_domain::{ApiKeyId, SessionId};
+use leadteam_domain::{ApiKeyId, SessionId, Timestamp};
 use leadteam_store::api_keys::{self};
 use leadteam_store::{accounts, users};
 use serde_json::json;
@@ -18,10 +19,12 @@ use serde_json::json;
 /// Every API key starts with this, so a credential says what it is.
 pub const PREFIX: &str = "ltk_";
 
-/// Resolves an API key into a caller acting as the key's member.
-pub(crate) async fn authenticate(app: &App, token: &str) -> Result<Caller, AppError> {
+/// The caller of the API key whose token hashes to `hash`, read: it acts
+/// as the key's member. The key is marked used at most once a minute.
+pub(crate) async fn read_caller(app: &App, hash: &str) -> Result<KeptCaller, AppError> {
+    let now = app.now();
     let mut c = app.db.conn().await?;
-    let Some(key) = api_keys::by_token_hash(&mut c, &token_hash(token)).await? else {
+    let Some(key) = api_keys::by_token_hash(&mut c, hash).await? else {
         return Err(AppError::Unauthenticated(AuthFailure::NoSession));
     };
     let Some(user_id) = key.user else {
@@ -37,23 +40,34 @@ pub(crate) async fn authenticate(app: &App, token: &str) -> Result<Caller, AppEr
     let auth = accounts::member_auth(&mut c, user_id, key.account)
         .await?
         .ok_or(AppError::Unauthenticated(AuthFailure::NoSession))?;
-    api_keys::touch(&mut c, key.id, app.now()).await?;
+    let last_seen_at = match key.last_used_at {
+        Some(t) if now.0 - t.0 <= crate::callers::SLIDE_AFTER_MS => t,
+        _ => {
+            api_keys::touch(&mut c, key.id, now).await?;
+            now
+        }
+    };
     let time_zone = auth.time_zone.clone();
     let team_view = auth.team_view.clone();
     let mut actor = crate::auth::actor_of(&user, key.account, auth);
     // Never more than the member holds now, nor more than the key was given.
     actor.permissions = PermissionSet::from_bits(actor.permissions.bits() & key.permissions.bits());
     // An API key cannot enrol 2FA: it acts for a member that did.
-    Ok(Caller {
-        session: SessionId(0),
-        api_key: Some(key.id),
-        user: user.id,
-        email: user.email,
-        name: user.name,
-        account: Some(key.account),
-        actor: Some(actor),
-        time_zone,
-        team_view,
+    Ok(KeptCaller {
+        caller: Caller {
+            session: SessionId(0),
+            api_key: Some(key.id),
+            user: user.id,
+            email: user.email,
+            name: user.name,
+            account: Some(key.account),
+            actor: Some(actor),
+            time_zone,
+            team_view,
+        },
+        // A key lives until it is revoked (which forgets it).
+        expires_at: Timestamp(i64::MAX),
+        last_seen_at,
     })
 }
 
@@ -143,6 +157,7 @@ pub async fn revoke(app: &App, caller: &Caller, id: ApiKeyId) -> Result<(), AppE
     )
     .await?;
     tx.commit().await?;
+    app.callers_changed();
     Ok(())
 }
 

@@ -281,10 +281,7 @@ pub(crate) async fn record_failure(
 
 /// Resolves a session token into the caller, or 401.
 pub async fn authenticate(app: &App, token: &str) -> Result<Caller, AppError> {
-    if token.starts_with(crate::api_keys::PREFIX) {
-        return crate::api_keys::authenticate(app, token).await;
-    }
-    crate::callers::of_token(app, token_hash(token)).await
+    crate::callers::of_token(app, token).await
 }
 
 /// Reloads the caller of a session (after it switched account).

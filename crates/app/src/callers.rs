@@ -1,18 +1,21 @@
-//! The callers of the sessions this node resolved, kept in memory (issue
-//! 19: one statement less for every request; on SQLite also a hop to a
-//! connection's thread), exact by the bus (see [`crate::kept`]).
+//! The callers of the sessions and API keys this node resolved, kept in
+//! memory (issue 19: one statement less for every request, three for an API
+//! key; on SQLite also the hops to a connection's thread), exact by the bus
+//! (see [`crate::kept`]).
 //!
 //! - Every use case that changes what a caller is made of — a session ended
 //!   or moved to another account, a user's password or second factor, a
 //!   member's status, role, permissions, teams, zone or view, a role, a
-//!   team, an account's settings — calls [`App::callers_changed`] after its
-//!   commit: this node forgets every kept caller before the answer goes
-//!   out, the other nodes when the bus tells them.
+//!   team, an account's settings, an API key revoked — calls
+//!   [`App::callers_changed`] after its commit: this node forgets every
+//!   kept caller before the answer goes out, the other nodes when the bus
+//!   tells them.
 //! - `leadteam admin`, run beside a server, announces its changes with
 //!   [`announce_callers_changed`]; on SQLite a server looks for such an
 //!   announcement before every use (`Db::outside_changes`, a `stat`).
 //! - A kept caller serves only until its session expires or is due to
-//!   slide its expiry (a minute); then it is read, and slid, as before.
+//!   slide its expiry (an API key: to be marked used), a minute after the
+//!   last time; then it is read, and slid or marked, as before.
 //! - Debug builds (the test suite) read every kept caller again and compare
 //!   ([`crate::AppConfig::check_kept_callers`]).
 
@@ -22,6 +25,7 @@ use crate::bus::BusEvent;
 use crate::error::AppError;
 use crate::kept::{Forget, Kept};
 use leadteam_domain::Timestamp;
+use leadteam_domain::secret::token_hash;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -61,9 +65,10 @@ impl KnownCallers {
     }
 }
 
-/// The caller of the session whose token hashes to `hash`: kept, or read
-/// (and kept), or 401.
-pub(crate) async fn of_token(app: &App, hash: String) -> Result<Caller, AppError> {
+/// The caller of a session's or an API key's `token`: kept, or read (and
+/// kept), or 401.
+pub(crate) async fn of_token(app: &App, token: &str) -> Result<Caller, AppError> {
+    let hash = token_hash(token);
     let known = &app.callers;
     let outside = app.db.outside_changes();
     if known.outside.swap(outside, Ordering::SeqCst) != outside {
@@ -72,13 +77,22 @@ pub(crate) async fn of_token(app: &App, hash: String) -> Result<Caller, AppError
     let now = app.now();
     let usable = |k: &KeptCaller| now < k.expires_at && now.0 - k.last_seen_at.0 <= SLIDE_AFTER_MS;
     let miss = match known.kept.get_if(&hash, usable) {
-        Ok(k) => return checked(app, &hash, k.caller).await,
+        Ok(k) => return checked(app, token, &hash, k.caller).await,
         Err(miss) => miss,
     };
-    let found = caller_of_token(app, &hash).await?;
+    let found = read(app, token, &hash).await?;
     let caller = found.caller.clone();
     known.kept.keep(hash, found, miss);
     Ok(caller)
+}
+
+/// The caller of `token` (hashed `hash`), read from the rows.
+async fn read(app: &App, token: &str, hash: &str) -> Result<KeptCaller, AppError> {
+    if token.starts_with(crate::api_keys::PREFIX) {
+        crate::api_keys::read_caller(app, hash).await
+    } else {
+        caller_of_token(app, hash).await
+    }
 }
 
 impl App {
@@ -106,12 +120,12 @@ pub(crate) async fn announce_callers_changed(app: &App) -> Result<(), AppError> 
 /// (debug builds): a difference is a change that committed without
 /// [`App::callers_changed`], unless something is forgotten within a moment
 /// (a use case forgets just after its commit).
-async fn checked(app: &App, hash: &str, kept: Caller) -> Result<Caller, AppError> {
+async fn checked(app: &App, token: &str, hash: &str, kept: Caller) -> Result<Caller, AppError> {
     if !app.config.check_kept_callers {
         return Ok(kept);
     }
     let generation = app.callers.kept.generation();
-    let fresh = caller_of_token(app, hash).await.map(|k| k.caller);
+    let fresh = read(app, token, hash).await.map(|k| k.caller);
     let same = matches!(&fresh, Ok(f) if format!("{f:?}") == format!("{kept:?}"));
     if !same {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;

@@ -213,3 +213,52 @@ async fn r_m5_two_nodes_a_member_deactivated_on_one_node_is_refused_by_the_other
     }
     other.stop().await;
 }
+
+/// An API key's caller is kept as a session's is: revoked, the very next
+/// request is refused; its use is still recorded, at most once a minute.
+async fn r_m5_a_kept_api_key_is_refused_once_revoked(engine: Engine) {
+    let Some(app) = spawn(engine).await else {
+        return;
+    };
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let key = ok(app
+        .post(
+            &owner.token,
+            "/api/v1/api-keys",
+            json!({"name": "CRM sync", "permissions": ["team.view"]}),
+        )
+        .await)
+    .await;
+    let token = key["token"].as_str().unwrap().to_owned();
+    let last_used = || async {
+        let list = app.get(&owner.token, "/api/v1/api-keys").await;
+        list.body["api_keys"][0]["last_used_at"].clone()
+    };
+    assert_eq!(last_used().await, Value::Null);
+    assert_eq!(app.get(&token, "/api/v1/members").await.status, 200);
+    let first = last_used().await;
+    assert!(first.is_string(), "{first}");
+    app.clock.advance_ms(30_000);
+    assert_eq!(app.get(&token, "/api/v1/members").await.status, 200);
+    assert_eq!(last_used().await, first, "marked at most once a minute");
+    app.clock.advance_ms(31_000);
+    assert_eq!(app.get(&token, "/api/v1/members").await.status, 200);
+    assert_ne!(last_used().await, first, "marked again after a minute");
+
+    let id = key["id"].as_i64().unwrap();
+    let r = app
+        .delete(&owner.token, &format!("/api/v1/api-keys/{id}"))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(app.get(&token, "/api/v1/members").await.status, 401);
+}
+
+#[tokio::test]
+async fn r_m5_a_kept_api_key_is_refused_once_revoked_sqlite() {
+    r_m5_a_kept_api_key_is_refused_once_revoked(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn r_m5_a_kept_api_key_is_refused_once_revoked_postgres() {
+    r_m5_a_kept_api_key_is_refused_once_revoked(Engine::Postgres).await;
+}
