@@ -75,9 +75,14 @@ pub(crate) async fn of_token(app: &App, token: &str) -> Result<Caller, AppError>
         known.kept.forget(None);
     }
     let now = app.now();
+    // Taken before the lookup, so a change forgotten after it counts.
+    let before = app
+        .config
+        .check_kept_callers
+        .then(|| known.kept.generation());
     let usable = |k: &KeptCaller| now < k.expires_at && now.0 - k.last_seen_at.0 <= SLIDE_AFTER_MS;
     let miss = match known.kept.get_if(&hash, usable) {
-        Ok(k) => return checked(app, token, &hash, k.caller).await,
+        Ok(k) => return checked(app, token, &hash, k.caller, before).await,
         Err(miss) => miss,
     };
     let found = read(app, token, &hash).await?;
@@ -117,14 +122,20 @@ pub(crate) async fn announce_callers_changed(app: &App) -> Result<(), AppError> 
 }
 
 /// A kept caller, read again and compared when `check_kept_callers` is on
-/// (debug builds): a difference is a change that committed without
-/// [`App::callers_changed`], unless something is forgotten within a moment
-/// (a use case forgets just after its commit).
-async fn checked(app: &App, token: &str, hash: &str, kept: Caller) -> Result<Caller, AppError> {
-    if !app.config.check_kept_callers {
+/// (debug builds; `generation`: the kept callers' before the lookup): a
+/// difference is a change that committed without [`App::callers_changed`],
+/// unless something is forgotten within a moment (a use case forgets just
+/// after its commit).
+async fn checked(
+    app: &App,
+    token: &str,
+    hash: &str,
+    kept: Caller,
+    generation: Option<u64>,
+) -> Result<Caller, AppError> {
+    let Some(generation) = generation else {
         return Ok(kept);
-    }
-    let generation = app.callers.kept.generation();
+    };
     let fresh = read(app, token, hash).await.map(|k| k.caller);
     let same = matches!(&fresh, Ok(f) if format!("{f:?}") == format!("{kept:?}"));
     if !same {
