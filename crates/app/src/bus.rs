@@ -44,7 +44,8 @@ pub enum BusEvent {
     /// Something a request's caller is made of changed (a session ended or
     /// moved to another account; a password or second factor; a member's
     /// status, role, permissions, teams, zone or view; a role; a team; an
-    /// account's settings): nodes forget the callers they kept.
+    /// account's settings; an API key revoked): nodes forget the callers
+    /// they kept.
     CallersChanged,
     /// Events may have been lost (the PostgreSQL listener reconnected), or
     /// every row was replaced (`leadteam restore --replace`): what was kept

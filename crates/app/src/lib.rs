@@ -206,7 +206,8 @@ pub struct App {
     /// Accounts' outbound webhook subscriptions read by this node, kept
     /// exact by the bus.
     pub(crate) subscriptions: webhooks::KnownSubscriptions,
-    /// The callers of sessions this node resolved, kept exact by the bus.
+    /// The callers of sessions and API keys this node resolved, kept exact
+    /// by the bus.
     pub(crate) callers: callers::KnownCallers,
 }
 

@@ -9,16 +9,18 @@ use leadteam_testkit::{Engine, Options, Resp, TestApp, spawn_with};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-async fn spawn(engine: Engine) -> Option<TestApp> {
-    spawn_with(
-        engine,
-        Options {
-            check_kept_callers: false,
-            ..Options::default()
-        },
-    )
-    .await
+/// The server without its check of kept callers.
+pub(crate) fn unchecked() -> Options {
+    Options {
+        check_kept_callers: false,
+        ..Options::default()
+    }
 }
+
+leadteam_testkit::both_engines_with!(crate::callers::unchecked();
+    r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it,
+    r_m5_a_kept_api_key_is_refused_once_revoked,
+);
 
 fn permissions(r: &Resp) -> Vec<String> {
     assert_eq!(r.status, 200, "{}", r.text);
@@ -62,25 +64,22 @@ async fn ok(r: Resp) -> Value {
     r.body
 }
 
-async fn r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it(engine: Engine) {
-    let Some(app) = spawn(engine).await else {
-        return;
-    };
+async fn r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it(app: &TestApp) {
     let owner = app.signup("Acme", "Ann", "ann@example.com").await;
     let account = owner.account_id.unwrap();
     let bob = app
         .insert_member(account, "bob@example.com", "Manager")
         .await;
-    let bob_id = member_id(&app, &bob.token).await;
+    let bob_id = member_id(app, &bob.token).await;
     // Read twice: from here on this node keeps Bob's caller.
-    let before = permissions(&me(&app, &bob.token).await);
-    assert_eq!(permissions(&me(&app, &bob.token).await), before);
+    let before = permissions(&me(app, &bob.token).await);
+    assert_eq!(permissions(&me(app, &bob.token).await), before);
     assert!(before.contains(&"clients.view_others".to_owned()));
 
     // P3: another role; the next request has its permissions.
-    let member = role_id(&app, &owner.token, "Restricted").await;
-    let edited = set_role(&app, &owner.token, bob_id, member).await;
-    let now = permissions(&me(&app, &bob.token).await);
+    let member = role_id(app, &owner.token, "Restricted").await;
+    let edited = set_role(app, &owner.token, bob_id, member).await;
+    let now = permissions(&me(app, &bob.token).await);
     assert_eq!(json!(now), edited["permissions"]);
     assert!(!now.contains(&"clients.view_others".to_owned()));
     assert_eq!(
@@ -99,8 +98,8 @@ async fn r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it(engine: Engine) 
         .await)
     .await;
     let sale_id = sale["id"].as_i64().unwrap();
-    set_role(&app, &owner.token, bob_id, sale_id).await;
-    assert!(!permissions(&me(&app, &bob.token).await).contains(&"members.manage".to_owned()));
+    set_role(app, &owner.token, bob_id, sale_id).await;
+    assert!(!permissions(&me(app, &bob.token).await).contains(&"members.manage".to_owned()));
     ok(app
         .patch(
             &owner.token,
@@ -109,7 +108,7 @@ async fn r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it(engine: Engine) 
         )
         .await)
     .await;
-    assert!(permissions(&me(&app, &bob.token).await).contains(&"members.manage".to_owned()));
+    assert!(permissions(&me(app, &bob.token).await).contains(&"members.manage".to_owned()));
     assert_eq!(app.get(&bob.token, "/api/v1/members").await.status, 200);
 
     // X6: the account's zone is the zone of a member without its own.
@@ -121,25 +120,25 @@ async fn r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it(engine: Engine) 
         )
         .await)
     .await;
-    assert_eq!(me(&app, &bob.token).await.body["time_zone"], "Europe/Paris");
+    assert_eq!(me(app, &bob.token).await.body["time_zone"], "Europe/Paris");
 
     // M5: deactivated, the very next request is refused.
-    deactivate(&app, &owner.token, bob_id).await;
-    assert_eq!(me(&app, &bob.token).await.status, 401);
+    deactivate(app, &owner.token, bob_id).await;
+    assert_eq!(me(app, &bob.token).await.status, 401);
 
     // A session signed out is refused at once; the other one still works.
     let second = app.signin_ok("ann@example.com", &owner.password).await;
-    assert_eq!(me(&app, &second).await.status, 200);
-    assert_eq!(me(&app, &second).await.status, 200);
+    assert_eq!(me(app, &second).await.status, 200);
+    assert_eq!(me(app, &second).await.status, 200);
     let r = app.delete(&second, "/api/v1/sessions/current").await;
     assert!(r.status == 204 || r.status == 200, "{}", r.text);
-    assert_eq!(me(&app, &second).await.status, 401);
-    assert_eq!(me(&app, &owner.token).await.status, 200);
+    assert_eq!(me(app, &second).await.status, 401);
+    assert_eq!(me(app, &owner.token).await.status, 200);
 
     // O5: 2FA required: the next request of a kept session is sent to
     // enrolment.
     let third = app.signin_ok("ann@example.com", &owner.password).await;
-    assert_eq!(me(&app, &third).await.status, 200);
+    assert_eq!(me(app, &third).await.status, 200);
     assert_eq!(app.get(&third, "/api/v1/members").await.status, 200);
     ok(app
         .patch(
@@ -154,27 +153,17 @@ async fn r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it(engine: Engine) 
         (r.status, r.problem_type()),
         (403, Some("2fa-enrolment-required"))
     );
-    assert_eq!(me(&app, &third).await.body["must_enrol_2fa"], true);
+    assert_eq!(me(app, &third).await.body["must_enrol_2fa"], true);
 
     // A kept session still slides its expiry (14 days without use): used
     // after 13 days, it lives 13 more; unused for 15, it is refused.
     app.clock.advance_ms(13 * 86_400_000);
-    assert_eq!(me(&app, &third).await.status, 200);
-    assert_eq!(me(&app, &third).await.status, 200);
+    assert_eq!(me(app, &third).await.status, 200);
+    assert_eq!(me(app, &third).await.status, 200);
     app.clock.advance_ms(13 * 86_400_000);
-    assert_eq!(me(&app, &third).await.status, 200);
+    assert_eq!(me(app, &third).await.status, 200);
     app.clock.advance_ms(15 * 86_400_000);
-    assert_eq!(me(&app, &third).await.status, 401);
-}
-
-#[tokio::test]
-async fn r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it_sqlite() {
-    r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it_postgres() {
-    r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it(Engine::Postgres).await;
+    assert_eq!(me(app, &third).await.status, 401);
 }
 
 /// Two nodes on one PostgreSQL: a member deactivated on node A is refused
@@ -182,7 +171,7 @@ async fn r_m5_p3_o5_a_kept_caller_never_outlives_a_change_to_it_postgres() {
 /// from then on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn r_m5_two_nodes_a_member_deactivated_on_one_node_is_refused_by_the_other() {
-    let Some(app) = spawn(Engine::Postgres).await else {
+    let Some(app) = spawn_with(Engine::Postgres, unchecked()).await else {
         return;
     };
     let other = app.another_node().await;
@@ -216,10 +205,7 @@ async fn r_m5_two_nodes_a_member_deactivated_on_one_node_is_refused_by_the_other
 
 /// An API key's caller is kept as a session's is: revoked, the very next
 /// request is refused; its use is still recorded, at most once a minute.
-async fn r_m5_a_kept_api_key_is_refused_once_revoked(engine: Engine) {
-    let Some(app) = spawn(engine).await else {
-        return;
-    };
+async fn r_m5_a_kept_api_key_is_refused_once_revoked(app: &TestApp) {
     let owner = app.signup("Acme", "Ann", "ann@example.com").await;
     let key = ok(app
         .post(
@@ -251,14 +237,4 @@ async fn r_m5_a_kept_api_key_is_refused_once_revoked(engine: Engine) {
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
     assert_eq!(app.get(&token, "/api/v1/members").await.status, 401);
-}
-
-#[tokio::test]
-async fn r_m5_a_kept_api_key_is_refused_once_revoked_sqlite() {
-    r_m5_a_kept_api_key_is_refused_once_revoked(Engine::Sqlite).await;
-}
-
-#[tokio::test]
-async fn r_m5_a_kept_api_key_is_refused_once_revoked_postgres() {
-    r_m5_a_kept_api_key_is_refused_once_revoked(Engine::Postgres).await;
 }
