@@ -8,8 +8,8 @@ use crate::auth::Caller;
 use crate::error::AppError;
 use leadteam_domain::authz::Actor;
 use leadteam_domain::{AccountId, MemberId, Timestamp, UserId};
-use leadteam_store::Conn;
 use leadteam_store::audit::{self, AuditEntry};
+use leadteam_store::{Conn, Script};
 use serde_json::Value;
 
 /// Something whose changes the audit log pictures.
@@ -101,9 +101,37 @@ pub(crate) async fn record<'a>(
     after: Option<Value>,
     now: Timestamp,
 ) -> Result<(), AppError> {
+    let mut script = Script::new(conn);
+    record_into(
+        &mut script,
+        by,
+        action,
+        target_kind,
+        target_id,
+        before,
+        after,
+        now,
+    );
+    script.run(conn).await?;
+    Ok(())
+}
+
+/// Adds an audit row with pictures of its own to `script`, written with
+/// the use case's other writes when the script runs.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_into<'a>(
+    script: &mut Script,
+    by: impl Into<By<'a>>,
+    action: &str,
+    target_kind: &str,
+    target_id: i64,
+    before: Option<Value>,
+    after: Option<Value>,
+    now: Timestamp,
+) {
     let (account, actor_user, actor_member) = by.into().parts();
-    audit::record(
-        conn,
+    audit::add(
+        script,
         AuditEntry {
             account,
             actor_user,
@@ -115,7 +143,5 @@ pub(crate) async fn record<'a>(
             after,
         },
         now,
-    )
-    .await?;
-    Ok(())
+    );
 }

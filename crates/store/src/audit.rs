@@ -2,6 +2,7 @@
 
 use crate::db::Conn;
 use crate::error::StoreError;
+use crate::script::Script;
 use leadteam_domain::{AccountId, MemberId, Timestamp, UserId};
 use sqlx::Row;
 
@@ -18,22 +19,27 @@ pub struct AuditEntry<'a> {
 }
 
 pub async fn record(c: &mut Conn, e: AuditEntry<'_>, now: Timestamp) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit_log (account_id, actor_user_id, actor_member_id, action, target_kind, target_id, before_json, after_json, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(e.account.map(|a| a.0))
-    .bind(e.actor_user.map(|u| u.0))
-    .bind(e.actor_member.map(|m| m.0))
-    .bind(e.action)
-    .bind(e.target_kind)
-    .bind(e.target_id)
-    .bind(e.before.map(|v| v.to_string()))
-    .bind(e.after.map(|v| v.to_string()))
-    .bind(now.0)
-    .execute(c)
-    .await?;
-    Ok(())
+    let mut s = Script::new(c);
+    add(&mut s, e, now);
+    s.run(c).await
+}
+
+/// Adds the audit row to `s`, written when the script runs (with the other
+/// writes of a use case, in one round trip).
+pub fn add(s: &mut Script, e: AuditEntry<'_>, now: Timestamp) {
+    let v = s.values(1, 9);
+    s.push(format!(
+        "INSERT INTO audit_log (account_id, actor_user_id, actor_member_id, action, target_kind, target_id, before_json, after_json, at) VALUES {v}"
+    ));
+    s.bind(e.account.map(|a| a.0))
+        .bind(e.actor_user.map(|u| u.0))
+        .bind(e.actor_member.map(|m| m.0))
+        .bind(e.action)
+        .bind(e.target_kind)
+        .bind(e.target_id)
+        .bind(e.before.map(|v| v.to_string()))
+        .bind(e.after.map(|v| v.to_string()))
+        .bind(now.0);
 }
 
 #[derive(Debug, Clone)]

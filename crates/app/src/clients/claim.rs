@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use leadteam_store::Script;
 
 /// Claims an unassigned client (C2): one conditional update; of concurrent
 /// claims one wins and the others get a conflict naming the winner.
@@ -60,33 +61,10 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
         return Err(taken(won, &f, &actor));
     }
     let mut tx = app.db.write().await?;
-    let claimed = clients::claim(&mut tx, actor.account, id, actor.member, now).await?;
-    if claimed {
-        // A plan may make claiming cost credits (B5): refused, and nothing
-        // written, when the balance is short.
-        let cost = leadteam_store::billing::plan(&mut tx, actor.account, Lock::None)
-            .await?
-            .map_or(0, |p| p.claim_cost_credits);
-        if !leadteam_store::credits::charge(
-            &mut tx,
-            actor.account,
-            actor.member,
-            cost,
-            "claimed a lead",
-            now,
-        )
-        .await?
-        {
-            drop(tx);
-            return Err(AppError::conflict(
-                Some("credits"),
-                format!(
-                    "claiming a lead costs {cost} credits and your balance is short; ask an admin for credits"
-                ),
-            ));
-        }
-    }
-    if !claimed {
+    // The winner's writes take three round trips: the claim (which reads
+    // the plan's claim cost too), its event and audit row together, the
+    // client as it now is.
+    let Some(cost) = clients::claim(&mut tx, actor.account, id, actor.member, now).await? else {
         let now_row = clients::get(&mut tx, actor.account, id, Lock::None)
             .await?
             .ok_or(AppError::NotFound("client"))?;
@@ -99,20 +77,42 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
             *outcome = Some(now_row);
         }
         return Err(err);
-    }
-    event(
+    };
+    // A plan may make claiming cost credits (B5): refused, and nothing
+    // written, when the balance is short.
+    if !leadteam_store::credits::charge(
         &mut tx,
         actor.account,
-        id,
-        "claimed",
-        Some(actor.member),
-        None,
-        None,
+        actor.member,
+        cost,
+        "claimed a lead",
         now,
     )
-    .await?;
-    crate::trail::record(
-        &mut tx,
+    .await?
+    {
+        drop(tx);
+        return Err(AppError::conflict(
+            Some("credits"),
+            format!(
+                "claiming a lead costs {cost} credits and your balance is short; ask an admin for credits"
+            ),
+        ));
+    }
+    let mut script = Script::new(&tx);
+    clients::push_event(
+        &mut script,
+        NewEvent {
+            account: actor.account,
+            client: id,
+            kind: "claimed",
+            actor: Some(actor.member),
+            body: None,
+            data: None,
+        },
+        now,
+    );
+    crate::trail::record_into(
+        &mut script,
         &actor,
         "client.claimed",
         "client",
@@ -120,8 +120,8 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
         Some(json!({"assignee": null})),
         Some(json!({"assignee": actor.member.0})),
         now,
-    )
-    .await?;
+    );
+    script.run(&mut tx).await?;
     let row = clients::get(&mut tx, actor.account, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;

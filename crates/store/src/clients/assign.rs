@@ -4,26 +4,28 @@
 use super::*;
 
 /// Claims an unassigned client: one conditional update, so of many
-/// concurrent claims exactly one wins (C2). False when it was taken.
+/// concurrent claims exactly one wins (C2). `None` when it was taken;
+/// when won, what the account's plan makes a claim cost in credits (B5),
+/// read by the same statement.
 pub async fn claim(
     c: &mut Conn,
     account: AccountId,
     id: ClientId,
     member: MemberId,
     now: Timestamp,
-) -> Result<bool, StoreError> {
-    let n = sqlx::query(
+) -> Result<Option<i64>, StoreError> {
+    let cost: Option<i64> = sqlx::query_scalar(
         "UPDATE clients SET assignee_id = $1, ever_assigned = 1, assigned_at = $2, updated_at = $2, contacted_at = NULL, waiting_rule = NULL \
-         WHERE id = $3 AND account_id = $4 AND assignee_id IS NULL",
+         WHERE id = $3 AND account_id = $4 AND assignee_id IS NULL \
+         RETURNING COALESCE((SELECT p.claim_cost_credits FROM billing_plans p WHERE p.account_id = $4), 0)",
     )
     .bind(member.0)
     .bind(now.0)
     .bind(id.0)
     .bind(account.0)
-    .execute(c)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+    .fetch_optional(c)
+    .await?;
+    Ok(cost)
 }
 
 /// Assigns a client whose current assignee is `expected` (checked in the

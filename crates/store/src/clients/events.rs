@@ -41,6 +41,22 @@ pub async fn add_event(c: &mut Conn, e: NewEvent<'_>, now: Timestamp) -> Result<
     Ok(id)
 }
 
+/// Adds a timeline event to `s`, written when the script runs (with the
+/// other writes of a use case, in one round trip).
+pub fn push_event(s: &mut Script, e: NewEvent<'_>, now: Timestamp) {
+    let v = s.values(1, 7);
+    s.push(format!(
+        "INSERT INTO client_events (account_id, client_id, kind, actor_member_id, body, data_json, at) VALUES {v}"
+    ));
+    s.bind(e.account.0)
+        .bind(e.client.0)
+        .bind(e.kind)
+        .bind(e.actor.map(|m| m.0))
+        .bind(e.body)
+        .bind(e.data.map(|d| d.to_string()))
+        .bind(now.0);
+}
+
 /// Whether `member` wrote a note, a message, an update or a delivery on
 /// `client` at or after `since` (its contacts as the assignee).
 /// Records a contact of `client` by `member` (a note, a message, an update,

@@ -13,6 +13,7 @@ pub use scope::*;
 use crate::db::{Conn, Engine, Lock};
 use crate::error::StoreError;
 use crate::flag;
+use crate::script::Script;
 use leadteam_domain::authz::{ClientScope, OthersScope};
 use leadteam_domain::{AccountId, ClientId, MemberId, TeamId, Timestamp};
 use sqlx::Row;
