@@ -167,6 +167,7 @@ pub(crate) async fn races(
     h: &crate::seed::Http,
     app: &leadteam_app::App,
     db: &leadteam_store::Db,
+    server_pid: u32,
     w: &crate::seed::World,
     peaks: &mut crate::Peaks<'_>,
     rows: &mut Vec<crate::report::Row>,
@@ -179,9 +180,25 @@ pub(crate) async fn races(
     ));
     let ids = crate::seed::unassigned(db, w, sizes.races, "http").await?;
     peaks.mark("before races");
+    let postgres = db.engine() == leadteam_store::Engine::Postgres;
+    let cpu0 = crate::cpu::Cpu::now(server_pid, postgres);
     let h = http(h, w, &ids).await?;
+    let cpu1 = crate::cpu::Cpu::now(server_pid, postgres);
     let peak = peaks.mark("claims");
     h.sample.ensure_clean("claims over HTTP")?;
+    let attempts = (ids.len() * crate::seed::CLAIMERS) as u64;
+    checks.push(format!(
+        "CPU per claim attempt over HTTP ({attempts} attempts): {}",
+        cpu1.per_op(
+            cpu0,
+            attempts,
+            if postgres {
+                "PostgreSQL"
+            } else {
+                "database (inside the server)"
+            }
+        )
+    ));
     checks.push(format!("claims over HTTP: {}", check(app, &h, &ids).await?));
     let ids = crate::seed::unassigned(db, w, sizes.races, "direct").await?;
     let d = direct(app, w, &ids).await?;

@@ -378,6 +378,7 @@ async fn run(
             &http,
             &app,
             &db,
+            srv.pid,
             &w,
             &mut peaks,
             &mut rows,
