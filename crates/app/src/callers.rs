@@ -12,7 +12,7 @@
 //!   tells them.
 //! - `leadteam admin`, run beside a server, announces its changes with
 //!   [`announce_callers_changed`]; on SQLite a server looks for such an
-//!   announcement before every use (`Db::outside_changes`, a `stat`).
+//!   announcement before every use (see [`crate::kept`]).
 //! - A kept caller serves only until its session expires or is due to
 //!   slide its expiry (an API key: to be marked used), a minute after the
 //!   last time; then it is read, and slid or marked, as before.
@@ -26,8 +26,6 @@ use crate::error::AppError;
 use crate::kept::{Forget, Kept};
 use leadteam_domain::Timestamp;
 use leadteam_domain::secret::token_hash;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A caller as this node keeps it, with its session's times.
 #[derive(Clone)]
@@ -47,20 +45,17 @@ const CALLERS_MAX: usize = 10_000;
 #[derive(Clone)]
 pub struct KnownCallers {
     kept: Kept<String, KeptCaller>,
-    /// `Db::outside_changes` when this node last looked.
-    outside: Arc<AtomicU64>,
 }
 
 impl KnownCallers {
-    pub(crate) fn new(bus: &crate::bus::Bus) -> Self {
+    pub(crate) fn new(bus: &crate::bus::Bus, db: &leadteam_store::Db) -> Self {
         KnownCallers {
-            kept: Kept::new(bus, CALLERS_MAX, |e| match e {
+            kept: Kept::new(bus, db, CALLERS_MAX, |e| match e {
                 BusEvent::CallersChanged
                 | BusEvent::AccessChanged { .. }
                 | BusEvent::SessionEnded { .. } => Forget::All,
                 _ => Forget::Nothing,
             }),
-            outside: Arc::default(),
         }
     }
 }
@@ -70,10 +65,6 @@ impl KnownCallers {
 pub(crate) async fn of_token(app: &App, token: &str) -> Result<Caller, AppError> {
     let hash = token_hash(token);
     let known = &app.callers;
-    let outside = app.db.outside_changes();
-    if known.outside.swap(outside, Ordering::SeqCst) != outside {
-        known.kept.forget(None);
-    }
     let now = app.now();
     // Taken before the lookup, so a change forgotten after it counts.
     let before = app

@@ -7,10 +7,14 @@
 //! once and tells every other node through the bus. Each lookup first reads
 //! what the bus brought since the last one; when the bus may have dropped
 //! events (this cache fell behind the channel, or the PostgreSQL listener
-//! reconnected: `BusEvent::Missed`), everything is forgotten. A value read
-//! while a change raced with it is not kept (the generation moved on).
+//! reconnected: `BusEvent::Missed`), everything is forgotten. So is
+//! everything when another process announced a change on this SQLite
+//! database (`leadteam admin`, `restore --replace`: `Db::outside_changes`,
+//! one `stat` per lookup). A value read while a change raced with it is not
+//! kept (the generation moved on).
 
 use crate::bus::{Bus, BusEvent};
+use leadteam_store::Db;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
@@ -27,6 +31,8 @@ struct Inner<K, V> {
     events: broadcast::Receiver<BusEvent>,
     /// Bumped by every forgetting: a value read before is not kept.
     generation: u64,
+    /// `Db::outside_changes` when last looked.
+    outside: u64,
     rows: HashMap<K, V>,
 }
 
@@ -42,8 +48,14 @@ impl<K: Eq + Hash, V> Inner<K, V> {
         self.generation += 1;
     }
 
-    /// Applies what the bus brought since the last call.
-    fn catch_up(&mut self, of: fn(&BusEvent) -> Forget<K>) {
+    /// Applies what the bus brought since the last call, and forgets
+    /// everything when another process announced a change on `db`.
+    fn catch_up(&mut self, db: &Db, of: fn(&BusEvent) -> Forget<K>) {
+        let outside = db.outside_changes();
+        if outside != self.outside {
+            self.outside = outside;
+            self.forget(Forget::All);
+        }
         loop {
             match self.events.try_recv() {
                 Ok(BusEvent::Missed) | Err(TryRecvError::Lagged(_)) => self.forget(Forget::All),
@@ -57,6 +69,7 @@ impl<K: Eq + Hash, V> Inner<K, V> {
 /// Values by key, kept exact by the bus events that `of` maps to keys.
 pub struct Kept<K, V> {
     inner: Arc<Mutex<Inner<K, V>>>,
+    db: Db,
     of: fn(&BusEvent) -> Forget<K>,
     /// Values kept at most (beyond, the cache starts again empty).
     max: usize,
@@ -66,6 +79,7 @@ impl<K, V> Clone for Kept<K, V> {
     fn clone(&self) -> Self {
         Kept {
             inner: self.inner.clone(),
+            db: self.db.clone(),
             of: self.of,
             max: self.max,
         }
@@ -77,13 +91,15 @@ impl<K, V> Clone for Kept<K, V> {
 pub(crate) struct Miss(u64);
 
 impl<K: Eq + Hash, V: Clone> Kept<K, V> {
-    pub(crate) fn new(bus: &Bus, max: usize, of: fn(&BusEvent) -> Forget<K>) -> Self {
+    pub(crate) fn new(bus: &Bus, db: &Db, max: usize, of: fn(&BusEvent) -> Forget<K>) -> Self {
         Kept {
             inner: Arc::new(Mutex::new(Inner {
                 events: bus.subscribe(),
                 generation: 0,
+                outside: db.outside_changes(),
                 rows: HashMap::new(),
             })),
+            db: db.clone(),
             of,
             max,
         }
@@ -105,7 +121,7 @@ impl<K: Eq + Hash, V: Clone> Kept<K, V> {
     /// with a time limit), or what to keep a fresh one with.
     pub(crate) fn get_if(&self, key: &K, usable: impl FnOnce(&V) -> bool) -> Result<V, Miss> {
         let mut inner = self.lock();
-        inner.catch_up(self.of);
+        inner.catch_up(&self.db, self.of);
         match inner.rows.get(key) {
             Some(v) if usable(v) => Ok(v.clone()),
             _ => Err(Miss(inner.generation)),
@@ -116,7 +132,7 @@ impl<K: Eq + Hash, V: Clone> Kept<K, V> {
     /// unchanged between two calls, nothing was.
     pub(crate) fn generation(&self) -> u64 {
         let mut inner = self.lock();
-        inner.catch_up(self.of);
+        inner.catch_up(&self.db, self.of);
         inner.generation
     }
 
@@ -124,7 +140,7 @@ impl<K: Eq + Hash, V: Clone> Kept<K, V> {
     /// unless something was forgotten since.
     pub(crate) fn keep(&self, key: K, value: V, miss: Miss) {
         let mut inner = self.lock();
-        inner.catch_up(self.of);
+        inner.catch_up(&self.db, self.of);
         if inner.generation == miss.0 {
             if inner.rows.len() >= self.max {
                 inner.rows.clear();

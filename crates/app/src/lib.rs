@@ -215,10 +215,10 @@ impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig) -> Self {
         let bus = bus::Bus::default();
         App {
-            sources: intake::KnownSources::new(&bus),
-            routing_settings: router::KnownSettings::new(&bus),
-            subscriptions: webhooks::KnownSubscriptions::new(&bus),
-            callers: callers::KnownCallers::new(&bus),
+            sources: intake::KnownSources::new(&bus, &db),
+            routing_settings: router::KnownSettings::new(&bus, &db),
+            subscriptions: webhooks::KnownSubscriptions::new(&bus, &db),
+            callers: callers::KnownCallers::new(&bus, &db),
             db,
             clock,
             config: Arc::new(config),

@@ -79,8 +79,8 @@ const SETTINGS_MAX: usize = 10_000;
 pub struct KnownSettings(Kept<AccountId, Arc<Settings>>);
 
 impl KnownSettings {
-    pub fn new(bus: &crate::bus::Bus) -> Self {
-        KnownSettings(Kept::new(bus, SETTINGS_MAX, |e| match e {
+    pub fn new(bus: &crate::bus::Bus, db: &leadteam_store::Db) -> Self {
+        KnownSettings(Kept::new(bus, db, SETTINGS_MAX, |e| match e {
             BusEvent::RoutingSettingsChanged { account } => Forget::One(*account),
             _ => Forget::Nothing,
         }))

@@ -392,14 +392,17 @@ async fn lead_status(app: &TestApp, src: &Value, n: u32) -> u16 {
         .status
 }
 
-/// `restore --replace` into the PostgreSQL database of a running node: the
-/// node forgets what it kept in memory of the replaced rows (issue 19: lead
+/// `restore --replace` into the database of a running node: the node
+/// forgets what it kept in memory of the replaced rows (issue 19: lead
 /// sources and routing settings are kept by each node) — a source switched
 /// off in the backup, and used switched on since, is refused once restored.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ops_a_restore_replacing_a_running_postgres_database_makes_its_nodes_forget_what_they_kept()
-{
-    let Some(app) = spawn_app(Engine::Postgres).await else {
+/// On PostgreSQL the restore tells the nodes through their bus; on SQLite
+/// through the stamp beside the database file, which every lookup of what
+/// a node keeps looks at.
+async fn a_restore_replacing_a_running_database_makes_its_nodes_forget_what_they_kept(
+    engine: Engine,
+) {
+    let Some(app) = spawn_app(engine).await else {
         return;
     };
     let owner = app.signup("Acme", "Ann", "ann@example.com").await;
@@ -430,6 +433,14 @@ async fn ops_a_restore_replacing_a_running_postgres_database_makes_its_nodes_for
     let (code, out, err) =
         restore_into(app.database_url(), &app.dir.path, &file, &["--replace"]).await;
     assert_eq!(code, 0, "{out}\n{err}");
+    if engine == Engine::Sqlite {
+        // The stamp is looked at before every lookup: the very next lead.
+        assert_eq!(
+            lead_status(&app, &src.body, 3).await,
+            409,
+            "the node kept accepting for a source the restore switched off"
+        );
+    }
     let start = std::time::Instant::now();
     let mut n = 3;
     while lead_status(&app, &src.body, n).await != 409 {
@@ -441,4 +452,17 @@ async fn ops_a_restore_replacing_a_running_postgres_database_makes_its_nodes_for
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_a_restore_replacing_a_running_postgres_database_makes_its_nodes_forget_what_they_kept()
+{
+    a_restore_replacing_a_running_database_makes_its_nodes_forget_what_they_kept(Engine::Postgres)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_a_restore_replacing_a_running_sqlite_database_makes_its_node_forget_what_it_kept() {
+    a_restore_replacing_a_running_database_makes_its_nodes_forget_what_they_kept(Engine::Sqlite)
+        .await;
 }

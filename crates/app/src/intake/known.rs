@@ -18,8 +18,8 @@ const MAX: usize = 10_000;
 pub struct KnownSources(Kept<SourceId, SourceRow>);
 
 impl KnownSources {
-    pub fn new(bus: &crate::bus::Bus) -> Self {
-        KnownSources(Kept::new(bus, MAX, |e| match e {
+    pub fn new(bus: &crate::bus::Bus, db: &leadteam_store::Db) -> Self {
+        KnownSources(Kept::new(bus, db, MAX, |e| match e {
             BusEvent::SourcesChanged {
                 source: Some(id), ..
             } => Forget::One(*id),

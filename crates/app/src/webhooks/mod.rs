@@ -60,8 +60,8 @@ type Subscriptions = Arc<Vec<(i64, Vec<String>)>>;
 pub struct KnownSubscriptions(Kept<AccountId, Subscriptions>);
 
 impl KnownSubscriptions {
-    pub fn new(bus: &crate::bus::Bus) -> Self {
-        KnownSubscriptions(Kept::new(bus, SUBSCRIPTIONS_MAX, |e| match e {
+    pub fn new(bus: &crate::bus::Bus, db: &leadteam_store::Db) -> Self {
+        KnownSubscriptions(Kept::new(bus, db, SUBSCRIPTIONS_MAX, |e| match e {
             BusEvent::WebhooksChanged { account } => Forget::One(*account),
             _ => Forget::Nothing,
         }))
