@@ -307,8 +307,9 @@ pub async fn restore(
         .context("migrating the restored database")?;
     if replace {
         // Servers running on this database forget what they kept in memory
-        // of the rows just replaced (PostgreSQL: every kept fact, through
-        // the bus; SQLite: the callers, through the access stamp).
+        // of the rows just replaced: every kept fact (PostgreSQL: through
+        // the bus; SQLite: through the access stamp, which every lookup of
+        // a kept fact looks at).
         let missed = serde_json::to_string(&leadteam_app::bus::BusEvent::Missed)?;
         if let Err(e) = db
             .announce_outside(leadteam_app::bus::PG_CHANNEL, &missed)
