@@ -29,54 +29,43 @@ fn is_taken(e: &AppError) -> bool {
 async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRow, AppError> {
     let actor = caller.actor()?.clone();
     let now = app.now();
+    // Claims of one client in this process take turns. Once one has
+    // landed, the others waiting are answered from what it left (the
+    // client as it now is, and its guests for each one's own decision)
+    // without reading it again; the conditional update below still decides
+    // between processes.
+    let turn = app.claims.flight(id);
+    let mut outcome = turn.lock().await;
+    if let Some(landed) = outcome.as_ref() {
+        return Err(lost(&landed.row, &landed.facts_for(&actor), &actor));
+    }
     let mut c = app.db.conn().await?;
     let (current, f) = with_facts(&mut c, &actor, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;
-    drop(c);
     if current.assignee.is_some() {
-        // Someone was quicker: a member who may claim is told so (C2), and
-        // by whom only if it may see the client now; anyone else is told
-        // nothing.
-        let as_unassigned = ClientFacts {
-            assignee: None,
-            ..f.clone()
-        };
-        if decide(&actor, &Action::ClaimClient(&as_unassigned)).is_ok()
-            || decide(&actor, &Action::ViewClient(&f)).is_ok()
-        {
-            return Err(taken(&current, &f, &actor));
+        if turn.others_wait() {
+            *outcome = Landed::read(&turn, &mut c, actor.account, id).await?.1;
         }
-        return Err(AppError::NotFound("client"));
+        return Err(lost(&current, &f, &actor));
     }
+    drop(c);
     crate::auth::check(&actor, &Action::ClaimClient(&f))?;
-    // Claims of one client in this process take turns: once one has won,
-    // the others waiting learn it without writing (the conditional update
-    // below still decides between processes).
-    let flight = app.claims.flight(id);
-    let mut outcome = flight.lock().await;
-    if let Some(won) = outcome.as_ref()
-        && won.assignee.is_some()
-    {
-        return Err(taken(won, &f, &actor));
-    }
     let mut tx = app.db.write().await?;
     // The winner's writes take three round trips: the claim (which reads
     // the plan's claim cost too), its event and audit row together, the
-    // client as it now is.
+    // client as it now is (with its guests when others wait).
     let Some(cost) = clients::claim(&mut tx, actor.account, id, actor.member, now).await? else {
-        let now_row = clients::get(&mut tx, actor.account, id, Lock::None)
-            .await?
-            .ok_or(AppError::NotFound("client"))?;
-        drop(tx);
-        let err = match now_row.assignee {
-            Some(_) => taken(&now_row, &f, &actor),
-            None => AppError::conflict(None, "the client changed meanwhile; try again"),
-        };
-        if now_row.assignee.is_some() {
-            *outcome = Some(now_row);
+        // Another process was quicker.
+        let (now_row, landed) = Landed::read(&turn, &mut tx, actor.account, id).await?;
+        if now_row.assignee.is_none() {
+            return Err(AppError::conflict(
+                None,
+                "the client changed meanwhile; try again",
+            ));
         }
-        return Err(err);
+        *outcome = landed;
+        return Err(taken(&now_row, &f, &actor));
     };
     // A plan may make claiming cost credits (B5): refused, and nothing
     // written, when the balance is short.
@@ -122,9 +111,7 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
         now,
     );
     script.run(&mut tx).await?;
-    let row = clients::get(&mut tx, actor.account, id, Lock::None)
-        .await?
-        .ok_or(AppError::NotFound("client"))?;
+    let (row, landed) = Landed::read(&turn, &mut tx, actor.account, id).await?;
     crate::webhooks::emit(
         app,
         &mut tx,
@@ -136,12 +123,70 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
     .await?;
     tx.commit().await?;
     app.events_queued();
-    *outcome = Some(row.clone());
+    *outcome = landed;
     Ok(row)
 }
 
+/// The claim found the client assigned: a member who may claim is told so
+/// (C2), and by whom only if it may see the client now; anyone else is told
+/// nothing, as of a client it does not know.
+fn lost(current: &ClientRow, f: &ClientFacts, actor: &Actor) -> AppError {
+    let as_unassigned = ClientFacts {
+        assignee: None,
+        ..f.clone()
+    };
+    if decide(actor, &Action::ClaimClient(&as_unassigned)).is_ok()
+        || decide(actor, &Action::ViewClient(f)).is_ok()
+    {
+        return taken(current, f, actor);
+    }
+    AppError::NotFound("client")
+}
+
+/// What a claim that landed leaves to the claims of its client still
+/// waiting in this process: the client as it now is, and its guests (each
+/// claimer's own fact, P7).
+pub(crate) struct Landed {
+    row: ClientRow,
+    guests: Vec<MemberId>,
+}
+
+impl Landed {
+    /// The client as it now is, and what to leave to the claims waiting on
+    /// the turn: its guests are read with it (one statement) only when
+    /// others wait; nothing is left when none does.
+    async fn read(
+        turn: &Turn,
+        conn: &mut Conn,
+        account: AccountId,
+        id: ClientId,
+    ) -> Result<(ClientRow, Option<Self>), AppError> {
+        if !turn.others_wait() {
+            let row = clients::get(conn, account, id, Lock::None).await?;
+            return Ok((row.ok_or(AppError::NotFound("client"))?, None));
+        }
+        let (row, guests) = clients::get_with_guests(conn, account, id)
+            .await?
+            .ok_or(AppError::NotFound("client"))?;
+        let landed = row.assignee.is_some().then(|| Self {
+            row: row.clone(),
+            guests,
+        });
+        Ok((row, landed))
+    }
+
+    /// The facts of the client as `actor` sees them.
+    fn facts_for(&self, actor: &Actor) -> ClientFacts {
+        ClientFacts {
+            assignee: self.row.assignee,
+            team: self.row.team,
+            actor_is_guest: self.guests.contains(&actor.member),
+        }
+    }
+}
+
 /// The outcome of the claims of one client, once one landed.
-type Flight = std::sync::Arc<tokio::sync::Mutex<Option<ClientRow>>>;
+type Flight = std::sync::Arc<tokio::sync::Mutex<Option<Landed>>>;
 type FlightMap = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<ClientId, Flight>>>;
 
 /// Claims in flight in this process, one turn per client (see [`claim`]).
@@ -165,6 +210,15 @@ impl std::ops::Deref for Turn {
     type Target = Flight;
     fn deref(&self) -> &Flight {
         &self.flight
+    }
+}
+
+impl Turn {
+    /// Whether other claims of this client wait on the turn now (clones
+    /// are made under the map's lock; a claim that joins just after this
+    /// reads the client itself).
+    fn others_wait(&self) -> bool {
+        std::sync::Arc::strong_count(&self.flight) > 2
     }
 }
 

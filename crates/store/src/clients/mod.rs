@@ -269,6 +269,35 @@ pub async fn get_for(
         .transpose()
 }
 
+/// One client of the account with every guest of it (P7), in one
+/// statement: what the decision of each member on it needs.
+pub async fn get_with_guests(
+    c: &mut Conn,
+    account: AccountId,
+    id: ClientId,
+) -> Result<Option<(ClientRow, Vec<MemberId>)>, StoreError> {
+    let rows = sqlx::query(concat!(
+        columns!(),
+        ", g.member_id AS guest",
+        from_clients!(),
+        " LEFT JOIN client_guests g ON g.client_id = c.id \
+         WHERE c.account_id = $1 AND c.id = $2 ORDER BY g.member_id"
+    ))
+    .bind(account.0)
+    .bind(id.0)
+    .fetch_all(c)
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let guests = rows
+        .iter()
+        .filter_map(|r| r.try_get::<Option<i64>, _>("guest").transpose())
+        .map(|g| g.map(MemberId))
+        .collect::<Result<_, _>>()?;
+    Ok(Some((from_row(first)?, guests)))
+}
+
 /// How many clients `member` is a guest of (P7).
 pub async fn guest_count(c: &mut Conn, member: MemberId) -> Result<u64, StoreError> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM client_guests WHERE member_id = $1")

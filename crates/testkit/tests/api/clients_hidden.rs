@@ -14,6 +14,7 @@ use serde_json::json;
 both_engines!(
     r_p9_a_client_the_caller_may_not_see_answers_exactly_as_an_unknown_one,
     r_c2_a_lost_claim_names_the_winner_only_to_who_may_see_the_client,
+    r_c2_p7_claims_lost_in_a_race_are_answered_as_each_claimer_may_see_the_client,
     r_c5_a_bulk_reassignment_of_a_pool_mentions_only_clients_the_caller_sees,
     r_p7_a_guest_edits_contact_details_but_not_the_status_or_team,
     lists_search_finds_what_was_typed_underscores_and_percent_signs_included,
@@ -106,6 +107,85 @@ async fn r_c2_a_lost_claim_names_the_winner_only_to_who_may_see_the_client(app: 
     );
     let (_, c) = client(app, &cat.token, lead).await;
     assert_eq!(c["client"]["assignee_name"], "Cat", "nothing changed");
+}
+
+async fn r_c2_p7_claims_lost_in_a_race_are_answered_as_each_claimer_may_see_the_client(
+    app: &TestApp,
+) {
+    let owner = app.signup("Acme", "Ann", "ann@example.com").await;
+    let (bob, _) = join(app, &owner, "Bob", "bob@example.com", "Member").await;
+    let (cat, _) = join(app, &owner, "Cat", "cat@example.com", "Member").await;
+    let (dan, _) = join(app, &owner, "Dan", "dan@example.com", "Restricted").await;
+    let lead = unassigned_client(app, owner.account_id.unwrap(), "Hot lead").await;
+    // Gus is the lead's guest: he sees it, he may not claim it (P7).
+    let r = app
+        .post(
+            &owner.token,
+            &format!("/api/v1/clients/{lead}/guests"),
+            json!({"name": "Gus Guest", "email": "gus@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = accept_mailed(app, "gus@example.com").await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let gus = r.body["session"]["token"].as_str().unwrap().to_owned();
+    // All claim at once: the claims that wait on the winner's turn are
+    // answered from what it left, each as it may see the client.
+    let who = [
+        (bob.token.as_str(), "Bob"),
+        (cat.token.as_str(), "Cat"),
+        (gus.as_str(), "Gus"),
+        (dan.token.as_str(), "Dan"),
+    ];
+    let path = format!("/api/v1/clients/{lead}/claim");
+    let tries = (0..48).map(|i| app.post(who[i % 4].0, &path, json!({})));
+    let results = futures::future::join_all(tries).await;
+    let won: Vec<usize> = (0..48).filter(|&i| results[i].status == 200).collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "{:?}",
+        results.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let winner = who[won[0] % 4].1;
+    assert!(["Bob", "Cat"].contains(&winner), "{winner} won");
+    for (i, r) in results.iter().enumerate().filter(|(_, r)| r.status != 200) {
+        let title = r.body["title"].as_str().unwrap_or_default();
+        let name = who[i % 4].1;
+        match name {
+            _ if name == winner => {
+                assert_eq!(
+                    (r.status, title),
+                    (409, "already claimed: this client is assigned to you")
+                );
+            }
+            "Bob" | "Cat" => {
+                assert_eq!(
+                    (r.status, title),
+                    (409, "already claimed: another member was quicker")
+                );
+            }
+            // The guest may not claim; once the lead is taken, he is told
+            // by whom, since he sees it.
+            "Gus" => {
+                let named = format!("already claimed: this client is assigned to {winner}");
+                assert!(
+                    r.status == 403 || (r.status == 409 && title == named),
+                    "Gus: {} {}",
+                    r.status,
+                    r.text
+                );
+            }
+            // Dan sees nothing of it, before or after: not found.
+            _ => assert_eq!(r.status, 404, "Dan: {}", r.text),
+        }
+    }
+    let (_, c) = client(app, &owner.token, lead).await;
+    assert_eq!(c["client"]["assignee_name"], winner);
+    let r = app
+        .get(&owner.token, "/api/v1/audit?action=client.claimed")
+        .await;
+    assert_eq!(r.body["entries"].as_array().unwrap().len(), 1, "{}", r.text);
 }
 
 async fn r_c5_a_bulk_reassignment_of_a_pool_mentions_only_clients_the_caller_sees(app: &TestApp) {
