@@ -189,15 +189,7 @@ pub(crate) async fn races(
     let attempts = (ids.len() * crate::seed::CLAIMERS) as u64;
     checks.push(format!(
         "CPU per claim attempt over HTTP ({attempts} attempts): {}",
-        cpu1.per_op(
-            cpu0,
-            attempts,
-            if postgres {
-                "PostgreSQL"
-            } else {
-                "database (inside the server)"
-            }
-        )
+        cpu1.per_op(cpu0, attempts, crate::cpu::database(postgres))
     ));
     checks.push(format!("claims over HTTP: {}", check(app, &h, &ids).await?));
     let ids = crate::seed::unassigned(db, w, sizes.races, "direct").await?;

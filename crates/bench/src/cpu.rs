@@ -58,6 +58,15 @@ fn ticks_postgres() -> u64 {
         .sum()
 }
 
+/// What [`Cpu::per_op`] calls the database's share on each engine.
+pub fn database(postgres: bool) -> &'static str {
+    if postgres {
+        "PostgreSQL"
+    } else {
+        "database (inside the server)"
+    }
+}
+
 /// A reading of the three.
 #[derive(Debug, Clone, Copy)]
 pub struct Cpu {

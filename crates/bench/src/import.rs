@@ -92,15 +92,7 @@ pub async fn run(bin: &Path, target: &Target, rows: usize) -> Res<()> {
     }
     println!(
         "CPU per 1,000 rows: {}; `leadteam import` {:.3} ms",
-        cpu1.per_op(
-            cpu0,
-            (rows / 1_000) as u64,
-            if postgres {
-                "PostgreSQL"
-            } else {
-                "database (inside the server)"
-            }
-        ),
+        cpu1.per_op(cpu0, (rows / 1_000) as u64, crate::cpu::database(postgres)),
         (cli1 - cli0) * 1000.0 / (rows / 1_000).max(1) as f64,
     );
     let summary: Vec<&str> = report.lines().take(12).collect();

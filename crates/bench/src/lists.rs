@@ -10,6 +10,7 @@ use leadteam_app::clients::ListQuery;
 use leadteam_domain::ClientId;
 use leadteam_domain::authz::client_scope;
 use leadteam_store::clients::{self, Kinds, ListFilter};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -51,7 +52,8 @@ fn ids_of(v: &serde_json::Value) -> Res<Vec<i64>> {
         .collect()
 }
 
-/// Over HTTP: `GET /api/v1/clients?limit=50&after=X` as the list member.
+/// Over HTTP: `GET /api/v1/clients?limit=50&after=X` as the list member;
+/// with the pages read in all (warm-up included, for the CPU per page).
 pub async fn http(
     h: &Http,
     w: &World,
@@ -59,11 +61,14 @@ pub async fn http(
     concurrency: usize,
     warmup: Duration,
     measure: Duration,
-) -> Res<Sample> {
+) -> Res<(Sample, u64)> {
     let client = h.client.clone();
     let base = h.base.clone();
     let token = w.lister().token.clone();
+    let pages = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&pages);
     let op: Op = Arc::new(move |_, _| {
+        let counted = Arc::clone(&counted);
         let rb = client
             .get(format!(
                 "{base}/api/v1/clients?limit={PAGE}&after={}",
@@ -81,10 +86,12 @@ pub async fn http(
             if ids_of(&v)?.len() as i64 != PAGE {
                 return Err("a short page in the middle of the book".into());
             }
+            counted.fetch_add(1, Ordering::Relaxed);
             Ok(())
         })
     });
-    run_load(concurrency, warmup, measure, op).await
+    let sample = run_load(concurrency, warmup, measure, op).await?;
+    Ok((sample, pages.load(Ordering::Relaxed)))
 }
 
 /// In-process: authenticate the token, then the list use case (the same

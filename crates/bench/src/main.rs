@@ -337,11 +337,7 @@ async fn run(
             cpu1.per_op(
                 cpu0,
                 leads1.saturating_sub(leads0),
-                if postgres {
-                    "PostgreSQL"
-                } else {
-                    "database (inside the server)"
-                }
+                crate::cpu::database(postgres)
             )
         ));
         let peak = peaks.mark(&format!("ingest {n}"));
@@ -411,9 +407,18 @@ async fn run(
     for &n in &LIST_READERS {
         say(&format!("client lists, {n} readers"));
         peaks.mark("before lists");
-        let h = lists::http(&http, &w, cursors.clone(), n, sizes.warmup, sizes.measure).await?;
+        let postgres = db.engine() == Engine::Postgres;
+        let cpu0 = cpu::Cpu::now(srv.pid, postgres);
+        let (h, pages) =
+            lists::http(&http, &w, cursors.clone(), n, sizes.warmup, sizes.measure).await?;
+        let cpu1 = cpu::Cpu::now(srv.pid, postgres);
         let peak = peaks.mark(&format!("lists {n}"));
         h.ensure_clean("lists over HTTP")?;
+        checks.push(format!(
+            "CPU per page over HTTP at {n} reader{} ({pages} pages, warm-up included): {}",
+            if n == 1 { "" } else { "s" },
+            cpu1.per_op(cpu0, pages, crate::cpu::database(postgres))
+        ));
         let d = lists::direct(&app, &w, cursors.clone(), n, sizes.warmup, sizes.measure).await?;
         d.ensure_clean("lists in-process")?;
         rows.push(Row {
