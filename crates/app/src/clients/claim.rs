@@ -39,19 +39,19 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
     if let Some(landed) = outcome.as_ref() {
         return Err(lost(&landed.row, &landed.facts_for(&actor), &actor));
     }
-    let mut c = app.db.conn().await?;
-    let (current, f) = with_facts(&mut c, &actor, id, Lock::None)
+    // The client is read on the connection that will write the claim: one
+    // connection taken, not two (on PostgreSQL each is a round trip more).
+    let mut tx = app.db.write().await?;
+    let (current, f) = with_facts(&mut tx, &actor, id, Lock::None)
         .await?
         .ok_or(AppError::NotFound("client"))?;
     if current.assignee.is_some() {
         if turn.others_wait() {
-            *outcome = Landed::read(&turn, &mut c, actor.account, id).await?.1;
+            *outcome = Landed::read(&turn, &mut tx, actor.account, id).await?.1;
         }
         return Err(lost(&current, &f, &actor));
     }
-    drop(c);
     crate::auth::check(&actor, &Action::ClaimClient(&f))?;
-    let mut tx = app.db.write().await?;
     // The winner's writes take three round trips: the claim (which reads
     // the plan's claim cost too), its event and audit row together, the
     // client as it now is (with its guests when others wait).
