@@ -20,6 +20,22 @@ both_engines!(
     lists_search_finds_what_was_typed_underscores_and_percent_signs_included,
 );
 
+/// Gus Guest, invited by `inviter` to `client` (P7), having accepted: his
+/// session token.
+async fn signed_in_guest(app: &TestApp, inviter: &str, client: i64) -> String {
+    let r = app
+        .post(
+            inviter,
+            &format!("/api/v1/clients/{client}/guests"),
+            json!({"name": "Gus Guest", "email": "gus@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = accept_mailed(app, "gus@example.com").await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body["session"]["token"].as_str().unwrap().to_owned()
+}
+
 async fn r_p9_a_client_the_caller_may_not_see_answers_exactly_as_an_unknown_one(app: &TestApp) {
     let owner = app.signup("Acme", "Ann", "ann@example.com").await;
     let (bob, bob_id) = join(app, &owner, "Bob", "bob@example.com", "Member").await;
@@ -118,17 +134,7 @@ async fn r_c2_p7_claims_lost_in_a_race_are_answered_as_each_claimer_may_see_the_
     let (dan, _) = join(app, &owner, "Dan", "dan@example.com", "Restricted").await;
     let lead = unassigned_client(app, owner.account_id.unwrap(), "Hot lead").await;
     // Gus is the lead's guest: he sees it, he may not claim it (P7).
-    let r = app
-        .post(
-            &owner.token,
-            &format!("/api/v1/clients/{lead}/guests"),
-            json!({"name": "Gus Guest", "email": "gus@example.com"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let r = accept_mailed(app, "gus@example.com").await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let gus = r.body["session"]["token"].as_str().unwrap().to_owned();
+    let gus = signed_in_guest(app, &owner.token, lead).await;
     // All claim at once: the claims that wait on the winner's turn are
     // answered from what it left, each as it may see the client.
     let who = [
@@ -232,17 +238,7 @@ async fn r_p7_a_guest_edits_contact_details_but_not_the_status_or_team(app: &Tes
         .await;
     assert_eq!(team.status, 201, "{}", team.text);
     let team = team.body["id"].as_i64().unwrap();
-    let r = app
-        .post(
-            &owner.token,
-            &format!("/api/v1/clients/{shared}/guests"),
-            json!({"name": "Gus Guest", "email": "gus@example.com"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let r = accept_mailed(app, "gus@example.com").await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let gus = r.body["session"]["token"].as_str().unwrap().to_owned();
+    let gus = signed_in_guest(app, &owner.token, shared).await;
     let path = format!("/api/v1/clients/{shared}");
     for change in [
         json!({"status": "won"}),
