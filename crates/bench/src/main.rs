@@ -65,7 +65,8 @@ struct Cli {
     /// root for full runs; quick runs write nothing unless told).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Clients in the book the lists run over (default 1,000,000; quick 20,000).
+    /// Clients in the book the lists run over (default 1,000,000; quick
+    /// 20,000; 10,000 with `--claims-only`).
     #[arg(long)]
     book: Option<usize>,
     /// Seconds measured per load (default 10; quick 1.5).
@@ -94,7 +95,8 @@ struct Cli {
     #[arg(long, conflicts_with = "ingest_only")]
     lists_only: bool,
     /// Only measure the claim races (1,000 clients, 50 claimers on each;
-    /// 20 with --quick) and check their winners; prints the figures.
+    /// 20 with --quick) and check their winners, over a book of 10,000
+    /// clients unless `--book` says otherwise; prints the figures.
     #[arg(long, conflicts_with_all = ["ingest_only", "lists_only"])]
     claims_only: bool,
     /// Only time `leadteam import` of a CSV file of this many rows (with
