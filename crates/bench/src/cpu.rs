@@ -40,10 +40,25 @@ fn ticks_pid(pid: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Ticks of every `postgres` process on the machine.
-fn ticks_postgres() -> u64 {
+/// Bytes written and write calls of a process (`wchar`, `syscw` of
+/// `/proc/PID/io`: every `write`/`pwrite`, to the page cache or not).
+fn io_pid(pid: &str) -> (u64, u64) {
+    let Ok(io) = std::fs::read_to_string(format!("/proc/{pid}/io")) else {
+        return (0, 0);
+    };
+    let field = |name: &str| {
+        io.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (field("wchar:"), field("syscw:"))
+}
+
+/// The pids of every `postgres` process on the machine.
+fn postgres_pids() -> Vec<String> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
-        return 0;
+        return Vec::new();
     };
     dir.flatten()
         .filter_map(|e| {
@@ -54,8 +69,7 @@ fn ticks_postgres() -> u64 {
             std::fs::read_to_string(format!("/proc/{pid}/comm"))
                 .is_ok_and(|c| c.trim() == "postgres")
         })
-        .map(|pid| ticks_pid(&pid))
-        .sum()
+        .collect()
 }
 
 /// What [`Cpu::per_op`] calls the database's share on each engine.
@@ -67,21 +81,50 @@ pub fn database(postgres: bool) -> &'static str {
     }
 }
 
-/// A reading of the three.
+/// A reading of the three, with what the database wrote: the server's
+/// writes on SQLite (its log frames and checkpoints), PostgreSQL's
+/// processes' writes on PostgreSQL (bytes, calls).
 #[derive(Debug, Clone, Copy)]
 pub struct Cpu {
     server: u64,
     database: u64,
     client: u64,
+    writes: (u64, u64),
 }
 
 impl Cpu {
     pub fn now(server_pid: u32, postgres: bool) -> Cpu {
+        let server = server_pid.to_string();
+        let (database, writes) = if postgres {
+            postgres_pids()
+                .iter()
+                .fold((0, (0, 0)), |(t, (b, n)), pid| {
+                    let (b1, n1) = io_pid(pid);
+                    (t + ticks_pid(pid), (b + b1, n + n1))
+                })
+        } else {
+            (0, io_pid(&server))
+        };
         Cpu {
-            server: ticks_pid(&server_pid.to_string()),
-            database: if postgres { ticks_postgres() } else { 0 },
+            server: ticks_pid(&server),
+            database,
             client: ticks_pid("self"),
+            writes,
         }
+    }
+
+    /// What the database wrote from `since` to `self`, per operation: "N
+    /// KiB in M write calls" (a count, unlike a rate, the same in a fast
+    /// hour and a slow one).
+    pub fn writes_per_op(self, since: Cpu, ops: u64) -> String {
+        let ops = ops.max(1) as f64;
+        let bytes = self.writes.0.saturating_sub(since.writes.0) as f64;
+        let calls = self.writes.1.saturating_sub(since.writes.1) as f64;
+        format!(
+            "{:.1} KiB in {:.1} write calls",
+            bytes / 1024.0 / ops,
+            calls / ops
+        )
     }
 
     /// `since`..`self` per operation, as "server X ms, database Y ms,

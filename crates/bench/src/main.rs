@@ -342,6 +342,16 @@ async fn run(
                 crate::cpu::database(postgres)
             )
         ));
+        checks.push(format!(
+            "database writes per lead over HTTP at {n} sender{}: {} ({})",
+            if n == 1 { "" } else { "s" },
+            cpu1.writes_per_op(cpu0, leads1.saturating_sub(leads0)),
+            if postgres {
+                "every PostgreSQL process: its log, tables, indexes"
+            } else {
+                "the server: SQLite's write-ahead log and its checkpoints"
+            }
+        ));
         let peak = peaks.mark(&format!("ingest {n}"));
         let d = ingest::direct(&app, &w.source_direct, n, sizes.warmup, sizes.measure).await?;
         d.ensure_clean("ingest in-process")?;
