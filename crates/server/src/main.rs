@@ -52,7 +52,13 @@ enum Command {
         #[arg(long, env = "LEADTEAM_URL", default_value = "http://127.0.0.1:8080")]
         url: String,
         /// An API key of the account (Settings > API keys), acting as its member.
-        #[arg(long, env = "LEADTEAM_TOKEN", hide_env_values = true)]
+        /// (A token may begin with `-`: it is taken as the value, not a flag.)
+        #[arg(
+            long,
+            env = "LEADTEAM_TOKEN",
+            hide_env_values = true,
+            allow_hyphen_values = true
+        )]
         token: String,
         /// Check the file and print the report; store nothing.
         #[arg(long)]
