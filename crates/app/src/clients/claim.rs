@@ -52,10 +52,10 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
         return Err(lost(&current, &f, &actor));
     }
     crate::auth::check(&actor, &Action::ClaimClient(&f))?;
-    // The winner's writes take three round trips: the claim (which reads
-    // the plan's claim cost too), its event and audit row together, the
-    // client as it now is (with its guests when others wait).
-    let Some(cost) = clients::claim(&mut tx, actor.account, id, actor.member, now).await? else {
+    // The winner's writes take two round trips: the claim (which gives
+    // back the client as it left it, its guests and the plan's claim
+    // cost), its event and audit row together.
+    let Some(claimed) = clients::claim(&mut tx, actor.account, id, actor.member, now).await? else {
         // Another process was quicker.
         let (now_row, landed) = Landed::read(&turn, &mut tx, actor.account, id).await?;
         if now_row.assignee.is_none() {
@@ -69,6 +69,7 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
     };
     // A plan may make claiming cost credits (B5): refused, and nothing
     // written, when the balance is short.
+    let cost = claimed.cost;
     if !leadteam_store::credits::charge(
         &mut tx,
         actor.account,
@@ -111,7 +112,11 @@ async fn claim_turn(app: &App, caller: &Caller, id: ClientId) -> Result<ClientRo
         now,
     );
     script.run(&mut tx).await?;
-    let (row, landed) = Landed::read(&turn, &mut tx, actor.account, id).await?;
+    let row = claimed.row;
+    let landed = turn.others_wait().then(|| Landed {
+        row: row.clone(),
+        guests: claimed.guests,
+    });
     crate::webhooks::emit(
         app,
         &mut tx,

@@ -3,21 +3,37 @@
 #[allow(unused_imports)]
 use super::*;
 
-/// Claims an unassigned client: one conditional update, so of many
-/// concurrent claims exactly one wins (C2). `None` when it was taken;
-/// when won, what the account's plan makes a claim cost in credits (B5),
-/// read by the same statement.
+/// A claim that landed (C2): the client as the claim left it, its guests
+/// (P7: what the claims waiting on it decide with), and the credits the
+/// account's plan charges for a claim (B5).
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub row: ClientRow,
+    pub guests: Vec<MemberId>,
+    pub cost: i64,
+}
+
+/// Claims an unassigned client for `member`: one conditional update, so of
+/// many concurrent claims exactly one wins (C2). It gives back the client as it left it, with its guests and the plan's
+/// claim cost (one round trip: the claim's transaction holds every claim of
+/// the client waiting behind it). `None` when the client is not unassigned
+/// (or not of the account).
 pub async fn claim(
     c: &mut Conn,
     account: AccountId,
     id: ClientId,
     member: MemberId,
     now: Timestamp,
-) -> Result<Option<i64>, StoreError> {
-    let cost: Option<i64> = sqlx::query_scalar(
+) -> Result<Option<Claimed>, StoreError> {
+    let row = sqlx::query(
         "UPDATE clients SET assignee_id = $1, ever_assigned = 1, assigned_at = $2, updated_at = $2, contacted_at = NULL, waiting_rule = NULL \
          WHERE id = $3 AND account_id = $4 AND assignee_id IS NULL \
-         RETURNING COALESCE((SELECT p.claim_cost_credits FROM billing_plans p WHERE p.account_id = $4), 0)",
+         RETURNING id, account_id, name, email, phone, source, source_id, fields_json, status, outcome, team_id, assignee_id, \
+         (SELECT m.name FROM members m WHERE m.id = clients.assignee_id) AS assignee_name, ever_assigned, routing_reason, \
+         created_at, updated_at, assigned_at, contacted_at, first_contact_at, \
+         CASE WHEN waiting_rule IS NULL THEN 0 ELSE 1 END AS waiting, \
+         (SELECT string_agg(CAST(g.member_id AS TEXT), ',') FROM client_guests g WHERE g.client_id = clients.id) AS guests, \
+         COALESCE((SELECT p.claim_cost_credits FROM billing_plans p WHERE p.account_id = $4), 0) AS cost",
     )
     .bind(member.0)
     .bind(now.0)
@@ -25,7 +41,26 @@ pub async fn claim(
     .bind(account.0)
     .fetch_optional(c)
     .await?;
-    Ok(cost)
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let guests: Option<String> = r.try_get("guests")?;
+    let guests = guests
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|g| !g.is_empty())
+        .map(|g| {
+            g.parse::<i64>()
+                .map(MemberId)
+                .map_err(|e| StoreError::Db(sqlx::Error::Decode(Box::new(e))))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Claimed {
+        row: from_row(&r)?,
+        guests,
+        cost: r.try_get("cost")?,
+    }))
 }
 
 /// Assigns a client whose current assignee is `expected` (checked in the
