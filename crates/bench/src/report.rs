@@ -4,6 +4,7 @@
 use crate::Res;
 use crate::stats::{Sample, ms};
 use leadteam_domain::billing::Day;
+use leadteam_store::{Db, Engine};
 use std::path::Path;
 use std::process::Command;
 
@@ -176,6 +177,62 @@ pub fn write_section(path: &Path, engine: &str, section: &str) -> Res<()> {
     };
     std::fs::write(path, new)?;
     Ok(())
+}
+
+/// The engine's version and the settings that bear on the figures.
+pub async fn engine_facts(db: &Db) -> Res<(String, String)> {
+    let mut c = db.conn().await?;
+    match db.engine() {
+        Engine::Sqlite => {
+            let v: String = sqlx::query_scalar("SELECT sqlite_version()")
+                .fetch_one(&mut *c)
+                .await?;
+            let jm: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut *c)
+                .await?;
+            let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut *c)
+                .await?;
+            let sync = match sync {
+                0 => "OFF",
+                1 => "NORMAL",
+                2 => "FULL",
+                _ => "EXTRA",
+            };
+            Ok((
+                format!("SQLite {v} (bundled with sqlx)"),
+                format!(
+                    "journal_mode={jm}, synchronous={sync}, server pool 8 connections (store default); no ANALYZE statistics (a fresh database as the server makes it)"
+                ),
+            ))
+        }
+        Engine::Postgres => {
+            let mut facts = Vec::new();
+            for s in [
+                "server_version",
+                "synchronous_commit",
+                "fsync",
+                "shared_buffers",
+                "work_mem",
+                "max_connections",
+            ] {
+                let v: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SHOW {s}")))
+                    .fetch_one(&mut *c)
+                    .await?;
+                facts.push((s, v));
+            }
+            let version = facts[0].1.clone();
+            let settings: Vec<String> =
+                facts[1..].iter().map(|(k, v)| format!("{k}={v}")).collect();
+            Ok((
+                format!("PostgreSQL {version} on 127.0.0.1 (same machine)"),
+                format!(
+                    "{} (server defaults), server pool 16 connections (store default); ANALYZE after seeding",
+                    settings.join(", ")
+                ),
+            ))
+        }
+    }
 }
 
 #[cfg(test)]
