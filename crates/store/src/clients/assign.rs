@@ -14,10 +14,12 @@ pub struct Claimed {
 }
 
 /// Claims an unassigned client for `member`: one conditional update, so of
-/// many concurrent claims exactly one wins (C2). It gives back the client as it left it, with its guests and the plan's
-/// claim cost (one round trip: the claim's transaction holds every claim of
-/// the client waiting behind it). `None` when the client is not unassigned
-/// (or not of the account).
+/// many concurrent claims exactly one wins (C2). It gives back the client as
+/// it left it, with its guests and the plan's claim cost: one round trip, in
+/// a transaction every claim of the client waits behind. The columns are
+/// those `from_row` reads (see `columns!`), as `RETURNING` can give them: the
+/// assignee's name by a subquery rather than a join. `None` when the client
+/// is not unassigned (or not of the account).
 pub async fn claim(
     c: &mut Conn,
     account: AccountId,
