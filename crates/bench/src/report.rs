@@ -227,7 +227,7 @@ pub async fn engine_facts(db: &Db) -> Res<(String, String)> {
             Ok((
                 format!("PostgreSQL {version} on 127.0.0.1 (same machine)"),
                 format!(
-                    "{} (server defaults), server pool 16 connections (store default); ANALYZE after seeding",
+                    "{} (server defaults), server pool 16 connections (store default); VACUUM ANALYZE after seeding (as autovacuum leaves a loaded table)",
                     settings.join(", ")
                 ),
             ))
