@@ -493,3 +493,78 @@ async fn a_list_page_holds_each_client_as_it_is_read_alone() {
     })
     .await;
 }
+
+/// C2, P7, B5: the claim's update gives back the client as reading it alone
+/// does, with every guest of it and the plan's claim cost; a second claim
+/// of it gets nothing.
+#[tokio::test]
+async fn a_claim_gives_back_the_client_as_it_is_read_alone_with_its_guests() {
+    each_engine(|db| async move {
+        let acc = account(&db).await;
+        let mut c = db.conn().await.unwrap();
+        for sql in PEOPLE {
+            sqlx::query(sql).bind(acc.0).execute(&mut *c).await.unwrap();
+        }
+        let id_of = |email: &'static str| {
+            sqlx::query_scalar::<_, i64>("SELECT id FROM members WHERE email = $1").bind(email)
+        };
+        let a = id_of("a@x").fetch_one(&mut *c).await.unwrap();
+        let b = id_of("b@x").fetch_one(&mut *c).await.unwrap();
+        let cc = id_of("c@x").fetch_one(&mut *c).await.unwrap();
+        drop(c);
+        let mut odd = lead(acc, "Zoë \"Quote\" O'Neil\tjr");
+        odd.fields_json = r#"{"note":"line one\nline two \\ \"q\""}"#.into();
+        odd.waiting_rule = Some("\"default\"".into());
+        let mut tx = db.write().await.unwrap();
+        let ids = insert_leads(&mut tx, &[odd, lead(acc, "No guests")], Timestamp(7))
+            .await
+            .unwrap();
+        for m in [cc, b] {
+            sqlx::query(
+                "INSERT INTO client_guests (client_id, member_id, added_at) VALUES ($1, $2, 1)",
+            )
+            .bind(ids[0].0)
+            .bind(m)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        for (id, guests) in [(ids[0], vec![b, cc]), (ids[1], vec![])] {
+            let mut tx = db.write().await.unwrap();
+            let claimed = clients::claim(&mut tx, acc, id, MemberId(a), Timestamp(9))
+                .await
+                .unwrap()
+                .expect("an unassigned client is claimed");
+            assert!(
+                clients::claim(&mut tx, acc, id, MemberId(b), Timestamp(9))
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "a claimed client is claimed once"
+            );
+            tx.commit().await.unwrap();
+            let mut c = db.conn().await.unwrap();
+            let alone = clients::get(&mut c, acc, id, crate::db::Lock::None)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                format!("{:?}", claimed.row),
+                format!("{alone:?}"),
+                "{:?}",
+                db.engine()
+            );
+            assert_eq!(claimed.row.assignee_name.as_deref(), Some("A"));
+            assert!(!claimed.row.waiting);
+            let mut got: Vec<i64> = claimed.guests.iter().map(|m| m.0).collect();
+            got.sort_unstable();
+            let mut want = guests;
+            want.sort_unstable();
+            assert_eq!(got, want, "{:?}", db.engine());
+            assert_eq!(claimed.cost, 0);
+        }
+    })
+    .await;
+}
